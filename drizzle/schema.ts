@@ -1,0 +1,167 @@
+import { sql } from 'drizzle-orm'
+import {
+  bigint,
+  boolean,
+  date,
+  index,
+  integer,
+  jsonb,
+  numeric,
+  pgTable,
+  primaryKey,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core'
+
+// Money: prices and budgets are USD `numeric` (exact); per-request cost is numeric(20,12), i.e. exact
+// down to 1e-12 USD, which is what tokens × (USD per 1M tokens with 6 decimals) needs.
+const usd = (name: string) => numeric(name, { precision: 14, scale: 6 })
+const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow()
+const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull().defaultNow()
+
+export const providers = pgTable('providers', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  name: text('name').notNull().unique(),
+  type: text('type').notNull().default('openai'),
+  baseUrl: text('base_url').notNull(),
+  // Name of the Worker secret holding the key (e.g. PROVIDER_OPENAI_MAIN_API_KEY), never the key itself.
+  apiKeyRef: text('api_key_ref'),
+  enabled: boolean('enabled').notNull().default(true),
+  timeoutMs: integer('timeout_ms').notNull().default(30000),
+  maxRetries: integer('max_retries').notNull().default(1),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+})
+
+export const modelMappings = pgTable(
+  'model_mappings',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    model: text('model').notNull(),
+    providerId: uuid('provider_id')
+      .notNull()
+      .references(() => providers.id, { onDelete: 'cascade' }),
+    upstreamModel: text('upstream_model').notNull(),
+    // Lower priority is tried first; weight picks among mappings of equal priority.
+    priority: integer('priority').notNull().default(1),
+    weight: integer('weight').notNull().default(1),
+    enabled: boolean('enabled').notNull().default(true),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('model_mappings_model_provider_idx').on(t.model, t.providerId)],
+)
+
+export const prices = pgTable(
+  'prices',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    model: text('model').notNull(),
+    inputPerMillion: usd('input_per_million').notNull(),
+    outputPerMillion: usd('output_per_million').notNull(),
+    effectiveFrom: timestamp('effective_from', { withTimezone: true }).notNull().defaultNow(),
+    createdAt: createdAt(),
+  },
+  (t) => [uniqueIndex('prices_model_effective_idx').on(t.model, t.effectiveFrom)],
+)
+
+export const apiKeys = pgTable(
+  'api_keys',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    keyHash: text('key_hash').notNull(),
+    keyPrefix: text('key_prefix').notNull(),
+    name: text('name').notNull(),
+    projectId: text('project_id').notNull().default('default'),
+    allowedModels: text('allowed_models')
+      .array()
+      .notNull()
+      .default(sql`'{}'::text[]`),
+    rpmLimit: integer('rpm_limit'),
+    tpmLimit: integer('tpm_limit'),
+    dailyBudget: usd('daily_budget'),
+    monthlyBudget: usd('monthly_budget'),
+    status: text('status').notNull().default('active'),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [uniqueIndex('api_keys_hash_idx').on(t.keyHash), index('api_keys_project_idx').on(t.projectId)],
+)
+
+export const usageLogs = pgTable(
+  'usage_logs',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    // Gateway-generated and unique, so replaying the Redis spool never writes a row twice; request_id
+    // is the X-Request-Id the client saw (it may pass its own, even twice).
+    eventId: text('event_id').notNull(),
+    requestId: text('request_id').notNull(),
+    apiKeyId: uuid('api_key_id').notNull(),
+    projectId: text('project_id').notNull(),
+    route: text('route').notNull(),
+    model: text('model').notNull(),
+    provider: text('provider'),
+    upstreamModel: text('upstream_model'),
+    status: integer('status').notNull(),
+    errorCode: text('error_code'),
+    promptTokens: integer('prompt_tokens').notNull().default(0),
+    completionTokens: integer('completion_tokens').notNull().default(0),
+    totalTokens: integer('total_tokens').notNull().default(0),
+    tokensEstimated: boolean('tokens_estimated').notNull().default(false),
+    costUsd: numeric('cost_usd', { precision: 20, scale: 12 }).notNull().default('0'),
+    latencyMs: integer('latency_ms').notNull(),
+    ttfbMs: integer('ttfb_ms'),
+    stream: boolean('stream').notNull().default(false),
+    attempts: integer('attempts').notNull().default(0),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('usage_logs_event_idx').on(t.eventId),
+    index('usage_logs_request_idx').on(t.requestId),
+    index('usage_logs_key_created_idx').on(t.apiKeyId, t.createdAt),
+    index('usage_logs_project_created_idx').on(t.projectId, t.createdAt),
+    index('usage_logs_created_idx').on(t.createdAt),
+  ],
+)
+
+// Daily rollup maintained in the same statement as each usage row, so reports never scan raw rows.
+export const usageDaily = pgTable(
+  'usage_daily',
+  {
+    day: date('day').notNull(),
+    apiKeyId: uuid('api_key_id').notNull(),
+    projectId: text('project_id').notNull(),
+    model: text('model').notNull(),
+    provider: text('provider').notNull().default(''),
+    requests: bigint('requests', { mode: 'number' }).notNull().default(0),
+    success: bigint('success', { mode: 'number' }).notNull().default(0),
+    failed: bigint('failed', { mode: 'number' }).notNull().default(0),
+    promptTokens: bigint('prompt_tokens', { mode: 'number' }).notNull().default(0),
+    completionTokens: bigint('completion_tokens', { mode: 'number' }).notNull().default(0),
+    totalTokens: bigint('total_tokens', { mode: 'number' }).notNull().default(0),
+    costUsd: numeric('cost_usd', { precision: 24, scale: 12 }).notNull().default('0'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.day, t.apiKeyId, t.model, t.provider] }),
+    index('usage_daily_project_idx').on(t.projectId, t.day),
+  ],
+)
+
+export const adminAudit = pgTable(
+  'admin_audit',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    actor: text('actor').notNull(),
+    action: text('action').notNull(),
+    targetType: text('target_type').notNull(),
+    targetId: text('target_id'),
+    before: jsonb('before'),
+    after: jsonb('after'),
+    createdAt: createdAt(),
+  },
+  (t) => [index('admin_audit_created_idx').on(t.createdAt)],
+)
