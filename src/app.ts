@@ -1,0 +1,31 @@
+import { Hono } from 'hono'
+import { requestId } from 'hono/request-id'
+import type { AppEnv } from './context'
+import { getDeps } from './deps'
+import { notFound, OpenAIError, onError } from './errors'
+import { log } from './lib/log'
+import { newRequestId } from './lib/ids'
+import { admin } from './routes/admin'
+import { health } from './routes/health'
+import { metrics } from './routes/metrics'
+import { v1 } from './routes/v1'
+
+export function createApp() {
+  return new Hono<AppEnv>()
+    .use(requestId({ headerName: 'X-Request-Id', limitLength: 128, generator: newRequestId }))
+    .use(async (c, next) => {
+      try {
+        c.set('deps', getDeps(c.env))
+      } catch (error) {
+        log('error', 'configuration invalid', { request_id: c.var.requestId, error: (error as Error).message })
+        throw new OpenAIError('service_unavailable', 'The gateway is not configured correctly.')
+      }
+      await next()
+    })
+    .route('/healthz', health)
+    .route('/metrics', metrics)
+    .route('/v1', v1)
+    .route('/admin', admin)
+    .notFound(notFound)
+    .onError(onError)
+}

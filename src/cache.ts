@@ -1,0 +1,46 @@
+import { loadCatalog, type Catalog } from './db/catalog'
+import { findKeyByHash, type KeyRow } from './db/keys'
+import type { Deps } from './deps'
+import { keys } from './redis/keys'
+
+// In-isolate caches of key records and the routing catalog. Each entry remembers the config version
+// (a Redis counter bumped by every admin write) it was loaded under; the guard script compares that
+// version atomically with its decision, so a stale entry is caught on the very next request.
+const KEY_TTL_MS = 60_000
+const CATALOG_TTL_MS = 60_000
+const MAX_KEYS = 10_000
+
+type Entry<T> = { value: T; version: string; loadedAt: number }
+
+const keyCache = new Map<string, Entry<KeyRow | null>>()
+let catalogCache: Entry<Catalog> | null = null
+
+export async function configVersion(deps: Deps): Promise<string> {
+  return String((await deps.redis.get<string | number>(keys.configVersion())) ?? '0')
+}
+
+function fresh<T>(entry: Entry<T> | null | undefined, ttl: number, version?: string): entry is Entry<T> {
+  if (!entry || Date.now() - entry.loadedAt > ttl) return false
+  return version === undefined || entry.version === version
+}
+
+export async function getKey(deps: Deps, keyHash: string, version?: string): Promise<Entry<KeyRow | null>> {
+  const hit = keyCache.get(keyHash)
+  if (fresh(hit, KEY_TTL_MS, version)) return hit
+  const loadedVersion = version ?? (await configVersion(deps))
+  const entry = { value: (await findKeyByHash(deps.db, keyHash)) ?? null, version: loadedVersion, loadedAt: Date.now() }
+  if (keyCache.size >= MAX_KEYS) keyCache.delete(keyCache.keys().next().value as string)
+  keyCache.set(keyHash, entry)
+  return entry
+}
+
+export async function getCatalog(deps: Deps, version?: string): Promise<Entry<Catalog>> {
+  if (fresh(catalogCache, CATALOG_TTL_MS, version)) return catalogCache
+  const loadedVersion = version ?? (await configVersion(deps))
+  catalogCache = { value: await loadCatalog(deps.db), version: loadedVersion, loadedAt: Date.now() }
+  return catalogCache
+}
+
+export async function bumpConfigVersion(deps: Deps): Promise<void> {
+  await deps.redis.incr(keys.configVersion())
+}

@@ -1,0 +1,26 @@
+import type { KeyRow } from './db/keys'
+import type { Deps } from './deps'
+import type { Price } from './lib/money'
+import type { Target } from './upstream/targets'
+import type { UsageDraft } from './usage/draft'
+import type { Hold } from './usage/spend'
+
+export type Bindings = CloudflareBindings & Record<string, unknown>
+
+export type AppEnv = {
+  Bindings: Bindings
+  Variables: {
+    requestId: string
+    deps: Deps
+    apiKey: KeyRow
+    // The config version the cached key/catalog were loaded under; the guard checks it atomically.
+    configVersion: string
+    draft: UsageDraft
+    body: Record<string, unknown>
+    targets: Target[]
+    price: Price | undefined
+    hold: Hold | null
+    // x-ratelimit-* headers decided by the guard, applied to whatever response goes out.
+    limitHeaders: Record<string, string>
+  }
+}

@@ -1,0 +1,40 @@
+import { modelMappings, prices, providers } from '../../drizzle/schema'
+import { usdToMicros, type Price } from '../lib/money'
+import type { Db } from './client'
+
+export type ProviderRow = typeof providers.$inferSelect
+export type MappingRow = typeof modelMappings.$inferSelect
+export type PriceVersion = Price & { effectiveFrom: number }
+
+// Everything routing and pricing need, in one HTTP round trip (a batch of three small selects).
+export type Catalog = {
+  providers: Map<string, ProviderRow>
+  mappingsByModel: Map<string, MappingRow[]>
+  // Newest first.
+  pricesByModel: Map<string, PriceVersion[]>
+}
+
+export async function loadCatalog(db: Db): Promise<Catalog> {
+  const [providerRows, mappingRows, priceRows] = await db.batch([
+    db.select().from(providers),
+    db.select().from(modelMappings),
+    db.select().from(prices),
+  ])
+  const mappingsByModel = new Map<string, MappingRow[]>()
+  for (const m of mappingRows) mappingsByModel.set(m.model, [...(mappingsByModel.get(m.model) ?? []), m])
+  const pricesByModel = new Map<string, PriceVersion[]>()
+  for (const p of priceRows) {
+    const version = {
+      inputMicrosPerMillion: usdToMicros(p.inputPerMillion),
+      outputMicrosPerMillion: usdToMicros(p.outputPerMillion),
+      effectiveFrom: new Date(p.effectiveFrom).getTime(),
+    }
+    pricesByModel.set(p.model, [...(pricesByModel.get(p.model) ?? []), version])
+  }
+  for (const list of pricesByModel.values()) list.sort((a, b) => b.effectiveFrom - a.effectiveFrom)
+  return { providers: new Map(providerRows.map((p) => [p.id, p])), mappingsByModel, pricesByModel }
+}
+
+export function priceAt(catalog: Catalog, model: string, at: number): Price | undefined {
+  return catalog.pricesByModel.get(model)?.find((p) => p.effectiveFrom <= at)
+}

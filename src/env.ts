@@ -1,0 +1,57 @@
+import { z } from 'zod'
+
+// The only reader of raw env strings: every var and secret is checked here once per env object.
+const flag = z.enum(['true', 'false', '1', '0', '']).optional().transform((v) => v === 'true' || v === '1')
+const positiveInt = (fallback: number) =>
+  z.string().optional().transform((v, ctx) => {
+    if (v === undefined || v === '') return fallback
+    const n = Number(v)
+    if (!Number.isInteger(n) || n <= 0) {
+      ctx.addIssue({ code: 'custom', message: 'must be a positive integer' })
+      return z.NEVER
+    }
+    return n
+  })
+
+const EnvSchema = z.object({
+  DATABASE_URL: z.string().min(1),
+  UPSTASH_REDIS_REST_URL: z.url(),
+  UPSTASH_REDIS_REST_TOKEN: z.string().min(1),
+  ADMIN_TOKEN: z.string().min(1),
+  METRICS_TOKEN: z.string().optional(),
+  MAX_BODY_BYTES: positiveInt(32 * 1024 * 1024).pipe(z.number().max(32 * 1024 * 1024)),
+  REDIS_FAIL_OPEN: flag,
+  // Local stack only: where the Neon driver sends SQL-over-HTTP instead of Neon's servers.
+  NEON_HTTP_ENDPOINT: z.url().optional(),
+  // Shifts the gateway's clock; lets tests (and drills) cross a UTC day or month boundary.
+  CLOCK_OFFSET_MS: z.string().optional().transform((v) => Number(v ?? 0) || 0),
+})
+
+export type Config = z.infer<typeof EnvSchema> & {
+  // Every string var by name: provider overrides (PROVIDER_<NAME>_*) and the secrets api_key_ref names.
+  vars: Record<string, string>
+}
+
+const cache = new WeakMap<object, Config>()
+
+export function readConfig(env: Record<string, unknown>): Config {
+  const hit = cache.get(env)
+  if (hit) return hit
+  const parsed = EnvSchema.safeParse(env)
+  if (!parsed.success) {
+    const names = [...new Set(parsed.error.issues.map((i) => i.path.join('.')))].join(', ')
+    throw new Error(`invalid Worker configuration: ${names}`)
+  }
+  const vars: Record<string, string> = {}
+  for (const [name, value] of Object.entries(env)) if (typeof value === 'string') vars[name] = value
+  const config = { ...parsed.data, vars }
+  cache.set(env, config)
+  return config
+}
+
+// `openai-main` → OPENAI_MAIN; the seed's hyphenated spelling (PROVIDER_OPENAI-MAIN_API_KEY) is accepted too.
+export function providerVar(config: Config, providerName: string, suffix: string): string | undefined {
+  const canonical = providerName.toUpperCase().replace(/[^A-Z0-9]/g, '_')
+  const hyphenated = providerName.toUpperCase()
+  return config.vars[`PROVIDER_${canonical}_${suffix}`] ?? config.vars[`PROVIDER_${hyphenated}_${suffix}`]
+}

@@ -1,0 +1,63 @@
+import type { Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import { log } from './lib/log'
+
+// One error class, one wire shape: OpenAI's {"error":{"message","type","param","code"}}.
+export const ERROR_CODES = {
+  invalid_request_error: { status: 400, type: 'invalid_request_error' },
+  invalid_api_key: { status: 401, type: 'invalid_request_error' },
+  unauthorized: { status: 401, type: 'invalid_request_error' },
+  model_not_allowed: { status: 403, type: 'invalid_request_error' },
+  model_not_found: { status: 404, type: 'invalid_request_error' },
+  not_found: { status: 404, type: 'invalid_request_error' },
+  method_not_allowed: { status: 405, type: 'invalid_request_error' },
+  conflict: { status: 409, type: 'invalid_request_error' },
+  request_too_large: { status: 413, type: 'invalid_request_error' },
+  rate_limit_exceeded: { status: 429, type: 'requests' },
+  insufficient_quota: { status: 429, type: 'insufficient_quota' },
+  internal_error: { status: 500, type: 'server_error' },
+  upstream_error: { status: 502, type: 'server_error' },
+  service_unavailable: { status: 503, type: 'server_error' },
+  upstream_timeout: { status: 504, type: 'server_error' },
+} as const satisfies Record<string, { status: ContentfulStatusCode; type: string }>
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+export class OpenAIError extends HTTPException {
+  readonly code: ErrorCode
+  readonly param: string | null
+  readonly headers: Record<string, string>
+  constructor(code: ErrorCode, message: string, param: string | null = null, headers: Record<string, string> = {}) {
+    super(ERROR_CODES[code].status, { message })
+    this.code = code
+    this.param = param
+    this.headers = headers
+  }
+}
+
+export function errorBody(code: ErrorCode, message: string, param: string | null = null) {
+  return { error: { message, type: ERROR_CODES[code].type, param, code } }
+}
+
+export function errorResponse(error: OpenAIError): Response {
+  return Response.json(errorBody(error.code, error.message, error.param), {
+    status: error.status,
+    headers: error.headers,
+  })
+}
+
+export function onError(error: Error, c: Context): Response {
+  if (error instanceof OpenAIError) return errorResponse(error)
+  if (error instanceof HTTPException) {
+    const code: ErrorCode =
+      error.status === 413 ? 'request_too_large' : error.status === 401 ? 'unauthorized' : 'invalid_request_error'
+    return errorResponse(new OpenAIError(code, error.message || 'Bad request'))
+  }
+  log('error', 'unhandled error', { request_id: c.get('requestId'), error: error.message })
+  return errorResponse(new OpenAIError('internal_error', 'The server had an error while processing your request.'))
+}
+
+export function notFound(c: Context): Response {
+  return errorResponse(new OpenAIError('not_found', `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`))
+}

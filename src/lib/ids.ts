@@ -1,0 +1,26 @@
+const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'
+
+function randomString(length: number): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(length))
+  let out = ''
+  for (const b of bytes) out += ALPHABET[b % 62]
+  return out
+}
+
+export function newRequestId(): string {
+  return `req_${randomString(24)}`
+}
+
+// A raw virtual key: `lgw_` + 40 base62 chars (~238 bits). Only its SHA-256 is stored.
+export function newRawKey(): string {
+  return `lgw_${randomString(40)}`
+}
+
+export function keyPrefixOf(rawKey: string): string {
+  return rawKey.slice(0, 12)
+}
+
+export async function sha256Hex(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
+  return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
+}

@@ -1,0 +1,38 @@
+// Exact money. Prices and budgets arrive as decimal USD strings (Postgres numeric) and become integer
+// micro-USD; a request's cost is tokens × micro-USD-per-million, i.e. integer pico-USD (1e-12), as bigint.
+
+export function usdToMicros(usd: string | number): number {
+  const text = typeof usd === 'number' ? usd.toFixed(6) : usd.trim()
+  const match = /^(-?)(\d*)(?:\.(\d*))?$/.exec(text)
+  if (!match) throw new Error(`not a decimal amount: ${text}`)
+  const [, sign, whole = '', frac = ''] = match
+  const micros = Number(whole || '0') * 1_000_000 + Number(frac.slice(0, 6).padEnd(6, '0'))
+  return sign === '-' ? -micros : micros
+}
+
+export function microsToUsd(micros: number): number {
+  return micros / 1_000_000
+}
+
+export type Price = { inputMicrosPerMillion: number; outputMicrosPerMillion: number }
+
+export function costPico(promptTokens: number, completionTokens: number, price: Price | undefined): bigint {
+  if (!price) return 0n
+  return (
+    BigInt(promptTokens) * BigInt(price.inputMicrosPerMillion) +
+    BigInt(completionTokens) * BigInt(price.outputMicrosPerMillion)
+  )
+}
+
+export function picoToUsdString(pico: bigint): string {
+  const negative = pico < 0n
+  const abs = negative ? -pico : pico
+  const whole = abs / 1_000_000_000_000n
+  const frac = (abs % 1_000_000_000_000n).toString().padStart(12, '0')
+  return `${negative ? '-' : ''}${whole}.${frac}`
+}
+
+// Budget counters in Redis are integer micro-USD; a request's cost is rounded up so they never undercount.
+export function picoToMicrosCeil(pico: bigint): number {
+  return Number((pico + 999_999n) / 1_000_000n)
+}

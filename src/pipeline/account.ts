@@ -1,0 +1,45 @@
+import { createMiddleware } from 'hono/factory'
+import type { AppEnv } from '../context'
+import type { Deps } from '../deps'
+import { OpenAIError } from '../errors'
+import { log } from '../lib/log'
+import { picoToMicrosCeil } from '../lib/money'
+import { requestIncrements } from '../metrics/counters'
+import { writeMetrics } from '../metrics/write'
+import { newDraft, type Route, type UsageDraft } from '../usage/draft'
+import { recordUsage, toRow } from '../usage/record'
+import { settleHold, type Hold } from '../usage/spend'
+
+// Opens the request's usage draft right after authentication and, once the response (or its stream)
+// is over, settles the guard's hold, writes the usage row and counts the metrics — all in waitUntil.
+export function account(route: Route) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const { deps } = c.var
+    const draft = newDraft(crypto.randomUUID(), c.var.requestId, c.var.apiKey, route, deps.now())
+    c.set('draft', draft)
+    c.set('hold', null)
+    c.set('limitHeaders', {})
+    await next()
+    draft.status ||= c.res.status
+    if (c.error instanceof OpenAIError) draft.errorCode = c.error.code
+    else if (c.error) draft.errorCode = 'internal_error'
+    const gatewayMs = Math.max(0, deps.now() - draft.startedAt - draft.upstreamMs)
+    for (const [name, value] of Object.entries(c.var.limitHeaders)) c.res.headers.set(name, value)
+    c.res.headers.set('server-timing', `gateway;dur=${gatewayMs}, upstream;dur=${draft.upstreamMs}`)
+    c.executionCtx.waitUntil(draft.finished.then(() => closeRequest(deps, draft, c.var.hold)))
+  })
+}
+
+async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null): Promise<void> {
+  const endedAt = deps.now()
+  // A failed call has no tokens and no cost, so settling it releases the hold; a stream cut short is
+  // charged for what the upstream produced before it ended.
+  const results = await Promise.allSettled([
+    hold && settleHold(deps, hold, draft.promptTokens + draft.completionTokens, picoToMicrosCeil(draft.costPico)),
+    writeMetrics(deps, requestIncrements(draft, endedAt)),
+    recordUsage(deps, toRow(draft, endedAt)),
+  ])
+  for (const r of results) {
+    if (r.status === 'rejected') log('warn', 'after-response step failed', { request_id: draft.requestId, error: String(r.reason) })
+  }
+}

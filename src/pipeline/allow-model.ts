@@ -1,0 +1,47 @@
+import { createMiddleware } from 'hono/factory'
+import { configVersion, getCatalog } from '../cache'
+import type { AppEnv } from '../context'
+import { priceAt } from '../db/catalog'
+import type { KeyRow } from '../db/keys'
+import type { Deps } from '../deps'
+import { OpenAIError } from '../errors'
+import { hasMapping, pickTargets } from '../upstream/targets'
+import { fromStore } from './stores'
+
+export function keyAllows(key: KeyRow, model: string): boolean {
+  return key.allowedModels.includes(model) || key.allowedModels.includes('*')
+}
+
+// The key's allow-list first (403), then the routing catalog (404 when nothing maps the model).
+export async function resolveRoute(deps: Deps, requestId: string, key: KeyRow, model: string, version?: string) {
+  if (!keyAllows(key, model)) {
+    throw new OpenAIError('model_not_allowed', `This API key is not allowed to use the model '${model}'.`, 'model')
+  }
+  let entry = await fromStore('postgres', requestId, () => getCatalog(deps, version))
+  if (!hasMapping(entry.value, model) && version === undefined) {
+    // The model may have been mapped a moment ago: re-check against the current config version.
+    const current = await fromStore('redis', requestId, () => configVersion(deps))
+    if (current !== entry.version) entry = await fromStore('postgres', requestId, () => getCatalog(deps, current))
+  }
+  if (!hasMapping(entry.value, model)) {
+    throw new OpenAIError('model_not_found', `The model '${model}' does not exist or you do not have access to it.`, 'model')
+  }
+  const targets = pickTargets(entry.value, model, deps.config)
+  if (targets.length === 0) {
+    throw new OpenAIError('service_unavailable', `No enabled provider currently serves the model '${model}'.`)
+  }
+  return { targets, price: priceAt(entry.value, model, deps.now()), version: entry.version }
+}
+
+export const olderVersion = (a: string, b: string) => (Number(a) <= Number(b) ? a : b)
+
+export const allowModel = createMiddleware<AppEnv>(async (c, next) => {
+  const { deps, draft, apiKey } = c.var
+  const model = String(c.var.body.model)
+  const route = await resolveRoute(deps, c.var.requestId, apiKey, model)
+  draft.metricModel = model
+  c.set('targets', route.targets)
+  c.set('price', route.price)
+  c.set('configVersion', olderVersion(c.var.configVersion, route.version))
+  await next()
+})

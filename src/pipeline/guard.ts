@@ -1,0 +1,127 @@
+import { createMiddleware } from 'hono/factory'
+import type { AppEnv } from '../context'
+import { OpenAIError } from '../errors'
+import { log } from '../lib/log'
+import { costPico, picoToMicrosCeil, usdToMicros } from '../lib/money'
+import { dayTag, formatResetDuration, monthTag, startOfNextUtcDay, startOfNextUtcMonth } from '../lib/time'
+import { keys } from '../redis/keys'
+import { guardScript, type GuardReply } from '../redis/scripts'
+import type { Route } from '../usage/draft'
+import { rebuildSpend, type Hold } from '../usage/spend'
+import { estimateRequest } from '../usage/tokens'
+import { olderVersion, resolveRoute } from './allow-model'
+import { resolveKey } from './authenticate'
+import { fromStore } from './stores'
+
+// A reservation outlives any upstream call (heads time out, streams go idle) but not a crashed isolate.
+const RESERVATION_TTL_MS = 15 * 60_000
+const MAX_ROUNDS = 4
+
+const limitOrNone = (n: number | null) => (n === null ? -1 : n)
+const budgetMicros = (usd: string | null) => (usd === null ? -1 : usdToMicros(usd))
+
+function refuse(reply: GuardReply, requestId: string): never {
+  const [kind] = reply
+  if (kind === 'rpm' || kind === 'tpm') {
+    const [, limit, remaining, retryMs] = reply as ['rpm' | 'tpm', number, number, number]
+    const unit = kind === 'rpm' ? 'requests' : 'tokens'
+    throw new OpenAIError(
+      'rate_limit_exceeded',
+      `Rate limit reached for ${unit} per minute: limit ${limit}, remaining ${remaining}. Please try again in ${formatResetDuration(retryMs)}.`,
+      null,
+      {
+        'retry-after': String(Math.max(1, Math.ceil(retryMs / 1000))),
+        'retry-after-ms': String(Math.max(0, retryMs)),
+        [`x-ratelimit-limit-${unit}`]: String(limit),
+        [`x-ratelimit-remaining-${unit}`]: String(remaining),
+        [`x-ratelimit-reset-${unit}`]: formatResetDuration(retryMs),
+        'x-request-id': requestId,
+      },
+    )
+  }
+  const [, window] = reply as ['budget', 'daily' | 'monthly', number, number]
+  throw new OpenAIError(
+    'insufficient_quota',
+    `You exceeded this key's ${window} budget. It resets at the start of the next UTC ${window === 'daily' ? 'day' : 'month'}.`,
+    null,
+    { 'x-should-retry': 'false' },
+  )
+}
+
+// RPM, TPM and both budgets in one atomic Redis step (one round trip on a warm key). A stale cache
+// or a missing spend counter costs extra rounds, never a wrong decision.
+export function guard(route: Exclude<Route, 'models'>) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const { deps, draft, requestId } = c.var
+    const estimate = estimateRequest(route, c.var.body)
+    const tokens = estimate.prompt + estimate.completion
+    let key = c.var.apiKey
+    let version = c.var.configVersion
+    for (let round = 0; round < MAX_ROUNDS; round++) {
+      const now = deps.now()
+      const ticket = crypto.randomUUID()
+      const cost = picoToMicrosCeil(costPico(estimate.prompt, estimate.completion, c.var.price))
+      const day = dayTag(now)
+      const month = monthTag(now)
+      let reply: GuardReply
+      try {
+        reply = await guardScript(deps.redis).exec(
+          [keys.configVersion(), keys.rpm(key.id), keys.tpm(key.id), keys.spendDay(key.id, day), keys.spendMonth(key.id, month), keys.reservations(key.id)],
+          [version, now, ticket, limitOrNone(key.rpmLimit), limitOrNone(key.tpmLimit), tokens, budgetMicros(key.dailyBudget), budgetMicros(key.monthlyBudget), cost, RESERVATION_TTL_MS, day, month, startOfNextUtcDay(now) - now, startOfNextUtcMonth(now) - now].map(String),
+        )
+      } catch (error) {
+        if (!deps.config.REDIS_FAIL_OPEN) {
+          log('error', 'redis unavailable; refusing (fail-closed)', { request_id: requestId, error: (error as Error).message })
+          throw new OpenAIError('service_unavailable', 'Rate limits cannot be checked right now. Please retry shortly.')
+        }
+        log('warn', 'redis unavailable; admitting without limits (REDIS_FAIL_OPEN)', { request_id: requestId })
+        return next()
+      }
+      const kind = reply[0]
+      if (kind === 'stale') {
+        version = String(reply[1])
+        key = (await resolveKey(deps, requestId, key.keyHash, version)).key
+        const resolved = await resolveRoute(deps, requestId, key, String(c.var.body.model), version)
+        c.set('apiKey', key)
+        c.set('targets', resolved.targets)
+        c.set('price', resolved.price)
+        version = olderVersion(version, resolved.version)
+        continue
+      }
+      if (kind === 'rebuild') {
+        await fromStore('postgres', requestId, () => rebuildSpend(deps, key.id, now))
+        continue
+      }
+      if (kind !== 'ok') {
+        draft.rateLimited = kind === 'budget' ? 'budget' : kind
+        refuse(reply, requestId)
+      }
+      const [, rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs] = reply as ['ok', number, number, number, number]
+      const headers: Record<string, string> = {}
+      if (key.rpmLimit !== null) {
+        headers['x-ratelimit-limit-requests'] = String(key.rpmLimit)
+        headers['x-ratelimit-remaining-requests'] = String(Math.max(0, rpmRemaining))
+        headers['x-ratelimit-reset-requests'] = formatResetDuration(rpmResetMs)
+      }
+      if (key.tpmLimit !== null) {
+        headers['x-ratelimit-limit-tokens'] = String(key.tpmLimit)
+        headers['x-ratelimit-remaining-tokens'] = String(Math.max(0, tpmRemaining))
+        headers['x-ratelimit-reset-tokens'] = formatResetDuration(tpmResetMs)
+      }
+      c.set('limitHeaders', headers)
+      const hasBudget = key.dailyBudget !== null || key.monthlyBudget !== null
+      const hold: Hold = {
+        keyId: key.id,
+        ticket,
+        tokens,
+        tpm: key.tpmLimit !== null,
+        reservation: hasBudget ? `${ticket}|${day}|${month}|${cost}` : null,
+        day,
+        month,
+      }
+      c.set('hold', hold)
+      return next()
+    }
+    throw new OpenAIError('service_unavailable', 'The gateway configuration is changing; please retry.')
+  })
+}

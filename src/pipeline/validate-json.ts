@@ -1,0 +1,68 @@
+import { createMiddleware } from 'hono/factory'
+import type { z } from 'zod'
+import type { AppEnv } from '../context'
+import { OpenAIError } from '../errors'
+
+function tooLarge(limit: number): OpenAIError {
+  return new OpenAIError('request_too_large', `Request body exceeds the limit of ${limit} bytes.`)
+}
+
+// Reads the body under the size limit: refused before reading when Content-Length says so, else
+// counted while streaming in.
+async function readBody(request: Request, limit: number): Promise<string> {
+  const declared = Number(request.headers.get('content-length'))
+  if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit)
+  if (!request.body) return ''
+  const reader = request.body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  for (;;) {
+    const { value, done } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > limit) {
+      await reader.cancel()
+      throw tooLarge(limit)
+    }
+    chunks.push(value)
+  }
+  const bytes = new Uint8Array(size)
+  let offset = 0
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset)
+    offset += chunk.byteLength
+  }
+  return new TextDecoder().decode(bytes)
+}
+
+function paramOf(path: PropertyKey[]): string {
+  return path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), '')
+}
+
+export function validateJson<S extends z.ZodType<Record<string, unknown>>>(schema: S) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const type = c.req.header('content-type')
+    if (type && !/json/i.test(type)) {
+      throw new OpenAIError('invalid_request_error', `Unsupported Content-Type "${type}"; send application/json.`)
+    }
+    const text = await readBody(c.req.raw, c.var.deps.config.MAX_BODY_BYTES)
+    if (!text.trim()) throw new OpenAIError('invalid_request_error', 'The request body is empty; send a JSON object.')
+    let json: unknown
+    try {
+      json = JSON.parse(text)
+    } catch {
+      throw new OpenAIError('invalid_request_error', 'We could not parse the JSON body of your request.')
+    }
+    if (json && typeof json === 'object' && typeof (json as { model?: unknown }).model === 'string') {
+      c.var.draft.model = (json as { model: string }).model
+    }
+    const parsed = schema.safeParse(json)
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!
+      const param = paramOf(issue.path)
+      throw new OpenAIError('invalid_request_error', `Invalid value for '${param || 'body'}': ${issue.message}`, param || null)
+    }
+    c.set('body', parsed.data)
+    await next()
+  })
+}

@@ -1,0 +1,19 @@
+import { Redis } from '@upstash/redis/cloudflare'
+import type { Config } from '../env'
+
+const REDIS_TIMEOUT_MS = 2_000
+
+// One quick retry on a network error, and a hard timeout: a dead Redis must turn into a fast 503,
+// not the client's default ~4 s of backoff.
+export function createRedis(config: Config): Redis {
+  return new Redis({
+    url: config.UPSTASH_REDIS_REST_URL,
+    token: config.UPSTASH_REDIS_REST_TOKEN,
+    retry: { retries: 1, backoff: () => 25 },
+    signal: () => AbortSignal.timeout(REDIS_TIMEOUT_MS),
+    enableTelemetry: false,
+    readYourWrites: false,
+  })
+}
+
+export type { Redis }

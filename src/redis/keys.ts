@@ -1,0 +1,20 @@
+// Every Redis key nexusai uses is built here; README "Redis keys" documents each prefix and TTL.
+const P = 'nx'
+
+export const keys = {
+  // Bumped by every admin write; caches in every isolate compare against it.
+  configVersion: () => `${P}:cfgver`,
+  // Sliding-window request log (ZSET member = request id, score = ms).
+  rpm: (keyId: string) => `${P}:rpm:${keyId}`,
+  // Sliding-window token log (ZSET member = "<request id>:<tokens>", score = ms).
+  tpm: (keyId: string) => `${P}:tpm:${keyId}`,
+  // Settled spend in micro-USD for one UTC day / month; rebuilt from usage_logs when missing.
+  spendDay: (keyId: string, day: string) => `${P}:spend:d:${keyId}:${day}`,
+  spendMonth: (keyId: string, month: string) => `${P}:spend:m:${keyId}:${month}`,
+  // In-flight budget reservations (ZSET member = "<request id>|<day>|<month>|<micro-USD>", score = expiry ms).
+  reservations: (keyId: string) => `${P}:resv:${keyId}`,
+  // Usage rows waiting for Postgres (LIST of JSON rows), drained by the cron trigger.
+  usageSpool: () => `${P}:spool:usage`,
+  // Prometheus counters and histograms (HASH field = "<metric>{<labels>}", value = number).
+  metrics: () => `${P}:metrics`,
+}

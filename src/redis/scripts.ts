@@ -1,0 +1,113 @@
+import type { Redis } from './client'
+
+// Decides RPM, TPM, daily and monthly budget for one request in one atomic step, and commits all of
+// them only when every check passes (a refused request consumes nothing). Returns:
+//   {'stale', version}  the caller's cached key/config predates an admin write: reload and retry
+//   {'rebuild'}         a spend counter is missing: rebuild it from usage_logs and retry
+//   {'rpm'|'tpm', limit, remaining, retryMs}   refused by a rate limit
+//   {'budget', 'daily'|'monthly', limitMicros, retryMs}
+//   {'ok', rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs}
+// Limits of -1 mean "no limit". Token log members are "<ticket>:<tokens>"; reservation members are
+// "<ticket>|<day>|<month>|<micro-USD>" scored by their expiry, so a crashed isolate's hold lapses.
+const GUARD = `
+local version = redis.call('GET', KEYS[1]) or '0'
+if version ~= ARGV[1] then return {'stale', version} end
+local now, window = tonumber(ARGV[2]), 60000
+local ticket = ARGV[3]
+local rpmLimit, tpmLimit, tokens = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
+local daily, monthly, cost, ttl = tonumber(ARGV[7]), tonumber(ARGV[8]), tonumber(ARGV[9]), tonumber(ARGV[10])
+
+local rpmUsed, rpmReset = 0, window
+if rpmLimit >= 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - window)
+  rpmUsed = redis.call('ZCARD', KEYS[2])
+  if rpmUsed > 0 then
+    local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
+    rpmReset = tonumber(oldest[2]) + window - now
+  end
+  if rpmUsed >= rpmLimit then return {'rpm', rpmLimit, 0, rpmReset} end
+end
+
+local tpmUsed, tpmReset = 0, window
+if tpmLimit >= 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
+  local entries = redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES')
+  for i = 1, #entries, 2 do tpmUsed = tpmUsed + tonumber(string.match(entries[i], ':(%d+)$')) end
+  if #entries > 0 then tpmReset = tonumber(entries[2]) + window - now end
+  if tpmUsed + tokens > tpmLimit then
+    local need, freed, wait = tpmUsed + tokens - tpmLimit, 0, window
+    for i = 1, #entries, 2 do
+      freed = freed + tonumber(string.match(entries[i], ':(%d+)$'))
+      if freed >= need then wait = tonumber(entries[i + 1]) + window - now break end
+    end
+    return {'tpm', tpmLimit, math.max(tpmLimit - tpmUsed, 0), wait}
+  end
+end
+
+if daily >= 0 or monthly >= 0 then
+  local daySpent, monthSpent = redis.call('GET', KEYS[4]), redis.call('GET', KEYS[5])
+  if (daily >= 0 and not daySpent) or (monthly >= 0 and not monthSpent) then return {'rebuild'} end
+  redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', now)
+  local dayHeld, monthHeld = 0, 0
+  for _, m in ipairs(redis.call('ZRANGE', KEYS[6], 0, -1)) do
+    local d, mo, amount = string.match(m, '|(%d+)|(%d+)|(%d+)$')
+    if d == ARGV[11] then dayHeld = dayHeld + tonumber(amount) end
+    if mo == ARGV[12] then monthHeld = monthHeld + tonumber(amount) end
+  end
+  if daily >= 0 then
+    local spent = tonumber(daySpent)
+    if spent >= daily or spent + dayHeld + cost > daily then return {'budget', 'daily', daily, tonumber(ARGV[13])} end
+  end
+  if monthly >= 0 then
+    local spent = tonumber(monthSpent)
+    if spent >= monthly or spent + monthHeld + cost > monthly then return {'budget', 'monthly', monthly, tonumber(ARGV[14])} end
+  end
+  redis.call('ZADD', KEYS[6], now + ttl, ticket .. '|' .. ARGV[11] .. '|' .. ARGV[12] .. '|' .. cost)
+  redis.call('PEXPIRE', KEYS[6], ttl)
+end
+
+if rpmLimit >= 0 then
+  redis.call('ZADD', KEYS[2], now, ticket)
+  redis.call('PEXPIRE', KEYS[2], window)
+end
+if tpmLimit >= 0 then
+  redis.call('ZADD', KEYS[3], now, ticket .. ':' .. tokens)
+  redis.call('PEXPIRE', KEYS[3], window)
+end
+return {'ok', rpmLimit - rpmUsed - 1, rpmReset, tpmLimit - tpmUsed - tokens, tpmReset}
+`
+
+// Replaces the token estimate with the real count, drops the budget reservation and adds the real
+// cost to the spend counters (only where they exist: a missing counter is rebuilt from usage_logs).
+const SETTLE = `
+if ARGV[2] ~= '' then
+  local member = ARGV[1] .. ':' .. ARGV[2]
+  local score = redis.call('ZSCORE', KEYS[1], member)
+  if score then
+    redis.call('ZREM', KEYS[1], member)
+    if tonumber(ARGV[3]) > 0 then redis.call('ZADD', KEYS[1], score, ARGV[1] .. ':' .. ARGV[3]) end
+  end
+end
+if ARGV[4] ~= '' then redis.call('ZREM', KEYS[4], ARGV[4]) end
+local cost = tonumber(ARGV[5])
+if cost > 0 then
+  if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('INCRBY', KEYS[2], cost) end
+  if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('INCRBY', KEYS[3], cost) end
+end
+return 1
+`
+
+export type GuardReply =
+  | ['stale', string]
+  | ['rebuild']
+  | ['rpm' | 'tpm', number, number, number]
+  | ['budget', 'daily' | 'monthly', number, number]
+  | ['ok', number, number, number, number]
+
+export function guardScript(redis: Redis) {
+  return redis.createScript<GuardReply>(GUARD)
+}
+
+export function settleScript(redis: Redis) {
+  return redis.createScript<number>(SETTLE)
+}

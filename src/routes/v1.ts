@@ -1,0 +1,41 @@
+import { Hono } from 'hono'
+import { configVersion, getCatalog } from '../cache'
+import type { AppEnv } from '../context'
+import type { KeyRow } from '../db/keys'
+import type { Deps } from '../deps'
+import { OpenAIError } from '../errors'
+import { account } from '../pipeline/account'
+import { allowModel, keyAllows } from '../pipeline/allow-model'
+import { authenticate, resolveKey } from '../pipeline/authenticate'
+import { guard } from '../pipeline/guard'
+import { fromStore } from '../pipeline/stores'
+import { validateJson } from '../pipeline/validate-json'
+import { ChatRequest, EmbeddingsRequest } from '../schemas'
+import { relay } from '../upstream/respond'
+
+// The models this key may call: allowed by the key and routed by at least one mapping. No upstream
+// call here, so instead of the guard a plain version check keeps a disabled key out.
+async function listModels(deps: Deps, requestId: string, key: KeyRow, version: string) {
+  const current = await fromStore('redis', requestId, () => configVersion(deps))
+  const fresh = current === version ? key : (await resolveKey(deps, requestId, key.keyHash, current)).key
+  const catalog = (await fromStore('postgres', requestId, () => getCatalog(deps, current))).value
+  const models = [...catalog.mappingsByModel.keys()].filter((m) => keyAllows(fresh, m)).sort()
+  return models.map((id) => ({ id, object: 'model' as const, created: 0, owned_by: 'nexusai' }))
+}
+
+export const v1 = new Hono<AppEnv>()
+  .use(authenticate)
+  .get('/models', account('models'), async (c) => {
+    const data = await listModels(c.var.deps, c.var.requestId, c.var.apiKey, c.var.configVersion)
+    return c.json({ object: 'list', data })
+  })
+  .get('/models/:model{.+}', account('models'), async (c) => {
+    const data = await listModels(c.var.deps, c.var.requestId, c.var.apiKey, c.var.configVersion)
+    const model = data.find((m) => m.id === c.req.param('model'))
+    if (!model) throw new OpenAIError('model_not_found', `The model '${c.req.param('model')}' does not exist or you do not have access to it.`, 'model')
+    return c.json(model)
+  })
+  .post('/chat/completions', account('chat'), validateJson(ChatRequest), allowModel, guard('chat'), (c) => relay(c, 'chat'))
+  .post('/embeddings', account('embeddings'), validateJson(EmbeddingsRequest), allowModel, guard('embeddings'), (c) =>
+    relay(c, 'embeddings'),
+  )

@@ -1,0 +1,73 @@
+import { err, ok, type Result } from '../lib/result'
+import { providerFor, type UpstreamRoute } from './providers'
+import type { Target } from './targets'
+
+export type AttemptError =
+  | { reason: 'timeout' }
+  | { reason: 'network' }
+  | { reason: 'client_gone' }
+  | { reason: 'upstream_status'; status: number; retryAfterMs: number | null; body: string; contentType: string }
+
+// `text` is the whole body when the caller asked for it (non-streaming): reading it inside the attempt
+// means a body cut short is still a retryable failure, since nothing has reached the client yet.
+export type AttemptOk = { response: Response; ttfbMs: number; text: string | null }
+
+const MAX_ERROR_BODY = 64 * 1024
+
+function retryAfterMs(headers: Headers): number | null {
+  const ms = Number(headers.get('retry-after-ms'))
+  if (headers.has('retry-after-ms') && Number.isFinite(ms) && ms >= 0) return ms
+  const raw = headers.get('retry-after')
+  if (raw === null) return null
+  const seconds = Number(raw)
+  if (Number.isFinite(seconds)) return Math.max(0, seconds * 1000)
+  const date = Date.parse(raw)
+  return Number.isNaN(date) ? null : Math.max(0, date - Date.now())
+}
+
+// One upstream call. `timeoutMs` bounds the time to the response head; `clientSignal` aborts the call
+// (head or body) when our client goes away.
+export async function attempt(
+  target: Target,
+  route: UpstreamRoute,
+  body: Record<string, unknown>,
+  clientSignal: AbortSignal | undefined,
+  readBody: boolean,
+): Promise<Result<AttemptOk, AttemptError>> {
+  const controller = new AbortController()
+  let timedOut = false
+  let timer = setTimeout(() => {
+    timedOut = true
+    controller.abort()
+  }, target.timeoutMs)
+  const onClientGone = () => controller.abort()
+  clientSignal?.addEventListener('abort', onClientGone)
+  const started = Date.now()
+  try {
+    const request = providerFor(target.type).buildRequest(target, route, body)
+    const response = await fetch(request, { signal: controller.signal })
+    const ttfbMs = Date.now() - started
+    if (response.ok && !readBody) return ok({ response, ttfbMs, text: null })
+    if (response.ok) {
+      clearTimeout(timer)
+      timer = setTimeout(() => {
+        timedOut = true
+        controller.abort()
+      }, target.timeoutMs)
+      return ok({ response, ttfbMs, text: await response.text() })
+    }
+    const text = (await response.text()).slice(0, MAX_ERROR_BODY)
+    return err({
+      reason: 'upstream_status',
+      status: response.status,
+      retryAfterMs: retryAfterMs(response.headers),
+      body: text,
+      contentType: response.headers.get('content-type') ?? '',
+    })
+  } catch {
+    if (clientSignal?.aborted) return err({ reason: 'client_gone' })
+    return err({ reason: timedOut ? 'timeout' : 'network' })
+  } finally {
+    clearTimeout(timer)
+  }
+}

@@ -1,0 +1,65 @@
+import type { Catalog, MappingRow, ProviderRow } from '../db/catalog'
+import { providerVar, type Config } from '../env'
+
+export type Target = {
+  provider: string
+  providerId: string
+  type: string
+  baseUrl: string
+  apiKey: string | undefined
+  timeoutMs: number
+  maxRetries: number
+  upstreamModel: string
+}
+
+// Weighted order without replacement: repeatedly draw one mapping with probability weight/total.
+function weightedShuffle<T extends { weight: number }>(items: T[], random: () => number): T[] {
+  const pool = [...items]
+  const out: T[] = []
+  while (pool.length > 0) {
+    const total = pool.reduce((sum, m) => sum + Math.max(m.weight, 0), 0)
+    let r = random() * total
+    let index = pool.findIndex((m) => (r -= Math.max(m.weight, 0)) < 0)
+    if (index < 0) index = pool.length - 1
+    out.push(...pool.splice(index, 1))
+  }
+  return out
+}
+
+// Mappings in priority order (lower first), weighted choice among equal priorities, with disabled
+// mappings and providers skipped. Environment overrides (PROVIDER_<NAME>_*) win over the database.
+export function pickTargets(
+  catalog: Catalog,
+  model: string,
+  config: Config,
+  random: () => number = Math.random,
+): Target[] {
+  const usable = (catalog.mappingsByModel.get(model) ?? []).filter(
+    (m) => m.enabled && catalog.providers.get(m.providerId)?.enabled,
+  )
+  const byPriority = new Map<number, MappingRow[]>()
+  for (const m of usable) byPriority.set(m.priority, [...(byPriority.get(m.priority) ?? []), m])
+  const ordered = [...byPriority.keys()]
+    .sort((a, b) => a - b)
+    .flatMap((p) => weightedShuffle(byPriority.get(p) ?? [], random))
+  return ordered.map((m) => toTarget(m, catalog.providers.get(m.providerId) as ProviderRow, config))
+}
+
+function toTarget(mapping: MappingRow, provider: ProviderRow, config: Config): Target {
+  const timeout = Number(providerVar(config, provider.name, 'TIMEOUT_MS'))
+  return {
+    provider: provider.name,
+    providerId: provider.id,
+    type: provider.type,
+    baseUrl: (providerVar(config, provider.name, 'BASE_URL') ?? provider.baseUrl).replace(/\/+$/, ''),
+    apiKey:
+      providerVar(config, provider.name, 'API_KEY') ?? (provider.apiKeyRef ? config.vars[provider.apiKeyRef] : undefined),
+    timeoutMs: Number.isInteger(timeout) && timeout > 0 ? timeout : provider.timeoutMs,
+    maxRetries: provider.maxRetries,
+    upstreamModel: mapping.upstreamModel,
+  }
+}
+
+export function hasMapping(catalog: Catalog, model: string): boolean {
+  return (catalog.mappingsByModel.get(model)?.length ?? 0) > 0
+}

@@ -1,0 +1,64 @@
+import type { KeyRow } from '../db/keys'
+
+export type Route = 'chat' | 'embeddings' | 'models'
+
+// Everything one request's usage row and metrics need, filled in as the request moves along the
+// pipeline and closed when the response (or the stream) ends.
+export type UsageDraft = {
+  eventId: string
+  requestId: string
+  apiKeyId: string
+  projectId: string
+  route: Route
+  model: string
+  // The model as a metric label: only names known to the catalog, so clients cannot blow up cardinality.
+  metricModel: string
+  provider: string | null
+  upstreamModel: string | null
+  status: number
+  errorCode: string | null
+  promptTokens: number
+  completionTokens: number
+  tokensEstimated: boolean
+  costPico: bigint
+  startedAt: number
+  ttfbMs: number | null
+  // Time spent waiting on upstreams (head and body), for Server-Timing and the overhead figure.
+  upstreamMs: number
+  stream: boolean
+  attempts: number
+  retries: { provider: string; reason: string }[]
+  fallbacks: { from: string; to: string }[]
+  rateLimited: 'rpm' | 'tpm' | 'budget' | null
+  // Resolves when the response body is complete (streams end later than the handler returns).
+  finished: Promise<void>
+}
+
+export function newDraft(eventId: string, requestId: string, key: KeyRow, route: Route, startedAt: number): UsageDraft {
+  return {
+    eventId,
+    requestId,
+    apiKeyId: key.id,
+    projectId: key.projectId,
+    route,
+    model: '',
+    metricModel: 'other',
+    provider: null,
+    upstreamModel: null,
+    status: 0,
+    errorCode: null,
+    promptTokens: 0,
+    completionTokens: 0,
+    tokensEstimated: false,
+    costPico: 0n,
+    startedAt,
+    ttfbMs: null,
+    upstreamMs: 0,
+    stream: false,
+    attempts: 0,
+    retries: [],
+    fallbacks: [],
+    rateLimited: null,
+    finished: Promise.resolve(),
+  }
+}

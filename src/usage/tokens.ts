@@ -1,0 +1,51 @@
+// Token estimates for the guard (before the call) and for usage when the upstream reports none.
+// ~4 characters per token plus OpenAI's per-message framing; an exact tokenizer is future work.
+export const DEFAULT_COMPLETION_TOKENS = 256
+const PER_MESSAGE_TOKENS = 4
+const PER_REQUEST_TOKENS = 3
+
+export function tokensForChars(chars: number): number {
+  return Math.ceil(chars / 4)
+}
+
+export function tokensForText(text: string): number {
+  return tokensForChars(text.length)
+}
+
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content
+  if (Array.isArray(content)) {
+    return content.map((part) => (typeof part?.text === 'string' ? part.text : '')).join('')
+  }
+  return ''
+}
+
+export function estimateChatPromptTokens(messages: { content?: unknown }[]): number {
+  return messages.reduce((sum, m) => sum + PER_MESSAGE_TOKENS + tokensForText(textOf(m.content)), PER_REQUEST_TOKENS)
+}
+
+export function estimateEmbeddingTokens(input: unknown): number {
+  if (typeof input === 'string') return tokensForText(input)
+  if (!Array.isArray(input)) return 0
+  return input.reduce<number>((sum, item) => {
+    if (typeof item === 'string') return sum + tokensForText(item)
+    if (typeof item === 'number') return sum + 1
+    if (Array.isArray(item)) return sum + item.length
+    return sum
+  }, 0)
+}
+
+// What the completion may cost at most: max_completion_tokens / max_tokens (× n), or the default.
+export function completionAllowance(body: { max_tokens?: number | null; max_completion_tokens?: number | null; n?: number | null }): number {
+  const perChoice = body.max_completion_tokens ?? body.max_tokens ?? DEFAULT_COMPLETION_TOKENS
+  return perChoice * (body.n ?? 1)
+}
+
+export function estimateRequest(
+  route: 'chat' | 'embeddings',
+  body: Record<string, unknown>,
+): { prompt: number; completion: number } {
+  if (route === 'embeddings') return { prompt: estimateEmbeddingTokens(body.input), completion: 0 }
+  const messages = Array.isArray(body.messages) ? (body.messages as { content?: unknown }[]) : []
+  return { prompt: estimateChatPromptTokens(messages), completion: completionAllowance(body as never) }
+}

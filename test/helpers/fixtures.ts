@@ -1,0 +1,91 @@
+import { eq, sql } from 'drizzle-orm'
+import { apiKeys, modelMappings, prices, providers, usageLogs } from '../../drizzle/schema'
+import { keyPrefixOf, newRawKey, sha256Hex } from '../../src/lib/ids'
+import { keys } from '../../src/redis/keys'
+import { mockUrl, testDb, testRedis, uid } from './gateway'
+
+// Test data goes straight into Postgres (as an operator's admin write would) and bumps the config
+// version, exactly what the admin API does after a write.
+async function bump() {
+  await testRedis().incr(keys.configVersion())
+}
+
+export type ProviderSpec = { scenario?: string; baseUrl?: string; maxRetries?: number; timeoutMs?: number; apiKeyRef?: string | null; enabled?: boolean }
+
+export async function createProvider(spec: ProviderSpec = {}) {
+  const scenario = spec.scenario ?? `ok~${uid()}`
+  const [row] = await testDb()
+    .insert(providers)
+    .values({
+      name: `p-${uid()}`,
+      type: 'openai',
+      baseUrl: spec.baseUrl ?? `${mockUrl()}/s/${scenario}/v1`,
+      apiKeyRef: spec.apiKeyRef === undefined ? 'TEST_UPSTREAM_KEY' : spec.apiKeyRef,
+      enabled: spec.enabled ?? true,
+      timeoutMs: spec.timeoutMs ?? 5000,
+      maxRetries: spec.maxRetries ?? 0,
+    })
+    .returning()
+  await bump()
+  return { ...row!, scenario }
+}
+
+// A model routed to the given providers in order (priority 1, 2, …), priced at the given USD per 1M tokens.
+export async function createModel(
+  providerIds: string[],
+  options: { input?: string; output?: string; model?: string } = {},
+): Promise<string> {
+  const model = options.model ?? `m-${uid()}`
+  const db = testDb()
+  await db.insert(modelMappings).values(
+    providerIds.map((providerId, i) => ({ model, providerId, upstreamModel: `up-${model}`, priority: i + 1 })),
+  )
+  await db.insert(prices).values({
+    model,
+    inputPerMillion: options.input ?? '1',
+    outputPerMillion: options.output ?? '2',
+    effectiveFrom: new Date('2020-01-01T00:00:00Z'),
+  })
+  await bump()
+  return model
+}
+
+export type KeySpec = Partial<Pick<typeof apiKeys.$inferInsert, 'rpmLimit' | 'tpmLimit' | 'dailyBudget' | 'monthlyBudget' | 'status' | 'expiresAt' | 'projectId'>> & {
+  models: string[]
+}
+
+export async function createKey(spec: KeySpec): Promise<{ id: string; raw: string }> {
+  const raw = newRawKey()
+  const { models, ...rest } = spec
+  const [row] = await testDb()
+    .insert(apiKeys)
+    .values({ keyHash: await sha256Hex(raw), keyPrefix: keyPrefixOf(raw), name: `k-${uid()}`, allowedModels: models, ...rest })
+    .returning()
+  await bump()
+  return { id: row!.id, raw }
+}
+
+export async function updateKey(id: string, values: Partial<typeof apiKeys.$inferInsert>) {
+  await testDb().update(apiKeys).set(values).where(eq(apiKeys.id, id))
+  await bump()
+}
+
+export async function usageRows(apiKeyId: string) {
+  return testDb().select().from(usageLogs).where(eq(usageLogs.apiKeyId, apiKeyId)).orderBy(usageLogs.id)
+}
+
+export async function countRows(apiKeyId: string): Promise<number> {
+  const [row] = await testDb()
+    .select({ n: sql<number>`count(*)::int` })
+    .from(usageLogs)
+    .where(eq(usageLogs.apiKeyId, apiKeyId))
+  return Number(row?.n ?? 0)
+}
+
+// A ready-to-call setup: one provider on the mock (with the given scenario), one model, one key.
+export async function setup(options: { scenario?: string; key?: Omit<KeySpec, 'models'>; maxRetries?: number } = {}) {
+  const provider = await createProvider({ scenario: options.scenario, maxRetries: options.maxRetries })
+  const model = await createModel([provider.id])
+  const key = await createKey({ models: [model], ...options.key })
+  return { provider, model, key }
+}

@@ -1,0 +1,59 @@
+import { env, exports } from 'cloudflare:workers'
+import { inject } from 'vitest'
+import OpenAI from 'openai'
+import { createDb } from '../../src/db/client'
+import { readConfig } from '../../src/env'
+import { createRedis } from '../../src/redis/client'
+
+export const ORIGIN = 'http://gateway.test'
+export const ADMIN_TOKEN = 'test-admin-token'
+export const UPSTREAM_KEY = 'sk-upstream-secret-for-tests'
+export const mockUrl = () => inject('mockUpstreamUrl')
+
+// The Worker under test, called through its real fetch handler (request → response, waitUntil included).
+export function gateway(path: string, init?: RequestInit): Promise<Response> {
+  return exports.default.fetch(new Request(`${ORIGIN}${path}`, init))
+}
+
+// The official OpenAI SDK pointed at the Worker. SDK retries are off unless a test wants them.
+export function sdk(apiKey: string, options: { maxRetries?: number } = {}): OpenAI {
+  return new OpenAI({
+    apiKey,
+    baseURL: `${ORIGIN}/v1`,
+    maxRetries: options.maxRetries ?? 0,
+    fetch: (url, init) => exports.default.fetch(new Request(url as string, init as RequestInit)),
+  })
+}
+
+export function testDb() {
+  return createDb(readConfig(env as unknown as Record<string, unknown>))
+}
+
+export function testRedis() {
+  return createRedis(readConfig(env as unknown as Record<string, unknown>))
+}
+
+export const uid = () => crypto.randomUUID().slice(0, 8)
+
+// Polls until `check` passes: usage rows and metrics are written after the response (waitUntil).
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 5000): Promise<T> {
+  const deadline = Date.now() + timeoutMs
+  for (;;) {
+    try {
+      return await check()
+    } catch (error) {
+      if (Date.now() > deadline) throw error
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+}
+
+export async function mockRequests(scenario: string): Promise<{ authorization: string | null; body: any; path: string }[]> {
+  const res = await fetch(`${mockUrl()}/__requests?scenario=${encodeURIComponent(scenario)}`)
+  return res.json()
+}
+
+export async function mockAborts(scenario: string): Promise<number> {
+  const res = await fetch(`${mockUrl()}/__aborts?scenario=${encodeURIComponent(scenario)}`)
+  return ((await res.json()) as { aborted: number }).aborted
+}
