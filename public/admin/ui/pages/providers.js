@@ -1,0 +1,143 @@
+// Upstream providers: list, create, edit, enable/disable.
+import { dropEmpty, list, patch, post } from '../api.js'
+import { dateTime, int, relative } from '../format.js'
+import { attempt, badge, formDialog, h, loading, table } from '../ui.js'
+
+const fields = [
+  { name: 'name', label: 'Name', required: true, placeholder: 'e.g. openai' },
+  { name: 'type', label: 'Type', type: 'select', options: [{ value: 'openai', label: 'OpenAI-compatible' }] },
+  {
+    name: 'base_url',
+    label: 'Base URL',
+    type: 'url',
+    required: true,
+    wide: true,
+    placeholder: 'https://api.openai.com/v1',
+  },
+  {
+    name: 'api_key_ref',
+    label: 'API key reference',
+    wide: true,
+    placeholder: 'PROVIDER_OPENAI_MAIN_API_KEY',
+    hint: 'Name of the Worker secret holding the upstream key — not the key itself.',
+  },
+  { name: 'timeout_ms', label: 'Timeout (ms)', type: 'int', min: '1' },
+  { name: 'max_retries', label: 'Max retries', type: 'int' },
+  { name: 'enabled', label: 'Enabled', type: 'checkbox' },
+]
+
+export default {
+  title: 'Providers',
+  async render({ content, actions, isCurrent }) {
+    let providers = []
+    const create = h(
+      'button',
+      { type: 'button', class: 'btn btn-primary', testid: 'create-provider' },
+      '+ Add provider',
+    )
+    actions.append(create)
+
+    const upsert = (p) => {
+      const i = providers.findIndex((x) => x.id === p.id)
+      if (i >= 0) providers[i] = p
+      else providers.push(p)
+      draw()
+    }
+
+    const draw = () =>
+      content.replaceChildren(
+        table(
+          [
+            { label: 'Name', cell: (p) => h('span', { class: 'strong nowrap' }, p.name) },
+            { label: 'Type', cell: (p) => p.type },
+            { label: 'Base URL', cell: (p) => h('code', { class: 'small url' }, p.base_url) },
+            {
+              label: 'Upstream key',
+              cell: (p) => [
+                p.has_api_key
+                  ? badge('key configured', 'good')
+                  : badge('no key', 'bad', `Secret ${p.api_key_ref ?? ''} is not set`),
+                ' ',
+                p.api_key_ref ? h('code', { class: 'muted small' }, p.api_key_ref) : null,
+              ],
+            },
+            {
+              label: 'Status',
+              cell: (p) => (p.enabled ? badge('enabled', 'good') : badge('disabled', 'neutral')),
+            },
+            {
+              label: 'Timeout',
+              class: 'num',
+              cell: (p) => (p.timeout_ms == null ? '—' : `${int(p.timeout_ms)} ms`),
+            },
+            { label: 'Retries', class: 'num', cell: (p) => int(p.max_retries) },
+            {
+              label: 'Updated',
+              cell: (p) =>
+                h('span', { class: 'nowrap', title: dateTime(p.updated_at) }, relative(p.updated_at)),
+            },
+            {
+              label: '',
+              class: 'actions',
+              cell: (p) => [
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'btn btn-sm',
+                    testid: 'provider-toggle',
+                    onclick: () => toggle(p),
+                  },
+                  p.enabled ? 'Disable' : 'Enable',
+                ),
+                h(
+                  'button',
+                  { type: 'button', class: 'btn btn-sm', testid: 'provider-edit', onclick: () => edit(p) },
+                  'Edit',
+                ),
+              ],
+            },
+          ],
+          providers,
+          {
+            testid: 'providers-table',
+            rowAttrs: (p) => ({
+              testid: 'provider-row',
+              'data-provider-id': p.id,
+              class: p.enabled ? '' : 'row-dim',
+            }),
+            empty: 'No providers yet. Add one, then map models to it.',
+          },
+        ),
+      )
+
+    const path = (p) => `/admin/providers/${encodeURIComponent(p.id)}`
+    const toggle = (p) => attempt(async () => upsert(await patch(path(p), { enabled: !p.enabled })))
+    const edit = (p) =>
+      formDialog({
+        title: `Edit provider “${p.name}”`,
+        fields,
+        values: p,
+        submitTestId: 'provider-submit',
+        onSubmit: async (_all, changed) => {
+          if (Object.keys(changed).length) upsert(await patch(path(p), changed))
+        },
+      })
+    create.addEventListener('click', () =>
+      formDialog({
+        title: 'Add provider',
+        fields,
+        values: { type: 'openai', enabled: true, timeout_ms: 30000, max_retries: 1 },
+        submitLabel: 'Add provider',
+        submitTestId: 'provider-submit',
+        onSubmit: async (values) => upsert(await post('/admin/providers', dropEmpty(values))),
+      }),
+    )
+
+    content.replaceChildren(loading())
+    const data = await list('/admin/providers')
+    if (!isCurrent()) return
+    providers = data
+    draw()
+  },
+}
