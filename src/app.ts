@@ -14,6 +14,11 @@ export function createApp() {
   return new Hono<AppEnv>()
     .use(requestId({ headerName: 'X-Request-Id', limitLength: 128, generator: newRequestId }))
     .use(async (c, next) => {
+      await next()
+      // Error and not-found responses are built fresh; make sure they carry the id too.
+      c.res.headers.set('X-Request-Id', c.var.requestId)
+    })
+    .use(async (c, next) => {
       try {
         c.set('deps', getDeps(c.env))
       } catch (error) {

@@ -44,7 +44,9 @@ export function relaySse(
     opts.onEnd(outcome)
   }
 
-  const emit = (text: string) => out.enqueue(encoder.encode(text))
+  const emit = (text: string) => {
+    if (!finished) out.enqueue(encoder.encode(text))
+  }
 
   const parser = createParser({
     onEvent(event: EventSourceMessage) {
@@ -62,6 +64,12 @@ export function relaySse(
         if (usageOnly && !opts.clientWantsUsage) return
       }
       emit(`${event.event ? `event: ${event.event}\n` : ''}data: ${event.data}\n\n`)
+      // [DONE] is the logical end: close now, so a client that stops reading there is not "gone".
+      if (event.data === '[DONE]' && !finished) {
+        finish('done')
+        out.close()
+        reader.cancel().catch(() => {})
+      }
     },
   })
 
@@ -86,12 +94,15 @@ export function relaySse(
           const next = await Promise.race([reader.read(), idle])
           if (next === 'idle') return failAfterFirstByte('idle_timeout', 'The upstream stopped sending; stream ended.')
           if (next.done) {
-            finish('done')
-            out.close()
+            if (!finished) {
+              finish('done')
+              out.close()
+            }
             return
           }
           parser.feed(decoder.decode(next.value, { stream: true }))
         } catch {
+          // After [DONE] the upstream reader is cancelled on purpose; anything else is a broken stream.
           if (!finished) failAfterFirstByte('upstream_error', 'The upstream connection broke mid-stream.')
         } finally {
           if (timer !== undefined) clearTimeout(timer)
