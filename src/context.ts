@@ -22,5 +22,7 @@ export type AppEnv = {
     hold: Hold | null
     // x-ratelimit-* headers decided by the guard, applied to whatever response goes out.
     limitHeaders: Record<string, string>
+    // Admin routes: fingerprint of the admin token (first 12 hex of its SHA-256), the audit log's actor.
+    adminActor: string
   }
 }

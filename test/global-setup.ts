@@ -17,6 +17,11 @@ export default async function setup(project: TestProject) {
   const redisDb = 1 + (parseInt(runId.slice(0, 4), 16) % 15)
   const upstashToken = `test-${runId}`
   const upstash = await startUpstashEndpoint({ redisUrl: redis.url, token: upstashToken, db: redisDb, flush: true })
+  // Probes: a second Neon and Upstash endpoint on the same stores, used by one test at a time to
+  // count the round trips of a single gateway request (the shared endpoints see every test's traffic).
+  // PGlite cannot be opened twice, so on PGlite the probe is the shared endpoint.
+  const neonProbe = database.backend.kind === 'postgres' ? await startNeonEndpoint(database.backend) : neon
+  const upstashProbe = await startUpstashEndpoint({ redisUrl: redis.url, token: upstashToken, db: redisDb })
   const mock = await startMockUpstream({})
   await applyMigrations({ databaseUrl: database.label, neonEndpoint: neon.url })
   await applySeeds({ databaseUrl: database.label, neonEndpoint: neon.url })
@@ -26,9 +31,13 @@ export default async function setup(project: TestProject) {
   project.provide('upstashUrl', upstash.url)
   project.provide('upstashToken', upstashToken)
   project.provide('mockUpstreamUrl', mock.url)
+  project.provide('neonProbeEndpoint', neonProbe.url)
+  project.provide('upstashProbeUrl', upstashProbe.url)
 
   return async () => {
     await mock.close()
+    await upstashProbe.close()
+    if (neonProbe !== neon) await neonProbe.close()
     await upstash.close()
     await neon.close()
     await database.drop()

@@ -8,5 +8,7 @@ declare module 'vitest' {
     upstashUrl: string
     upstashToken: string
     mockUpstreamUrl: string
+    neonProbeEndpoint: string
+    upstashProbeUrl: string
   }
 }

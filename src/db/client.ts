@@ -5,11 +5,17 @@ import type { Config } from '../env'
 
 export type Db = ReturnType<typeof createDb>
 
+// neonConfig.fetchEndpoint is global to the isolate, so local endpoints are registered by the
+// connection string's host: each configured database reaches its own endpoint, and a host with no
+// local endpoint goes to Neon as usual.
+const localEndpoints = new Map<string, string>()
+const neonDefault = neonConfig.fetchEndpoint
+
 export function createDb(config: Config) {
-  // neonConfig is global to the isolate; only the local stack sets an endpoint.
   if (config.NEON_HTTP_ENDPOINT) {
-    const endpoint = config.NEON_HTTP_ENDPOINT
-    neonConfig.fetchEndpoint = () => endpoint
+    localEndpoints.set(new URL(config.DATABASE_URL).hostname, config.NEON_HTTP_ENDPOINT)
+    neonConfig.fetchEndpoint = (host, port, options) =>
+      localEndpoints.get(host) ?? (typeof neonDefault === 'function' ? neonDefault(host, port, options) : neonDefault)
   }
   return drizzle({ client: neon(config.DATABASE_URL), schema })
 }

@@ -54,7 +54,8 @@ export function validateJson<S extends z.ZodType<Record<string, unknown>>>(schem
       throw new OpenAIError('invalid_request_error', 'We could not parse the JSON body of your request.')
     }
     if (json && typeof json === 'object' && typeof (json as { model?: unknown }).model === 'string') {
-      c.var.draft.model = (json as { model: string }).model
+      // Only the /v1 routes open a usage draft; admin routes reuse this validator without one.
+      if (c.var.draft) c.var.draft.model = (json as { model: string }).model
     }
     const parsed = schema.safeParse(json)
     if (!parsed.success) {

@@ -57,3 +57,23 @@ export async function mockAborts(scenario: string): Promise<number> {
   const res = await fetch(`${mockUrl()}/__aborts?scenario=${encodeURIComponent(scenario)}`)
   return ((await res.json()) as { aborted: number }).aborted
 }
+
+// Calls the Worker's fetch handler directly with a changed environment (another clock, a store that
+// is down, the probe endpoints), waiting for its waitUntil work before returning.
+export async function gatewayWith(overrides: Record<string, string>, path: string, init?: RequestInit) {
+  const { createExecutionContext, waitOnExecutionContext } = await import('cloudflare:test')
+  const worker = (await import('../../src/index')).default
+  const ctx = createExecutionContext()
+  const res = await worker.fetch(new Request(`${ORIGIN}${path}`, init), envWith(overrides), ctx)
+  const body = await res.text()
+  await waitOnExecutionContext(ctx)
+  return { res, body }
+}
+
+// Same env object for the same overrides, so the Worker's per-env clients are reused like in production.
+const envs = new Map<string, object>()
+export function envWith(overrides: Record<string, string>): any {
+  const id = JSON.stringify(overrides)
+  if (!envs.has(id)) envs.set(id, { ...env, ...overrides })
+  return envs.get(id)
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest'
+import { inject } from 'vitest'
+import { envWith, gatewayWith, mockRequests } from '../helpers/gateway'
+import { createKey, createModel, createProvider } from '../helpers/fixtures'
+
+// This file owns the probe endpoints: nothing else sends them traffic, so their counters are ours.
+const probe = () => ({
+  DATABASE_URL: 'postgres://nexus:local@probe.localtest.me/probe',
+  NEON_HTTP_ENDPOINT: inject('neonProbeEndpoint'),
+  UPSTASH_REDIS_REST_URL: inject('upstashProbeUrl'),
+})
+
+async function counts() {
+  const token = envWith(probe()).UPSTASH_REDIS_REST_TOKEN as string
+  const neonBase = inject('neonProbeEndpoint').replace(/\/sql$/, '')
+  const [redis, pg] = await Promise.all([
+    fetch(`${inject('upstashProbeUrl')}/__stats`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json() as Promise<{ requests: number }>),
+    fetch(`${neonBase}/__stats`).then((r) => r.json() as Promise<{ requests: number }>),
+  ])
+  return { redis: redis.requests, postgres: pg.requests }
+}
+
+const request = (raw: string, model: string) => ({
+  method: 'POST',
+  headers: { authorization: `Bearer ${raw}`, 'content-type': 'application/json' },
+  body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }),
+})
+
+describe('hot-path store round trips', () => {
+  it('a warm key with limits and budgets costs one Redis and zero Postgres round trips before the upstream call', async () => {
+    const scenario = `delay400~${crypto.randomUUID()}`
+    const provider = await createProvider({ scenario })
+    const model = await createModel([provider.id])
+    const key = await createKey({ models: [model], rpmLimit: 1000, tpmLimit: 1_000_000, dailyBudget: '100', monthlyBudget: '1000' })
+    // Warm the isolate caches and the spend counters.
+    expect((await gatewayWith(probe(), '/v1/chat/completions', request(key.raw, model))).res.status).toBe(200)
+
+    const before = await counts()
+    const pending = gatewayWith(probe(), '/v1/chat/completions', request(key.raw, model))
+    // While the upstream holds the second request, count what the gateway did before calling it.
+    for (let i = 0; (await mockRequests(scenario)).length < 2 && i < 100; i++) await new Promise((r) => setTimeout(r, 20))
+    const atUpstream = await counts()
+    const { res } = await pending
+    expect(res.status).toBe(200)
+    expect(atUpstream.redis - before.redis).toBe(1)
+    expect(atUpstream.postgres - before.postgres).toBe(0)
+  })
+})
