@@ -44,8 +44,23 @@ export function relaySse(
     opts.onEnd(outcome)
   }
 
+  let sent = 0
   const emit = (text: string) => {
-    if (!finished) out.enqueue(encoder.encode(text))
+    if (finished) return
+    out.enqueue(encoder.encode(text))
+    sent++
+  }
+
+  const readWithin = async (ms: number) => {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const idle = new Promise<'idle'>((resolve) => {
+      timer = setTimeout(() => resolve('idle'), ms)
+    })
+    try {
+      return await Promise.race([reader.read(), idle])
+    } finally {
+      clearTimeout(timer)
+    }
   }
 
   const parser = createParser({
@@ -85,27 +100,21 @@ export function relaySse(
       start(controller) {
         out = controller
       },
+      // Reads until at least one event went out (or the stream ended): a network chunk may hold only
+      // part of an event, and the runtime does not call pull() again after one that enqueued nothing.
       async pull() {
-        let timer: ReturnType<typeof setTimeout> | undefined
-        const idle = new Promise<'idle'>((resolve) => {
-          timer = setTimeout(() => resolve('idle'), opts.idleTimeoutMs)
-        })
-        try {
-          const next = await Promise.race([reader.read(), idle])
+        const sentBefore = sent
+        while (!finished && sent === sentBefore) {
+          const next = await readWithin(opts.idleTimeoutMs).catch(() => 'broken' as const)
+          if (finished) return
           if (next === 'idle') return failAfterFirstByte('idle_timeout', 'The upstream stopped sending; stream ended.')
+          if (next === 'broken') return failAfterFirstByte('upstream_error', 'The upstream connection broke mid-stream.')
           if (next.done) {
-            if (!finished) {
-              finish('done')
-              out.close()
-            }
+            finish('done')
+            out.close()
             return
           }
           parser.feed(decoder.decode(next.value, { stream: true }))
-        } catch {
-          // After [DONE] the upstream reader is cancelled on purpose; anything else is a broken stream.
-          if (!finished) failAfterFirstByte('upstream_error', 'The upstream connection broke mid-stream.')
-        } finally {
-          if (timer !== undefined) clearTimeout(timer)
         }
       },
       cancel(reason) {

@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest'
+import { relaySse, type StreamOutcome } from '../../src/upstream/sse'
+
+function upstream(parts: string[], fail = false): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder()
+  return new ReadableStream({
+    pull(controller) {
+      const next = parts.shift()
+      if (next !== undefined) controller.enqueue(enc.encode(next))
+      else if (fail) controller.error(new Error('socket closed'))
+      else controller.close()
+    },
+  })
+}
+
+async function run(parts: string[], opts: { clientWantsUsage?: boolean; fail?: boolean } = {}) {
+  let outcome: StreamOutcome | undefined
+  const out = relaySse(upstream(parts, opts.fail), { clientWantsUsage: opts.clientWantsUsage ?? false, idleTimeoutMs: 1000, onEnd: (o) => (outcome = o) })
+  const text = await new Response(out).text()
+  return { text, outcome: outcome! }
+}
+
+const chunk = (content: string) => `data: ${JSON.stringify({ choices: [{ delta: { content } }], usage: null })}\n\n`
+const usage = `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } })}\n\n`
+
+describe('relaySse', () => {
+  it('relays events split across network chunks and taps usage', async () => {
+    const whole = chunk('Hel') + chunk('lo') + usage + 'data: [DONE]\n\n'
+    const { text, outcome } = await run([whole.slice(0, 7), whole.slice(7, 50), whole.slice(50)], { clientWantsUsage: true })
+    expect(text).toBe(whole)
+    expect(outcome).toMatchObject({ end: 'done', usage: { prompt_tokens: 3, completion_tokens: 2 }, contentChars: 5 })
+  })
+
+  it('hides the usage-only chunk from a client that did not ask for it', async () => {
+    const { text, outcome } = await run([chunk('a'), usage, 'data: [DONE]\n\n'])
+    expect(text).toBe(chunk('a') + 'data: [DONE]\n\n')
+    expect(outcome.usage?.total_tokens).toBe(5)
+  })
+
+  it('turns a broken upstream into one error event and a clean close', async () => {
+    const { text, outcome } = await run([chunk('a')], { fail: true })
+    const events = text.trim().split('\n\n')
+    expect(events).toHaveLength(2)
+    expect(JSON.parse(events[1]!.slice(6))).toMatchObject({ error: { code: 'upstream_error' } })
+    expect(outcome.end).toBe('upstream_error')
+  })
+
+  it('ends at [DONE] even if the upstream keeps the connection open', async () => {
+    const { outcome } = await run([chunk('a') + 'data: [DONE]\n\n', 'data: {"late":true}\n\n'])
+    expect(outcome.end).toBe('done')
+  })
+})
