@@ -22,7 +22,10 @@ export function createApp() {
       try {
         c.set('deps', getDeps(c.env))
       } catch (error) {
-        log('error', 'configuration invalid', { request_id: c.var.requestId, error: (error as Error).message })
+        log('error', 'configuration invalid', {
+          request_id: c.var.requestId,
+          error: (error as Error).message,
+        })
         throw new OpenAIError('service_unavailable', 'The gateway is not configured correctly.')
       }
       await next()

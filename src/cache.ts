@@ -28,7 +28,11 @@ export async function getKey(deps: Deps, keyHash: string, version?: string): Pro
   const hit = keyCache.get(keyHash)
   if (fresh(hit, KEY_TTL_MS, version)) return hit
   const loadedVersion = version ?? (await configVersion(deps))
-  const entry = { value: (await findKeyByHash(deps.db, keyHash)) ?? null, version: loadedVersion, loadedAt: Date.now() }
+  const entry = {
+    value: (await findKeyByHash(deps.db, keyHash)) ?? null,
+    version: loadedVersion,
+    loadedAt: Date.now(),
+  }
   if (keyCache.size >= MAX_KEYS) keyCache.delete(keyCache.keys().next().value as string)
   keyCache.set(keyHash, entry)
   return entry

@@ -1,17 +1,23 @@
 import { z } from 'zod'
 
 // The only reader of raw env strings: every var and secret is checked here once per env object.
-const flag = z.enum(['true', 'false', '1', '0', '']).optional().transform((v) => v === 'true' || v === '1')
+const flag = z
+  .enum(['true', 'false', '1', '0', ''])
+  .optional()
+  .transform((v) => v === 'true' || v === '1')
 const positiveInt = (fallback: number) =>
-  z.string().optional().transform((v, ctx) => {
-    if (v === undefined || v === '') return fallback
-    const n = Number(v)
-    if (!Number.isInteger(n) || n <= 0) {
-      ctx.addIssue({ code: 'custom', message: 'must be a positive integer' })
-      return z.NEVER
-    }
-    return n
-  })
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return fallback
+      const n = Number(v)
+      if (!Number.isInteger(n) || n <= 0) {
+        ctx.addIssue({ code: 'custom', message: 'must be a positive integer' })
+        return z.NEVER
+      }
+      return n
+    })
 
 const EnvSchema = z.object({
   DATABASE_URL: z.string().min(1),
@@ -24,7 +30,10 @@ const EnvSchema = z.object({
   // Local stack only: where the Neon driver sends SQL-over-HTTP instead of Neon's servers.
   NEON_HTTP_ENDPOINT: z.url().optional(),
   // Shifts the gateway's clock; lets tests (and drills) cross a UTC day or month boundary.
-  CLOCK_OFFSET_MS: z.string().optional().transform((v) => Number(v ?? 0) || 0),
+  CLOCK_OFFSET_MS: z
+    .string()
+    .optional()
+    .transform((v) => Number(v ?? 0) || 0),
 })
 
 export type Config = z.infer<typeof EnvSchema> & {

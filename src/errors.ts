@@ -28,7 +28,12 @@ export class OpenAIError extends HTTPException {
   readonly code: ErrorCode
   readonly param: string | null
   readonly headers: Record<string, string>
-  constructor(code: ErrorCode, message: string, param: string | null = null, headers: Record<string, string> = {}) {
+  constructor(
+    code: ErrorCode,
+    message: string,
+    param: string | null = null,
+    headers: Record<string, string> = {},
+  ) {
     super(ERROR_CODES[code].status, { message })
     this.code = code
     this.param = param
@@ -51,13 +56,21 @@ export function onError(error: Error, c: Context): Response {
   if (error instanceof OpenAIError) return errorResponse(error)
   if (error instanceof HTTPException) {
     const code: ErrorCode =
-      error.status === 413 ? 'request_too_large' : error.status === 401 ? 'unauthorized' : 'invalid_request_error'
+      error.status === 413
+        ? 'request_too_large'
+        : error.status === 401
+          ? 'unauthorized'
+          : 'invalid_request_error'
     return errorResponse(new OpenAIError(code, error.message || 'Bad request'))
   }
   log('error', 'unhandled error', { request_id: c.get('requestId'), error: error.message })
-  return errorResponse(new OpenAIError('internal_error', 'The server had an error while processing your request.'))
+  return errorResponse(
+    new OpenAIError('internal_error', 'The server had an error while processing your request.'),
+  )
 }
 
 export function notFound(c: Context): Response {
-  return errorResponse(new OpenAIError('not_found', `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`))
+  return errorResponse(
+    new OpenAIError('not_found', `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`),
+  )
 }

@@ -12,11 +12,19 @@ import { applyMigrations, applySeeds } from '../scripts/local/migrate.ts'
 export default async function setup(project: TestProject) {
   const runId = randomBytes(4).toString('hex')
   const redis = await ensureRedis(process.env.REDIS_URL)
-  const database = await prepareDatabase({ name: `nexusai_test_${runId}`, adminUrl: process.env.TEST_POSTGRES_URL })
+  const database = await prepareDatabase({
+    name: `nexusai_test_${runId}`,
+    adminUrl: process.env.TEST_POSTGRES_URL,
+  })
   const neon = await startNeonEndpoint(database.backend)
   const redisDb = 1 + (parseInt(runId.slice(0, 4), 16) % 15)
   const upstashToken = `test-${runId}`
-  const upstash = await startUpstashEndpoint({ redisUrl: redis.url, token: upstashToken, db: redisDb, flush: true })
+  const upstash = await startUpstashEndpoint({
+    redisUrl: redis.url,
+    token: upstashToken,
+    db: redisDb,
+    flush: true,
+  })
   // Probes: a second Neon and Upstash endpoint on the same stores, used by one test at a time to
   // count the round trips of a single gateway request (the shared endpoints see every test's traffic).
   // PGlite cannot be opened twice, so on PGlite the probe is the shared endpoint.

@@ -40,12 +40,17 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     await mkdir(dataDir, { recursive: true })
     backend = { kind: 'pglite', dataDir }
   }
-  const databaseName = options.databaseUrl ? new URL(options.databaseUrl).pathname.slice(1) || 'nexusai' : 'nexusai'
+  const databaseName = options.databaseUrl
+    ? new URL(options.databaseUrl).pathname.slice(1) || 'nexusai'
+    : 'nexusai'
   const label = `postgres://nexus:local@db.localtest.me/${databaseName}`
   const token = options.upstashToken ?? 'local-upstash-token'
   const neon = await startNeonEndpoint(backend)
   const upstash = await startUpstashEndpoint({ redisUrl: redis.url, token })
-  const mock = await startMockUpstream({ latencyMs: options.mockLatencyMs ?? 0, record: options.recordMockRequests ?? false })
+  const mock = await startMockUpstream({
+    latencyMs: options.mockLatencyMs ?? 0,
+    record: options.recordMockRequests ?? false,
+  })
   await applyMigrations({ databaseUrl: label, neonEndpoint: neon.url })
   await applySeeds({ databaseUrl: label, neonEndpoint: neon.url })
   return {

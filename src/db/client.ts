@@ -15,7 +15,8 @@ export function createDb(config: Config) {
   if (config.NEON_HTTP_ENDPOINT) {
     localEndpoints.set(new URL(config.DATABASE_URL).hostname, config.NEON_HTTP_ENDPOINT)
     neonConfig.fetchEndpoint = (host, port, options) =>
-      localEndpoints.get(host) ?? (typeof neonDefault === 'function' ? neonDefault(host, port, options) : neonDefault)
+      localEndpoints.get(host) ??
+      (typeof neonDefault === 'function' ? neonDefault(host, port, options) : neonDefault)
   }
   return drizzle({ client: neon(config.DATABASE_URL), schema })
 }

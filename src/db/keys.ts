@@ -8,4 +8,3 @@ export async function findKeyByHash(db: Db, keyHash: string): Promise<KeyRow | u
   const rows = await db.select().from(apiKeys).where(eq(apiKeys.keyHash, keyHash)).limit(1)
   return rows[0]
 }
-

@@ -28,7 +28,11 @@ function histogram(family: string, l: Record<string, string | number>, seconds: 
   const bound = DURATION_BUCKETS.find((b) => seconds <= b)
   const base = `${family}${SEP}${labels(l)}${SEP}`
   // The sum is kept in integer microseconds so that HINCRBY stays exact.
-  return [[`${base}${bound ?? '+Inf'}`, 1], [`${base}sum`, Math.round(seconds * 1e6)], [`${base}count`, 1]]
+  return [
+    [`${base}${bound ?? '+Inf'}`, 1],
+    [`${base}sum`, Math.round(seconds * 1e6)],
+    [`${base}count`, 1],
+  ]
 }
 
 export function requestIncrements(draft: UsageDraft, endedAt: number): Increment[] {
@@ -36,7 +40,11 @@ export function requestIncrements(draft: UsageDraft, endedAt: number): Increment
   const model = draft.metricModel
   const out: Increment[] = [
     counter('nexusai_requests_total', { route: draft.route, model, provider, status: draft.status }),
-    ...histogram('nexusai_request_duration_seconds', { route: draft.route, model, provider }, (endedAt - draft.startedAt) / 1000),
+    ...histogram(
+      'nexusai_request_duration_seconds',
+      { route: draft.route, model, provider },
+      (endedAt - draft.startedAt) / 1000,
+    ),
   ]
   if (draft.ttfbMs !== null && draft.provider) {
     out.push(...histogram('nexusai_upstream_ttfb_seconds', { provider }, draft.ttfbMs / 1000))
@@ -45,8 +53,10 @@ export function requestIncrements(draft: UsageDraft, endedAt: number): Increment
   for (const f of draft.fallbacks) {
     out.push(counter('nexusai_fallbacks_total', { model, from_provider: f.from, to_provider: f.to }))
   }
-  for (const r of draft.retries) out.push(counter('nexusai_upstream_retries_total', { provider: r.provider, reason: r.reason }))
-  if (draft.promptTokens > 0) out.push(counter('nexusai_tokens_total', { model, provider, type: 'prompt' }, draft.promptTokens))
+  for (const r of draft.retries)
+    out.push(counter('nexusai_upstream_retries_total', { provider: r.provider, reason: r.reason }))
+  if (draft.promptTokens > 0)
+    out.push(counter('nexusai_tokens_total', { model, provider, type: 'prompt' }, draft.promptTokens))
   if (draft.completionTokens > 0) {
     out.push(counter('nexusai_tokens_total', { model, provider, type: 'completion' }, draft.completionTokens))
   }

@@ -4,12 +4,21 @@ type Family = { help: string; type: 'counter' | 'histogram'; scale?: number }
 
 // The contract's metric families (CONTRACT §6). Values stored in integer units are scaled back here.
 export const FAMILIES: Record<string, Family> = {
-  nexusai_requests_total: { help: 'Requests handled, by route, model, provider and HTTP status.', type: 'counter' },
-  nexusai_request_duration_seconds: { help: 'Time from request to the end of the response.', type: 'histogram' },
+  nexusai_requests_total: {
+    help: 'Requests handled, by route, model, provider and HTTP status.',
+    type: 'counter',
+  },
+  nexusai_request_duration_seconds: {
+    help: 'Time from request to the end of the response.',
+    type: 'histogram',
+  },
   nexusai_upstream_ttfb_seconds: { help: 'Time to the upstream response head.', type: 'histogram' },
   nexusai_rate_limited_total: { help: 'Requests refused by a rate limit or budget.', type: 'counter' },
   nexusai_fallbacks_total: { help: 'Moves from one provider to the next for a request.', type: 'counter' },
-  nexusai_upstream_retries_total: { help: 'Retries of an upstream call on the same provider.', type: 'counter' },
+  nexusai_upstream_retries_total: {
+    help: 'Retries of an upstream call on the same provider.',
+    type: 'counter',
+  },
   nexusai_tokens_total: { help: 'Tokens accounted, by model, provider and type.', type: 'counter' },
   nexusai_cost_usd_total: { help: 'Cost accounted in USD.', type: 'counter', scale: 1e-9 },
 }

@@ -35,11 +35,13 @@ async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null): P
   // A failed call has no tokens and no cost, so settling it releases the hold; a stream cut short is
   // charged for what the upstream produced before it ended.
   const results = await Promise.allSettled([
-    hold && settleHold(deps, hold, draft.promptTokens + draft.completionTokens, picoToMicrosCeil(draft.costPico)),
+    hold &&
+      settleHold(deps, hold, draft.promptTokens + draft.completionTokens, picoToMicrosCeil(draft.costPico)),
     writeMetrics(deps, requestIncrements(draft, endedAt)),
     recordUsage(deps, toRow(draft, endedAt)),
   ])
   for (const r of results) {
-    if (r.status === 'rejected') log('warn', 'after-response step failed', { request_id: draft.requestId, error: String(r.reason) })
+    if (r.status === 'rejected')
+      log('warn', 'after-response step failed', { request_id: draft.requestId, error: String(r.reason) })
   }
 }

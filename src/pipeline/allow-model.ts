@@ -13,18 +13,33 @@ export function keyAllows(key: KeyRow, model: string): boolean {
 }
 
 // The key's allow-list first (403), then the routing catalog (404 when nothing maps the model).
-export async function resolveRoute(deps: Deps, requestId: string, key: KeyRow, model: string, version?: string) {
+export async function resolveRoute(
+  deps: Deps,
+  requestId: string,
+  key: KeyRow,
+  model: string,
+  version?: string,
+) {
   if (!keyAllows(key, model)) {
-    throw new OpenAIError('model_not_allowed', `This API key is not allowed to use the model '${model}'.`, 'model')
+    throw new OpenAIError(
+      'model_not_allowed',
+      `This API key is not allowed to use the model '${model}'.`,
+      'model',
+    )
   }
   let entry = await fromStore('postgres', requestId, () => getCatalog(deps, version))
   if (!hasMapping(entry.value, model) && version === undefined) {
     // The model may have been mapped a moment ago: re-check against the current config version.
     const current = await fromStore('redis', requestId, () => configVersion(deps))
-    if (current !== entry.version) entry = await fromStore('postgres', requestId, () => getCatalog(deps, current))
+    if (current !== entry.version)
+      entry = await fromStore('postgres', requestId, () => getCatalog(deps, current))
   }
   if (!hasMapping(entry.value, model)) {
-    throw new OpenAIError('model_not_found', `The model '${model}' does not exist or you do not have access to it.`, 'model')
+    throw new OpenAIError(
+      'model_not_found',
+      `The model '${model}' does not exist or you do not have access to it.`,
+      'model',
+    )
   }
   const targets = pickTargets(entry.value, model, deps.config)
   if (targets.length === 0) {

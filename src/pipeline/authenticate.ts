@@ -21,7 +21,8 @@ export async function resolveKey(deps: Deps, requestId: string, keyHash: string,
   let entry = await fromStore('postgres', requestId, () => getKey(deps, keyHash, version))
   if (!usable(entry.value, deps.now()) && version === undefined) {
     const current = await fromStore('redis', requestId, () => configVersion(deps))
-    if (current !== entry.version) entry = await fromStore('postgres', requestId, () => getKey(deps, keyHash, current))
+    if (current !== entry.version)
+      entry = await fromStore('postgres', requestId, () => getKey(deps, keyHash, current))
   }
   const key = entry.value
   if (!key || key.status !== 'active') throw new OpenAIError('invalid_api_key', INVALID)
@@ -32,13 +33,18 @@ export async function resolveKey(deps: Deps, requestId: string, keyHash: string,
 }
 
 function usable(key: KeyRow | null, now: number): boolean {
-  return key !== null && key.status === 'active' && (!key.expiresAt || new Date(key.expiresAt).getTime() > now)
+  return (
+    key !== null && key.status === 'active' && (!key.expiresAt || new Date(key.expiresAt).getTime() > now)
+  )
 }
 
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearerToken(c.req.header('authorization'))
   if (!token || !token.startsWith('lgw_')) {
-    throw new OpenAIError('invalid_api_key', token ? INVALID : 'You did not provide an API key. Use "Authorization: Bearer lgw_…".')
+    throw new OpenAIError(
+      'invalid_api_key',
+      token ? INVALID : 'You did not provide an API key. Use "Authorization: Bearer lgw_…".',
+    )
   }
   const { key, version } = await resolveKey(c.var.deps, c.var.requestId, await sha256Hex(token))
   c.set('apiKey', key satisfies KeyRow)

@@ -66,15 +66,45 @@ export function guard(route: Exclude<Route, 'models'>) {
       let reply: GuardReply
       try {
         reply = await guardScript(deps.redis).exec(
-          [keys.configVersion(), keys.rpm(key.id), keys.tpm(key.id), keys.spendDay(key.id, day), keys.spendMonth(key.id, month), keys.reservations(key.id)],
-          [version, now, ticket, limitOrNone(key.rpmLimit), limitOrNone(key.tpmLimit), tokens, budgetMicros(key.dailyBudget), budgetMicros(key.monthlyBudget), cost, RESERVATION_TTL_MS, day, month, startOfNextUtcDay(now) - now, startOfNextUtcMonth(now) - now].map(String),
+          [
+            keys.configVersion(),
+            keys.rpm(key.id),
+            keys.tpm(key.id),
+            keys.spendDay(key.id, day),
+            keys.spendMonth(key.id, month),
+            keys.reservations(key.id),
+          ],
+          [
+            version,
+            now,
+            ticket,
+            limitOrNone(key.rpmLimit),
+            limitOrNone(key.tpmLimit),
+            tokens,
+            budgetMicros(key.dailyBudget),
+            budgetMicros(key.monthlyBudget),
+            cost,
+            RESERVATION_TTL_MS,
+            day,
+            month,
+            startOfNextUtcDay(now) - now,
+            startOfNextUtcMonth(now) - now,
+          ].map(String),
         )
       } catch (error) {
         if (!deps.config.REDIS_FAIL_OPEN) {
-          log('error', 'redis unavailable; refusing (fail-closed)', { request_id: requestId, error: (error as Error).message })
-          throw new OpenAIError('service_unavailable', 'Rate limits cannot be checked right now. Please retry shortly.')
+          log('error', 'redis unavailable; refusing (fail-closed)', {
+            request_id: requestId,
+            error: (error as Error).message,
+          })
+          throw new OpenAIError(
+            'service_unavailable',
+            'Rate limits cannot be checked right now. Please retry shortly.',
+          )
         }
-        log('warn', 'redis unavailable; admitting without limits (REDIS_FAIL_OPEN)', { request_id: requestId })
+        log('warn', 'redis unavailable; admitting without limits (REDIS_FAIL_OPEN)', {
+          request_id: requestId,
+        })
         return next()
       }
       const kind = reply[0]
@@ -96,7 +126,13 @@ export function guard(route: Exclude<Route, 'models'>) {
         draft.rateLimited = kind === 'budget' ? 'budget' : kind
         refuse(reply, requestId)
       }
-      const [, rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs] = reply as ['ok', number, number, number, number]
+      const [, rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs] = reply as [
+        'ok',
+        number,
+        number,
+        number,
+        number,
+      ]
       const headers: Record<string, string> = {}
       if (key.rpmLimit !== null) {
         headers['x-ratelimit-limit-requests'] = String(key.rpmLimit)

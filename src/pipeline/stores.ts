@@ -2,12 +2,19 @@ import { OpenAIError } from '../errors'
 import { log } from '../lib/log'
 
 // A store call on the hot path: any failure becomes 503 service_unavailable (never a 500, never details).
-export async function fromStore<T>(store: 'redis' | 'postgres', requestId: string, run: () => Promise<T>): Promise<T> {
+export async function fromStore<T>(
+  store: 'redis' | 'postgres',
+  requestId: string,
+  run: () => Promise<T>,
+): Promise<T> {
   try {
     return await run()
   } catch (error) {
     if (error instanceof OpenAIError) throw error
     log('error', `${store} unavailable`, { request_id: requestId, error: (error as Error).message })
-    throw new OpenAIError('service_unavailable', 'The gateway cannot reach its data store. Please retry shortly.')
+    throw new OpenAIError(
+      'service_unavailable',
+      'The gateway cannot reach its data store. Please retry shortly.',
+    )
   }
 }

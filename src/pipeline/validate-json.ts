@@ -36,17 +36,25 @@ async function readBody(request: Request, limit: number): Promise<string> {
 }
 
 function paramOf(path: PropertyKey[]): string {
-  return path.reduce<string>((out, part) => (typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part)), '')
+  return path.reduce<string>(
+    (out, part) =>
+      typeof part === 'number' ? `${out}[${part}]` : out ? `${out}.${String(part)}` : String(part),
+    '',
+  )
 }
 
 export function validateJson<S extends z.ZodType<Record<string, unknown>>>(schema: S) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const type = c.req.header('content-type')
     if (type && !/json/i.test(type)) {
-      throw new OpenAIError('invalid_request_error', `Unsupported Content-Type "${type}"; send application/json.`)
+      throw new OpenAIError(
+        'invalid_request_error',
+        `Unsupported Content-Type "${type}"; send application/json.`,
+      )
     }
     const text = await readBody(c.req.raw, c.var.deps.config.MAX_BODY_BYTES)
-    if (!text.trim()) throw new OpenAIError('invalid_request_error', 'The request body is empty; send a JSON object.')
+    if (!text.trim())
+      throw new OpenAIError('invalid_request_error', 'The request body is empty; send a JSON object.')
     let json: unknown
     try {
       json = JSON.parse(text)
@@ -61,7 +69,11 @@ export function validateJson<S extends z.ZodType<Record<string, unknown>>>(schem
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!
       const param = paramOf(issue.path)
-      throw new OpenAIError('invalid_request_error', `Invalid value for '${param || 'body'}': ${issue.message}`, param || null)
+      throw new OpenAIError(
+        'invalid_request_error',
+        `Invalid value for '${param || 'body'}': ${issue.message}`,
+        param || null,
+      )
     }
     c.set('body', parsed.data)
     await next()

@@ -32,10 +32,22 @@ export const v1 = new Hono<AppEnv>()
   .get('/models/:model{.+}', account('models'), async (c) => {
     const data = await listModels(c.var.deps, c.var.requestId, c.var.apiKey, c.var.configVersion)
     const model = data.find((m) => m.id === c.req.param('model'))
-    if (!model) throw new OpenAIError('model_not_found', `The model '${c.req.param('model')}' does not exist or you do not have access to it.`, 'model')
+    if (!model)
+      throw new OpenAIError(
+        'model_not_found',
+        `The model '${c.req.param('model')}' does not exist or you do not have access to it.`,
+        'model',
+      )
     return c.json(model)
   })
-  .post('/chat/completions', account('chat'), validateJson(ChatRequest), allowModel, guard('chat'), (c) => relay(c, 'chat'))
-  .post('/embeddings', account('embeddings'), validateJson(EmbeddingsRequest), allowModel, guard('embeddings'), (c) =>
-    relay(c, 'embeddings'),
+  .post('/chat/completions', account('chat'), validateJson(ChatRequest), allowModel, guard('chat'), (c) =>
+    relay(c, 'chat'),
+  )
+  .post(
+    '/embeddings',
+    account('embeddings'),
+    validateJson(EmbeddingsRequest),
+    allowModel,
+    guard('embeddings'),
+    (c) => relay(c, 'embeddings'),
   )

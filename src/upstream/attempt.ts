@@ -6,7 +6,13 @@ export type AttemptError =
   | { reason: 'timeout' }
   | { reason: 'network' }
   | { reason: 'client_gone' }
-  | { reason: 'upstream_status'; status: number; retryAfterMs: number | null; body: string; contentType: string }
+  | {
+      reason: 'upstream_status'
+      status: number
+      retryAfterMs: number | null
+      body: string
+      contentType: string
+    }
 
 // `text` is the whole body when the caller asked for it (non-streaming): reading it inside the attempt
 // means a body cut short is still a retryable failure, since nothing has reached the client yet.

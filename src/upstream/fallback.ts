@@ -6,7 +6,14 @@ import type { Target } from './targets'
 export type ForwardOk = AttemptOk & { target: Target; attempts: number }
 export type ForwardError =
   // The upstream says the request itself is wrong (400/404/413/422…): relayed to the client, no fallback.
-  | { reason: 'client_error'; target: Target; attempts: number; status: number; body: string; contentType: string }
+  | {
+      reason: 'client_error'
+      target: Target
+      attempts: number
+      status: number
+      body: string
+      contentType: string
+    }
   | { reason: 'all_targets_failed'; attempts: number; last: AttemptError; timedOut: boolean }
   | { reason: 'client_gone'; attempts: number }
 

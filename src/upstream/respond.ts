@@ -8,7 +8,12 @@ import { forwardWithFallback, type ForwardError } from './fallback'
 import type { UpstreamRoute } from './providers'
 import { relaySse, type UsageNumbers } from './sse'
 
-function applyUsage(draft: UsageDraft, usage: UsageNumbers | null, fallback: { prompt: number; completion: number }, price: Price | undefined) {
+function applyUsage(
+  draft: UsageDraft,
+  usage: UsageNumbers | null,
+  fallback: { prompt: number; completion: number },
+  price: Price | undefined,
+) {
   const reported = usage && typeof usage.prompt_tokens === 'number'
   draft.promptTokens = reported ? (usage.prompt_tokens ?? 0) : fallback.prompt
   draft.completionTokens = reported ? (usage.completion_tokens ?? 0) : fallback.completion
@@ -25,7 +30,10 @@ function clientErrorResponse(error: Extract<ForwardError, { reason: 'client_erro
   } catch {
     // not JSON: use the generic message
   }
-  const message = typeof upstream.message === 'string' ? upstream.message : `The upstream rejected the request (HTTP ${error.status}).`
+  const message =
+    typeof upstream.message === 'string'
+      ? upstream.message
+      : `The upstream rejected the request (HTTP ${error.status}).`
   return Response.json(
     {
       error: {
@@ -96,7 +104,12 @@ export async function relay(c: Context<AppEnv>, route: UpstreamRoute): Promise<R
     clientWantsUsage: options?.include_usage === true,
     idleTimeoutMs: target.timeoutMs,
     onEnd: (outcome) => {
-      applyUsage(draft, outcome.usage, { prompt: estimate.prompt, completion: tokensForChars(outcome.contentChars) }, price)
+      applyUsage(
+        draft,
+        outcome.usage,
+        { prompt: estimate.prompt, completion: tokensForChars(outcome.contentChars) },
+        price,
+      )
       if (outcome.end === 'client_gone') {
         draft.status = 499
         draft.errorCode = 'client_disconnected'

@@ -75,7 +75,10 @@ export function relaySse(
         const usage = usageOf(chunk)
         if (usage) outcome.usage = usage
         outcome.contentChars += contentLength(chunk)
-        const usageOnly = usage && Array.isArray((chunk as { choices?: unknown }).choices) && !(chunk as { choices: unknown[] }).choices.length
+        const usageOnly =
+          usage &&
+          Array.isArray((chunk as { choices?: unknown }).choices) &&
+          !(chunk as { choices: unknown[] }).choices.length
         if (usageOnly && !opts.clientWantsUsage) return
       }
       emit(`${event.event ? `event: ${event.event}\n` : ''}data: ${event.data}\n\n`)
@@ -107,8 +110,10 @@ export function relaySse(
         while (!finished && sent === sentBefore) {
           const next = await readWithin(opts.idleTimeoutMs).catch(() => 'broken' as const)
           if (finished) return
-          if (next === 'idle') return failAfterFirstByte('idle_timeout', 'The upstream stopped sending; stream ended.')
-          if (next === 'broken') return failAfterFirstByte('upstream_error', 'The upstream connection broke mid-stream.')
+          if (next === 'idle')
+            return failAfterFirstByte('idle_timeout', 'The upstream stopped sending; stream ended.')
+          if (next === 'broken')
+            return failAfterFirstByte('upstream_error', 'The upstream connection broke mid-stream.')
           if (next.done) {
             finish('done')
             out.close()

@@ -53,7 +53,8 @@ function toTarget(mapping: MappingRow, provider: ProviderRow, config: Config): T
     type: provider.type,
     baseUrl: (providerVar(config, provider.name, 'BASE_URL') ?? provider.baseUrl).replace(/\/+$/, ''),
     apiKey:
-      providerVar(config, provider.name, 'API_KEY') ?? (provider.apiKeyRef ? config.vars[provider.apiKeyRef] : undefined),
+      providerVar(config, provider.name, 'API_KEY') ??
+      (provider.apiKeyRef ? config.vars[provider.apiKeyRef] : undefined),
     timeoutMs: Number.isInteger(timeout) && timeout > 0 ? timeout : provider.timeoutMs,
     maxRetries: provider.maxRetries,
     upstreamModel: mapping.upstreamModel,

@@ -34,7 +34,13 @@ export type UsageDraft = {
   finished: Promise<void>
 }
 
-export function newDraft(eventId: string, requestId: string, key: KeyRow, route: Route, startedAt: number): UsageDraft {
+export function newDraft(
+  eventId: string,
+  requestId: string,
+  key: KeyRow,
+  route: Route,
+  startedAt: number,
+): UsageDraft {
   return {
     eventId,
     requestId,

@@ -92,7 +92,10 @@ export async function recordUsage(deps: Deps, row: UsageRow): Promise<void> {
     await insertUsage(deps, row)
     return
   } catch (error) {
-    log('warn', 'usage row not written to Postgres; spooling', { request_id: row.request_id, error: (error as Error).message })
+    log('warn', 'usage row not written to Postgres; spooling', {
+      request_id: row.request_id,
+      error: (error as Error).message,
+    })
   }
   try {
     await deps.redis.rpush(keys.usageSpool(), JSON.stringify(row))

@@ -46,7 +46,12 @@ export async function rebuildSpend(deps: Deps, keyId: string, now: number): Prom
 
 // Success: the token log gets the real count and the spend counters the real cost. Failure: both
 // holds are released (tokens 0, cost 0).
-export async function settleHold(deps: Deps, hold: Hold, actualTokens: number, costMicros: number): Promise<void> {
+export async function settleHold(
+  deps: Deps,
+  hold: Hold,
+  actualTokens: number,
+  costMicros: number,
+): Promise<void> {
   await settleScript(deps.redis).exec(
     [
       keys.tpm(hold.keyId),
@@ -54,6 +59,12 @@ export async function settleHold(deps: Deps, hold: Hold, actualTokens: number, c
       keys.spendMonth(hold.keyId, hold.month),
       keys.reservations(hold.keyId),
     ],
-    [hold.ticket, hold.tpm ? String(hold.tokens) : '', String(actualTokens), hold.reservation ?? '', String(costMicros)],
+    [
+      hold.ticket,
+      hold.tpm ? String(hold.tokens) : '',
+      String(actualTokens),
+      hold.reservation ?? '',
+      String(costMicros),
+    ],
   )
 }

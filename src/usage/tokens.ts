@@ -21,7 +21,10 @@ function textOf(content: unknown): string {
 }
 
 export function estimateChatPromptTokens(messages: { content?: unknown }[]): number {
-  return messages.reduce((sum, m) => sum + PER_MESSAGE_TOKENS + tokensForText(textOf(m.content)), PER_REQUEST_TOKENS)
+  return messages.reduce(
+    (sum, m) => sum + PER_MESSAGE_TOKENS + tokensForText(textOf(m.content)),
+    PER_REQUEST_TOKENS,
+  )
 }
 
 export function estimateEmbeddingTokens(input: unknown): number {
@@ -36,7 +39,11 @@ export function estimateEmbeddingTokens(input: unknown): number {
 }
 
 // What the completion may cost at most: max_completion_tokens / max_tokens (× n), or the default.
-export function completionAllowance(body: { max_tokens?: number | null; max_completion_tokens?: number | null; n?: number | null }): number {
+export function completionAllowance(body: {
+  max_tokens?: number | null
+  max_completion_tokens?: number | null
+  n?: number | null
+}): number {
   const perChoice = body.max_completion_tokens ?? body.max_tokens ?? DEFAULT_COMPLETION_TOKENS
   return perChoice * (body.n ?? 1)
 }

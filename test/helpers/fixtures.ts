@@ -10,7 +10,14 @@ async function bump() {
   await testRedis().incr(keys.configVersion())
 }
 
-export type ProviderSpec = { scenario?: string; baseUrl?: string; maxRetries?: number; timeoutMs?: number; apiKeyRef?: string | null; enabled?: boolean }
+export type ProviderSpec = {
+  scenario?: string
+  baseUrl?: string
+  maxRetries?: number
+  timeoutMs?: number
+  apiKeyRef?: string | null
+  enabled?: boolean
+}
 
 export async function createProvider(spec: ProviderSpec = {}) {
   const scenario = spec.scenario ?? `ok~${uid()}`
@@ -38,7 +45,12 @@ export async function createModel(
   const model = options.model ?? `m-${uid()}`
   const db = testDb()
   await db.insert(modelMappings).values(
-    providerIds.map((providerId, i) => ({ model, providerId, upstreamModel: `up-${model}`, priority: i + 1 })),
+    providerIds.map((providerId, i) => ({
+      model,
+      providerId,
+      upstreamModel: `up-${model}`,
+      priority: i + 1,
+    })),
   )
   await db.insert(prices).values({
     model,
@@ -50,7 +62,12 @@ export async function createModel(
   return model
 }
 
-export type KeySpec = Partial<Pick<typeof apiKeys.$inferInsert, 'rpmLimit' | 'tpmLimit' | 'dailyBudget' | 'monthlyBudget' | 'status' | 'expiresAt' | 'projectId'>> & {
+export type KeySpec = Partial<
+  Pick<
+    typeof apiKeys.$inferInsert,
+    'rpmLimit' | 'tpmLimit' | 'dailyBudget' | 'monthlyBudget' | 'status' | 'expiresAt' | 'projectId'
+  >
+> & {
   models: string[]
 }
 
@@ -59,7 +76,13 @@ export async function createKey(spec: KeySpec): Promise<{ id: string; raw: strin
   const { models, ...rest } = spec
   const [row] = await testDb()
     .insert(apiKeys)
-    .values({ keyHash: await sha256Hex(raw), keyPrefix: keyPrefixOf(raw), name: `k-${uid()}`, allowedModels: models, ...rest })
+    .values({
+      keyHash: await sha256Hex(raw),
+      keyPrefix: keyPrefixOf(raw),
+      name: `k-${uid()}`,
+      allowedModels: models,
+      ...rest,
+    })
     .returning()
   await bump()
   return { id: row!.id, raw }
@@ -83,7 +106,9 @@ export async function countRows(apiKeyId: string): Promise<number> {
 }
 
 // A ready-to-call setup: one provider on the mock (with the given scenario), one model, one key.
-export async function setup(options: { scenario?: string; key?: Omit<KeySpec, 'models'>; maxRetries?: number } = {}) {
+export async function setup(
+  options: { scenario?: string; key?: Omit<KeySpec, 'models'>; maxRetries?: number } = {},
+) {
   const provider = await createProvider({ scenario: options.scenario, maxRetries: options.maxRetries })
   const model = await createModel([provider.id])
   const key = await createKey({ models: [model], ...options.key })

@@ -48,7 +48,9 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 5000): 
   }
 }
 
-export async function mockRequests(scenario: string): Promise<{ authorization: string | null; body: any; path: string }[]> {
+export async function mockRequests(
+  scenario: string,
+): Promise<{ authorization: string | null; body: any; path: string }[]> {
   const res = await fetch(`${mockUrl()}/__requests?scenario=${encodeURIComponent(scenario)}`)
   return res.json()
 }

@@ -54,7 +54,8 @@ export function parsePrometheus(text: string): Map<string, Family> {
       series.set(id, [...(series.get(id) ?? []), s])
     }
     for (const [id, buckets] of series) {
-      for (let i = 1; i < buckets.length; i++) if (buckets[i]!.value < buckets[i - 1]!.value) throw new Error(`non-cumulative buckets ${id}`)
+      for (let i = 1; i < buckets.length; i++)
+        if (buckets[i]!.value < buckets[i - 1]!.value) throw new Error(`non-cumulative buckets ${id}`)
       const last = buckets.at(-1)!
       if (last.labels.le !== '+Inf') throw new Error(`histogram ${name} without +Inf`)
       const count = family.samples.find((s) => s.name === `${name}_count` && JSON.stringify(s.labels) === id)

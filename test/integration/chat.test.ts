@@ -5,7 +5,10 @@ import { setup, usageRows } from '../helpers/fixtures'
 describe('chat completions through the official SDK', () => {
   it('returns the upstream completion and records one usage row with upstream tokens and exact cost', async () => {
     const { model, key, provider } = await setup()
-    const completion = await sdk(key.raw).chat.completions.create({ model, messages: [{ role: 'user', content: 'Hello there' }] })
+    const completion = await sdk(key.raw).chat.completions.create({
+      model,
+      messages: [{ role: 'user', content: 'Hello there' }],
+    })
     expect(completion.choices[0]?.message.content).toContain('Hello from mock')
     expect(completion.usage?.total_tokens).toBeGreaterThan(0)
     const rows = await eventually(async () => {

@@ -7,7 +7,11 @@ describe('embeddings', () => {
     const { model, key, provider } = await setup()
     const client = sdk(key.raw)
     const viaBase64 = await client.embeddings.create({ model, input: 'the quick brown fox' })
-    const viaFloat = await client.embeddings.create({ model, input: 'the quick brown fox', encoding_format: 'float' })
+    const viaFloat = await client.embeddings.create({
+      model,
+      input: 'the quick brown fox',
+      encoding_format: 'float',
+    })
     expect(viaBase64.data[0]?.embedding.length).toBeGreaterThan(0)
     expect(viaBase64.data[0]?.embedding).toEqual(viaFloat.data[0]?.embedding)
     const seen = await mockRequests(provider.scenario)
@@ -23,7 +27,11 @@ describe('embeddings', () => {
 
   it('embeds a batch of inputs in order', async () => {
     const { model, key } = await setup()
-    const res = await sdk(key.raw).embeddings.create({ model, input: ['a', 'b', 'c'], encoding_format: 'float' })
+    const res = await sdk(key.raw).embeddings.create({
+      model,
+      input: ['a', 'b', 'c'],
+      encoding_format: 'float',
+    })
     expect(res.data.map((d) => d.index)).toEqual([0, 1, 2])
   })
 

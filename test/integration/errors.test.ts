@@ -1,7 +1,15 @@
 import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
 import { eventually, gateway, mockRequests, sdk, UPSTREAM_KEY } from '../helpers/gateway'
-import { countRows, createKey, createModel, createProvider, setup, updateKey, usageRows } from '../helpers/fixtures'
+import {
+  countRows,
+  createKey,
+  createModel,
+  createProvider,
+  setup,
+  updateKey,
+  usageRows,
+} from '../helpers/fixtures'
 
 const post = (path: string, key: string, body: string, headers: Record<string, string> = {}) =>
   gateway(path, {
@@ -15,12 +23,18 @@ const chat = (model: string) => ({ model, messages: [{ role: 'user' as const, co
 describe('errors are OpenAI-shaped and the SDK maps them to its classes', () => {
   it('401 for a missing, unknown, disabled or expired key', async () => {
     const { model, key } = await setup()
-    await expect(sdk('lgw_doesnotexist').chat.completions.create(chat(model))).rejects.toBeInstanceOf(OpenAI.AuthenticationError)
+    await expect(sdk('lgw_doesnotexist').chat.completions.create(chat(model))).rejects.toBeInstanceOf(
+      OpenAI.AuthenticationError,
+    )
     const res = await gateway('/v1/models')
     expect(res.status).toBe(401)
-    expect(await res.json()).toMatchObject({ error: { code: 'invalid_api_key', type: 'invalid_request_error' } })
+    expect(await res.json()).toMatchObject({
+      error: { code: 'invalid_api_key', type: 'invalid_request_error' },
+    })
     await updateKey(key.id, { status: 'disabled' })
-    await expect(sdk(key.raw).chat.completions.create(chat(model))).rejects.toBeInstanceOf(OpenAI.AuthenticationError)
+    await expect(sdk(key.raw).chat.completions.create(chat(model))).rejects.toBeInstanceOf(
+      OpenAI.AuthenticationError,
+    )
     const expired = await createKey({ models: [model], expiresAt: new Date(Date.now() - 1000) })
     await expect(sdk(expired.raw).models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError)
   })
@@ -35,11 +49,13 @@ describe('errors are OpenAI-shaped and the SDK maps them to its classes', () => 
     const missing = sdk(wildcard.raw).chat.completions.create(chat('no-such-model'))
     await expect(missing).rejects.toBeInstanceOf(OpenAI.NotFoundError)
     await expect(missing).rejects.toMatchObject({ code: 'model_not_found' })
-    expect(await eventually(async () => {
-      const n = await countRows(wildcard.id)
-      expect(n).toBe(1)
-      return n
-    })).toBe(1)
+    expect(
+      await eventually(async () => {
+        const n = await countRows(wildcard.id)
+        expect(n).toBe(1)
+        return n
+      }),
+    ).toBe(1)
   })
 
   it('400 with the param for malformed JSON, wrong types, empty bodies and wrong content types, never 500', async () => {
@@ -49,8 +65,16 @@ describe('errors are OpenAI-shaped and the SDK maps them to its classes', () => 
       ['', {}, null],
       [JSON.stringify({ model, messages: 'hi' }), {}, 'messages'],
       [JSON.stringify({ model, messages: [{ role: 'user', content: 5 }] }), {}, 'messages[0].content'],
-      [JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }], max_tokens: -1 }), {}, 'max_tokens'],
-      [JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }), { 'content-type': 'text/plain' }, null],
+      [
+        JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }], max_tokens: -1 }),
+        {},
+        'max_tokens',
+      ],
+      [
+        JSON.stringify({ model, messages: [{ role: 'user', content: 'x' }] }),
+        { 'content-type': 'text/plain' },
+        null,
+      ],
     ]
     for (const [body, headers, param] of cases) {
       const res = await post('/v1/chat/completions', key.raw, body, headers)
@@ -59,7 +83,9 @@ describe('errors are OpenAI-shaped and the SDK maps them to its classes', () => 
       expect(json.error.code).toBe('invalid_request_error')
       expect(json.error.param).toBe(param)
     }
-    await expect(sdk(key.raw).chat.completions.create({ model, messages: [] })).rejects.toBeInstanceOf(OpenAI.BadRequestError)
+    await expect(sdk(key.raw).chat.completions.create({ model, messages: [] })).rejects.toBeInstanceOf(
+      OpenAI.BadRequestError,
+    )
     await eventually(async () => expect(await countRows(key.id)).toBe(cases.length + 1))
   })
 
@@ -73,7 +99,12 @@ describe('errors are OpenAI-shaped and the SDK maps them to its classes', () => 
 
   it('passes unknown OpenAI fields to the upstream untouched and swaps only the model name', async () => {
     const { model, key, provider } = await setup()
-    const extra = { tools: [{ type: 'function', function: { name: 'f', parameters: {} } }], seed: 7, response_format: { type: 'json_object' }, logprobs: true }
+    const extra = {
+      tools: [{ type: 'function', function: { name: 'f', parameters: {} } }],
+      seed: 7,
+      response_format: { type: 'json_object' },
+      logprobs: true,
+    }
     await sdk(key.raw).chat.completions.create({ ...chat(model), ...extra } as never)
     const [seen] = await mockRequests(provider.scenario)
     expect(seen?.body).toMatchObject({ ...extra, model: `up-${model}`, messages: chat(model).messages })
@@ -85,7 +116,9 @@ describe('errors are OpenAI-shaped and the SDK maps them to its classes', () => 
     const good = await createProvider()
     const model = await createModel([bad.id, good.id])
     const key = await createKey({ models: [model] })
-    await expect(sdk(key.raw).chat.completions.create(chat(model))).rejects.toBeInstanceOf(OpenAI.BadRequestError)
+    await expect(sdk(key.raw).chat.completions.create(chat(model))).rejects.toBeInstanceOf(
+      OpenAI.BadRequestError,
+    )
     expect(await mockRequests(good.scenario)).toHaveLength(0)
   })
 
@@ -99,7 +132,9 @@ describe('errors are OpenAI-shaped and the SDK maps them to its classes', () => 
     expect(text).not.toContain(UPSTREAM_KEY)
     expect(text).not.toContain('127.0.0.1')
     expect(text).not.toContain(scenario)
-    await expect(sdk(key.raw).chat.completions.create(chat(model))).rejects.toBeInstanceOf(OpenAI.InternalServerError)
+    await expect(sdk(key.raw).chat.completions.create(chat(model))).rejects.toBeInstanceOf(
+      OpenAI.InternalServerError,
+    )
   })
 
   it('unknown routes get an OpenAI-shaped 404 and every response a request id', async () => {
@@ -116,7 +151,9 @@ describe('errors are OpenAI-shaped and the SDK maps them to its classes', () => 
     await sdk(key.raw).chat.completions.create(chat(model))
     await post('/v1/chat/completions', key.raw, '{bad')
     await sdk(key.raw).chat.completions.create(chat(model))
-    await expect(sdk(key.raw).chat.completions.create(chat(model))).rejects.toBeInstanceOf(OpenAI.RateLimitError)
+    await expect(sdk(key.raw).chat.completions.create(chat(model))).rejects.toBeInstanceOf(
+      OpenAI.RateLimitError,
+    )
     const rows = await eventually(async () => {
       const rows = await usageRows(key.id)
       expect(rows).toHaveLength(4)

@@ -2,9 +2,21 @@ import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
 import { startOfNextUtcDay } from '../../src/lib/time'
 import { eventually, gateway, gatewayWith, sdk } from '../helpers/gateway'
-import { countRows, createKey, createModel, createProvider, setup, updateKey, usageRows } from '../helpers/fixtures'
+import {
+  countRows,
+  createKey,
+  createModel,
+  createProvider,
+  setup,
+  updateKey,
+  usageRows,
+} from '../helpers/fixtures'
 
-const chat = (model: string, maxTokens = 5) => ({ model, messages: [{ role: 'user' as const, content: 'hi' }], max_tokens: maxTokens })
+const chat = (model: string, maxTokens = 5) => ({
+  model,
+  messages: [{ role: 'user' as const, content: 'hi' }],
+  max_tokens: maxTokens,
+})
 const body = (model: string, maxTokens = 5) => ({
   method: 'POST',
   headers: { authorization: '', 'content-type': 'application/json' },
@@ -36,7 +48,9 @@ describe('RPM limits', () => {
   it('lets exactly rpm_limit of 30 concurrent requests through', async () => {
     const { model, key } = await setup({ key: { rpmLimit: 10 } })
     const results = await Promise.all(
-      Array.from({ length: 30 }, () => gateway('/v1/chat/completions', authed(key.raw, model)).then(async (r) => (await r.text(), r.status))),
+      Array.from({ length: 30 }, () =>
+        gateway('/v1/chat/completions', authed(key.raw, model)).then(async (r) => (await r.text(), r.status)),
+      ),
     )
     expect(results.filter((s) => s === 200)).toHaveLength(10)
     expect(results.filter((s) => s === 429)).toHaveLength(20)
@@ -44,9 +58,14 @@ describe('RPM limits', () => {
 
   it('slides the window: a request passes again once the oldest one is a minute old', async () => {
     const { model, key } = await setup({ key: { rpmLimit: 2 } })
-    for (let i = 0; i < 2; i++) expect((await gateway('/v1/chat/completions', authed(key.raw, model))).status).toBe(200)
+    for (let i = 0; i < 2; i++)
+      expect((await gateway('/v1/chat/completions', authed(key.raw, model))).status).toBe(200)
     expect((await gateway('/v1/chat/completions', authed(key.raw, model))).status).toBe(429)
-    const later = await gatewayWith({ CLOCK_OFFSET_MS: '61000' }, '/v1/chat/completions', authed(key.raw, model))
+    const later = await gatewayWith(
+      { CLOCK_OFFSET_MS: '61000' },
+      '/v1/chat/completions',
+      authed(key.raw, model),
+    )
     expect(later.res.status).toBe(200)
   })
 
@@ -88,12 +107,20 @@ describe('budgets', () => {
   it('holds under concurrency: 40 concurrent requests against a budget worth 10 let exactly 10 through', async () => {
     const { model, key } = await pricedSetup({ dailyBudget: '0.05' })
     const results = await Promise.all(
-      Array.from({ length: 40 }, () => gateway('/v1/chat/completions', authed(key.raw, model)).then(async (r) => ({ status: r.status, body: await r.text(), retry: r.headers.get('x-should-retry') }))),
+      Array.from({ length: 40 }, () =>
+        gateway('/v1/chat/completions', authed(key.raw, model)).then(async (r) => ({
+          status: r.status,
+          body: await r.text(),
+          retry: r.headers.get('x-should-retry'),
+        })),
+      ),
     )
     expect(results.filter((r) => r.status === 200)).toHaveLength(10)
     const refused = results.filter((r) => r.status === 429)
     expect(refused).toHaveLength(30)
-    expect(JSON.parse(refused[0]!.body)).toMatchObject({ error: { code: 'insufficient_quota', type: 'insufficient_quota' } })
+    expect(JSON.parse(refused[0]!.body)).toMatchObject({
+      error: { code: 'insufficient_quota', type: 'insufficient_quota' },
+    })
     expect(refused[0]!.retry).toBe('false')
     const rows = await eventually(async () => {
       const rows = await usageRows(key.id)
@@ -123,7 +150,11 @@ describe('budgets', () => {
     await eventually(async () => expect(await countRows(key.id)).toBe(1))
     expect((await gateway('/v1/chat/completions', authed(key.raw, model))).status).toBe(429)
     const offset = startOfNextUtcDay(Date.now()) + 60_000 - Date.now()
-    const tomorrow = await gatewayWith({ CLOCK_OFFSET_MS: String(offset) }, '/v1/chat/completions', authed(key.raw, model))
+    const tomorrow = await gatewayWith(
+      { CLOCK_OFFSET_MS: String(offset) },
+      '/v1/chat/completions',
+      authed(key.raw, model),
+    )
     expect(tomorrow.res.status).toBe(200)
   })
 
@@ -134,7 +165,10 @@ describe('budgets', () => {
     const { testRedis } = await import('../helpers/gateway')
     const { keys } = await import('../../src/redis/keys')
     const { dayTag, monthTag } = await import('../../src/lib/time')
-    await testRedis().del(keys.spendDay(key.id, dayTag(Date.now())), keys.spendMonth(key.id, monthTag(Date.now())))
+    await testRedis().del(
+      keys.spendDay(key.id, dayTag(Date.now())),
+      keys.spendMonth(key.id, monthTag(Date.now())),
+    )
     expect((await gateway('/v1/chat/completions', authed(key.raw, model))).status).toBe(200)
     await eventually(async () => expect(await countRows(key.id)).toBe(2))
     // $0.01 is now spent according to usage_logs, even though Redis forgot the first request.
@@ -150,7 +184,11 @@ describe('when Redis is down', () => {
     const closed = await gatewayWith(down, '/v1/chat/completions', authed(key.raw, model))
     expect(closed.res.status).toBe(503)
     expect(JSON.parse(closed.body)).toMatchObject({ error: { code: 'service_unavailable' } })
-    const open = await gatewayWith({ ...down, REDIS_FAIL_OPEN: 'true' }, '/v1/chat/completions', authed(key.raw, model))
+    const open = await gatewayWith(
+      { ...down, REDIS_FAIL_OPEN: 'true' },
+      '/v1/chat/completions',
+      authed(key.raw, model),
+    )
     expect(open.res.status).toBe(200)
   })
 })

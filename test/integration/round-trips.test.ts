@@ -14,7 +14,9 @@ async function counts() {
   const token = envWith(probe()).UPSTASH_REDIS_REST_TOKEN as string
   const neonBase = inject('neonProbeEndpoint').replace(/\/sql$/, '')
   const [redis, pg] = await Promise.all([
-    fetch(`${inject('upstashProbeUrl')}/__stats`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.json() as Promise<{ requests: number }>),
+    fetch(`${inject('upstashProbeUrl')}/__stats`, { headers: { authorization: `Bearer ${token}` } }).then(
+      (r) => r.json() as Promise<{ requests: number }>,
+    ),
     fetch(`${neonBase}/__stats`).then((r) => r.json() as Promise<{ requests: number }>),
   ])
   return { redis: redis.requests, postgres: pg.requests }
@@ -31,14 +33,21 @@ describe('hot-path store round trips', () => {
     const scenario = `delay400~${crypto.randomUUID()}`
     const provider = await createProvider({ scenario })
     const model = await createModel([provider.id])
-    const key = await createKey({ models: [model], rpmLimit: 1000, tpmLimit: 1_000_000, dailyBudget: '100', monthlyBudget: '1000' })
+    const key = await createKey({
+      models: [model],
+      rpmLimit: 1000,
+      tpmLimit: 1_000_000,
+      dailyBudget: '100',
+      monthlyBudget: '1000',
+    })
     // Warm the isolate caches and the spend counters.
     expect((await gatewayWith(probe(), '/v1/chat/completions', request(key.raw, model))).res.status).toBe(200)
 
     const before = await counts()
     const pending = gatewayWith(probe(), '/v1/chat/completions', request(key.raw, model))
     // While the upstream holds the second request, count what the gateway did before calling it.
-    for (let i = 0; (await mockRequests(scenario)).length < 2 && i < 100; i++) await new Promise((r) => setTimeout(r, 20))
+    for (let i = 0; (await mockRequests(scenario)).length < 2 && i < 100; i++)
+      await new Promise((r) => setTimeout(r, 20))
     const atUpstream = await counts()
     const { res } = await pending
     expect(res.status).toBe(200)

@@ -31,7 +31,9 @@ describe('routing, retries and fallback', () => {
     await sdk(key.raw).chat.completions.create(chat(model))
     const seen = await mockRequests(provider.scenario)
     expect(seen).toHaveLength(2)
-    expect((seen[1] as unknown as { at: number }).at - (seen[0] as unknown as { at: number }).at).toBeGreaterThanOrEqual(300)
+    expect(
+      (seen[1] as unknown as { at: number }).at - (seen[0] as unknown as { at: number }).at,
+    ).toBeGreaterThanOrEqual(300)
   })
 
   it('falls back in priority order: timeout, connection refused and a bad provider key all move on', async () => {
@@ -52,7 +54,9 @@ describe('routing, retries and fallback', () => {
     const hanging = await createProvider({ scenario: `hang~${uid()}`, timeoutMs: 200 })
     const model = await createModel([hanging.id])
     const key = await createKey({ models: [model] })
-    const error = await sdk(key.raw).chat.completions.create(chat(model)).catch((e) => e)
+    const error = await sdk(key.raw)
+      .chat.completions.create(chat(model))
+      .catch((e) => e)
     expect(error).toBeInstanceOf(OpenAI.APIError)
     expect(error.status).toBe(504)
     expect(error.code).toBe('upstream_timeout')
@@ -73,7 +77,9 @@ describe('routing, retries and fallback', () => {
     const provider = await createProvider({ scenario: `status401~${uid()}` })
     const model = await createModel([provider.id])
     const key = await createKey({ models: [model] })
-    const error = await sdk(key.raw).chat.completions.create(chat(model)).catch((e) => e)
+    const error = await sdk(key.raw)
+      .chat.completions.create(chat(model))
+      .catch((e) => e)
     expect(error.status).toBe(502)
     expect(JSON.stringify(error.error)).not.toMatch(/api key|incorrect/i)
   })

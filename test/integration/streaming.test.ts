@@ -16,17 +16,23 @@ async function readEvents(res: Response): Promise<string[]> {
 describe('streaming chat completions', () => {
   it('relays every content chunk to the SDK and hides the usage chunk when the client did not ask for it', async () => {
     const { model, key } = await setup()
-    const stream = await sdk(key.raw).chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], stream: true })
+    const stream = await sdk(key.raw).chat.completions.create({
+      model,
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    })
     const chunks = []
     for await (const chunk of stream) chunks.push(chunk)
     const content = chunks.map((c) => c.choices[0]?.delta?.content ?? '').join('')
     expect(content).toBe('Hello from mock upstream.')
     expect(chunks.every((c) => c.choices.length > 0)).toBe(true)
-    const row = (await eventually(async () => {
-      const rows = await usageRows(key.id)
-      expect(rows).toHaveLength(1)
-      return rows
-    }))[0]!
+    const row = (
+      await eventually(async () => {
+        const rows = await usageRows(key.id)
+        expect(rows).toHaveLength(1)
+        return rows
+      })
+    )[0]!
     expect(row).toMatchObject({ stream: true, status: 200, tokensEstimated: false })
     expect(row.completionTokens).toBe(5)
   })
@@ -97,7 +103,11 @@ describe('streaming chat completions', () => {
     const healthy = await createProvider()
     const model = await createModel([broken.id, healthy.id])
     const key = await createKey({ models: [model] })
-    const stream = await sdk(key.raw).chat.completions.create({ model, messages: [{ role: 'user', content: 'hi' }], stream: true })
+    const stream = await sdk(key.raw).chat.completions.create({
+      model,
+      messages: [{ role: 'user', content: 'hi' }],
+      stream: true,
+    })
     let content = ''
     for await (const chunk of stream) content += chunk.choices[0]?.delta?.content ?? ''
     expect(content).toBe('Hello from mock upstream.')

@@ -12,13 +12,30 @@ function hashOf(increments: [string, number][]): Record<string, number> {
 
 describe('Prometheus rendering', () => {
   const draft = newDraft('e', 'r', { id: 'k', projectId: 'p' } as never, 'chat', 0)
-  Object.assign(draft, { metricModel: 'gpt "4"\\o', provider: 'main', status: 200, promptTokens: 10, completionTokens: 5, costPico: 5_000_000n, ttfbMs: 30 })
+  Object.assign(draft, {
+    metricModel: 'gpt "4"\\o',
+    provider: 'main',
+    status: 200,
+    promptTokens: 10,
+    completionTokens: 5,
+    costPico: 5_000_000n,
+    ttfbMs: 30,
+  })
   draft.fallbacks.push({ from: 'a', to: 'main' })
   const text = renderPrometheus(hashOf(requestIncrements(draft, 70)))
 
   it('emits HELP and TYPE for every contract family and parses as text format 0.0.4', () => {
     const families = parsePrometheus(text)
-    for (const name of ['nexusai_requests_total', 'nexusai_request_duration_seconds', 'nexusai_upstream_ttfb_seconds', 'nexusai_rate_limited_total', 'nexusai_fallbacks_total', 'nexusai_upstream_retries_total', 'nexusai_tokens_total', 'nexusai_cost_usd_total']) {
+    for (const name of [
+      'nexusai_requests_total',
+      'nexusai_request_duration_seconds',
+      'nexusai_upstream_ttfb_seconds',
+      'nexusai_rate_limited_total',
+      'nexusai_fallbacks_total',
+      'nexusai_upstream_retries_total',
+      'nexusai_tokens_total',
+      'nexusai_cost_usd_total',
+    ]) {
       expect(families.get(name)?.type, name).toBeDefined()
     }
   })

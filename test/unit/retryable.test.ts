@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest'
 import type { AttemptError } from '../../src/upstream/attempt'
 import { isRetryable } from '../../src/upstream/fallback'
 
-const status = (s: number): AttemptError => ({ reason: 'upstream_status', status: s, retryAfterMs: null, body: '', contentType: '' })
+const status = (s: number): AttemptError => ({
+  reason: 'upstream_status',
+  status: s,
+  retryAfterMs: null,
+  body: '',
+  contentType: '',
+})
 
 describe('isRetryable', () => {
   it.each([

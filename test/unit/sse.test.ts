@@ -15,20 +15,31 @@ function upstream(parts: string[], fail = false): ReadableStream<Uint8Array> {
 
 async function run(parts: string[], opts: { clientWantsUsage?: boolean; fail?: boolean } = {}) {
   let outcome: StreamOutcome | undefined
-  const out = relaySse(upstream(parts, opts.fail), { clientWantsUsage: opts.clientWantsUsage ?? false, idleTimeoutMs: 1000, onEnd: (o) => (outcome = o) })
+  const out = relaySse(upstream(parts, opts.fail), {
+    clientWantsUsage: opts.clientWantsUsage ?? false,
+    idleTimeoutMs: 1000,
+    onEnd: (o) => (outcome = o),
+  })
   const text = await new Response(out).text()
   return { text, outcome: outcome! }
 }
 
-const chunk = (content: string) => `data: ${JSON.stringify({ choices: [{ delta: { content } }], usage: null })}\n\n`
+const chunk = (content: string) =>
+  `data: ${JSON.stringify({ choices: [{ delta: { content } }], usage: null })}\n\n`
 const usage = `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } })}\n\n`
 
 describe('relaySse', () => {
   it('relays events split across network chunks and taps usage', async () => {
     const whole = chunk('Hel') + chunk('lo') + usage + 'data: [DONE]\n\n'
-    const { text, outcome } = await run([whole.slice(0, 7), whole.slice(7, 50), whole.slice(50)], { clientWantsUsage: true })
+    const { text, outcome } = await run([whole.slice(0, 7), whole.slice(7, 50), whole.slice(50)], {
+      clientWantsUsage: true,
+    })
     expect(text).toBe(whole)
-    expect(outcome).toMatchObject({ end: 'done', usage: { prompt_tokens: 3, completion_tokens: 2 }, contentChars: 5 })
+    expect(outcome).toMatchObject({
+      end: 'done',
+      usage: { prompt_tokens: 3, completion_tokens: 2 },
+      contentChars: 5,
+    })
   })
 
   it('hides the usage-only chunk from a client that did not ask for it', async () => {

@@ -14,18 +14,45 @@ const config = readConfig({
   SECRET_REF: 'sk-ref',
 })
 
-function catalog(mappings: { provider: string; priority: number; weight?: number; enabled?: boolean }[], disabled: string[] = []): Catalog {
+function catalog(
+  mappings: { provider: string; priority: number; weight?: number; enabled?: boolean }[],
+  disabled: string[] = [],
+): Catalog {
   const names = [...new Set(mappings.map((m) => m.provider))]
   const now = new Date()
   return {
     providers: new Map(
       names.map((name) => [
         name,
-        { id: name, name, type: 'openai', baseUrl: `http://${name}/v1`, apiKeyRef: 'SECRET_REF', enabled: !disabled.includes(name), timeoutMs: 1000, maxRetries: 1, createdAt: now, updatedAt: now } as never,
+        {
+          id: name,
+          name,
+          type: 'openai',
+          baseUrl: `http://${name}/v1`,
+          apiKeyRef: 'SECRET_REF',
+          enabled: !disabled.includes(name),
+          timeoutMs: 1000,
+          maxRetries: 1,
+          createdAt: now,
+          updatedAt: now,
+        } as never,
       ]),
     ),
     mappingsByModel: new Map([
-      ['m', mappings.map((m, i) => ({ id: String(i), model: 'm', providerId: m.provider, upstreamModel: `up-${m.provider}`, priority: m.priority, weight: m.weight ?? 1, enabled: m.enabled ?? true, createdAt: now, updatedAt: now }))],
+      [
+        'm',
+        mappings.map((m, i) => ({
+          id: String(i),
+          model: 'm',
+          providerId: m.provider,
+          upstreamModel: `up-${m.provider}`,
+          priority: m.priority,
+          weight: m.weight ?? 1,
+          enabled: m.enabled ?? true,
+          createdAt: now,
+          updatedAt: now,
+        })),
+      ],
     ]),
     pricesByModel: new Map(),
   }
@@ -33,28 +60,58 @@ function catalog(mappings: { provider: string; priority: number; weight?: number
 
 describe('pickTargets', () => {
   it('orders by priority, lower first', () => {
-    const order = pickTargets(catalog([{ provider: 'b', priority: 2 }, { provider: 'main', priority: 1 }]), 'm', config).map((t) => t.provider)
+    const order = pickTargets(
+      catalog([
+        { provider: 'b', priority: 2 },
+        { provider: 'main', priority: 1 },
+      ]),
+      'm',
+      config,
+    ).map((t) => t.provider)
     expect(order).toEqual(['main', 'b'])
   })
 
   it('skips disabled mappings and disabled providers', () => {
-    const c = catalog([{ provider: 'a', priority: 1, enabled: false }, { provider: 'b', priority: 2 }, { provider: 'c', priority: 3 }], ['b'])
+    const c = catalog(
+      [
+        { provider: 'a', priority: 1, enabled: false },
+        { provider: 'b', priority: 2 },
+        { provider: 'c', priority: 3 },
+      ],
+      ['b'],
+    )
     expect(pickTargets(c, 'm', config).map((t) => t.provider)).toEqual(['c'])
   })
 
   it('chooses among equal priorities by weight', () => {
-    const c = catalog([{ provider: 'a', priority: 1, weight: 3 }, { provider: 'b', priority: 1, weight: 1 }])
+    const c = catalog([
+      { provider: 'a', priority: 1, weight: 3 },
+      { provider: 'b', priority: 1, weight: 1 },
+    ])
     expect(pickTargets(c, 'm', config, () => 0.5)[0]?.provider).toBe('a')
     expect(pickTargets(c, 'm', config, () => 0.8)[0]?.provider).toBe('b')
     expect(pickTargets(c, 'm', config, () => 0.8).map((t) => t.provider)).toEqual(['b', 'a'])
   })
 
   it('lets PROVIDER_<NAME>_* override the database and falls back to api_key_ref', () => {
-    const targets = pickTargets(catalog([{ provider: 'main', priority: 1 }, { provider: 'side-b', priority: 2 }, { provider: 'c', priority: 3 }]), 'm', config)
-    expect(targets[0]).toMatchObject({ baseUrl: 'http://override/v1', apiKey: 'sk-main', upstreamModel: 'up-main' })
+    const targets = pickTargets(
+      catalog([
+        { provider: 'main', priority: 1 },
+        { provider: 'side-b', priority: 2 },
+        { provider: 'c', priority: 3 },
+      ]),
+      'm',
+      config,
+    )
+    expect(targets[0]).toMatchObject({
+      baseUrl: 'http://override/v1',
+      apiKey: 'sk-main',
+      upstreamModel: 'up-main',
+    })
     expect(targets[1]?.apiKey).toBe('sk-hyphen')
     expect(targets[2]?.apiKey).toBe('sk-ref')
   })
 
-  it('returns nothing for an unmapped model', () => expect(pickTargets(catalog([]), 'other', config)).toEqual([]))
+  it('returns nothing for an unmapped model', () =>
+    expect(pickTargets(catalog([]), 'other', config)).toEqual([]))
 })

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest'
-import { dayTag, formatResetDuration, monthTag, startOfNextUtcDay, startOfNextUtcMonth } from '../../src/lib/time'
+import {
+  dayTag,
+  formatResetDuration,
+  monthTag,
+  startOfNextUtcDay,
+  startOfNextUtcMonth,
+} from '../../src/lib/time'
 
 describe('UTC windows and reset durations', () => {
   const at = Date.parse('2026-12-31T23:59:30Z')

@@ -9,7 +9,8 @@ export const openai: Provider = {
   buildRequest(target: Target, route, body) {
     const upstreamBody: Record<string, unknown> = { ...body, model: target.upstreamModel }
     if (route === 'chat' && body.stream === true) {
-      const options = typeof body.stream_options === 'object' && body.stream_options ? body.stream_options : {}
+      const options =
+        typeof body.stream_options === 'object' && body.stream_options ? body.stream_options : {}
       upstreamBody.stream_options = { ...options, include_usage: true }
     }
     const headers = new Headers({ 'content-type': 'application/json', accept: 'application/json' })
