@@ -2,19 +2,28 @@ import { createApp } from './app'
 import type { Bindings } from './context'
 import { getDeps } from './deps'
 import { log } from './lib/log'
+import { reconcileSpend } from './usage/spend'
 import { drainUsageSpool } from './usage/record'
 
 const app = createApp()
 
 export default {
   fetch: app.fetch,
-  // Every minute: write usage rows that waited in Redis while Postgres was unreachable.
+  // Every minute: write usage rows that waited in Redis while Postgres was unreachable, then set the
+  // spend counters to what Postgres says.
   async scheduled(_controller, env, ctx) {
+    const deps = getDeps(env)
     ctx.waitUntil(
-      drainUsageSpool(getDeps(env)).then(
-        (written) => written > 0 && log('info', 'usage spool drained', { written }),
-        (error) => log('warn', 'usage spool drain failed', { error: (error as Error).message }),
-      ),
+      (async () => {
+        try {
+          const written = await drainUsageSpool(deps)
+          if (written > 0) log('info', 'usage spool drained', { written })
+          const keys = await reconcileSpend(deps)
+          if (keys > 0) log('info', 'spend counters reconciled', { keys })
+        } catch (error) {
+          log('warn', 'scheduled maintenance failed', { error: (error as Error).message })
+        }
+      })(),
     )
   },
 } satisfies ExportedHandler<Bindings>

@@ -10,6 +10,13 @@ export function usdToMicros(usd: string | number): number {
   return sign === '-' ? -micros : micros
 }
 
+// A decimal USD sum (e.g. numeric with 12 decimals) in whole micro-USD, rounded up like the counters.
+export function usdToMicrosCeil(usd: string): number {
+  const [whole = '0', frac = ''] = usd.split('.')
+  const micros = usdToMicros(`${whole}.${frac.slice(0, 6)}`)
+  return /[1-9]/.test(frac.slice(6)) ? micros + 1 : micros
+}
+
 export function microsToUsd(micros: number): number {
   return micros / 1_000_000
 }

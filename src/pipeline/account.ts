@@ -40,6 +40,17 @@ async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null): P
     writeMetrics(deps, requestIncrements(draft, endedAt)),
     recordUsage(deps, toRow(draft, endedAt)),
   ])
+  log('info', 'request', {
+    request_id: draft.requestId,
+    route: draft.route,
+    model: draft.model,
+    provider: draft.provider,
+    status: draft.status,
+    error_code: draft.errorCode,
+    latency_ms: endedAt - draft.startedAt,
+    attempts: draft.attempts,
+    tokens: draft.promptTokens + draft.completionTokens,
+  })
   for (const r of results) {
     if (r.status === 'rejected')
       log('warn', 'after-response step failed', { request_id: draft.requestId, error: String(r.reason) })

@@ -1,8 +1,8 @@
-import { and, eq, gte, sql } from 'drizzle-orm'
-import { usageLogs } from '../../drizzle/schema'
+import { and, eq, gte, isNotNull, or, sql } from 'drizzle-orm'
+import { apiKeys, usageDaily } from '../../drizzle/schema'
 import type { Deps } from '../deps'
-import { usdToMicros } from '../lib/money'
-import { dayTag, monthTag, startOfUtcDay, startOfUtcMonth } from '../lib/time'
+import { usdToMicrosCeil } from '../lib/money'
+import { dayTag, monthTag, startOfUtcMonth } from '../lib/time'
 import { keys } from '../redis/keys'
 import { settleScript } from '../redis/scripts'
 
@@ -20,28 +20,55 @@ export type Hold = {
 const DAY_COUNTER_TTL_S = 2 * 86_400
 const MONTH_COUNTER_TTL_S = 35 * 86_400
 
-async function spentSince(deps: Deps, keyId: string, since: Date): Promise<number> {
-  const [row] = await deps.db
-    .select({ total: sql<string>`coalesce(sum(${usageLogs.costUsd}), 0)` })
-    .from(usageLogs)
-    .where(and(eq(usageLogs.apiKeyId, keyId), gte(usageLogs.createdAt, since)))
-  // Round up to whole micro-USD, as the counters do for each request.
-  const [whole = '0', frac = ''] = (row?.total ?? '0').split('.')
-  const micros = usdToMicros(`${whole}.${frac.slice(0, 6)}`)
-  return /[1-9]/.test(frac.slice(6)) ? micros + 1 : micros
+// Spend of this UTC day and month per key, from the daily rollup (the truth), for one key or for every
+// key that has a budget.
+async function rollupSpend(deps: Deps, now: number, keyId?: string) {
+  const today = new Date(now).toISOString().slice(0, 10)
+  const monthStart = startOfUtcMonth(now).toISOString().slice(0, 10)
+  return deps.db
+    .select({
+      keyId: apiKeys.id,
+      day: sql<string>`coalesce(sum(${usageDaily.costUsd}) filter (where ${usageDaily.day} = ${today}::date), 0)::text`,
+      month: sql<string>`coalesce(sum(${usageDaily.costUsd}), 0)::text`,
+    })
+    .from(apiKeys)
+    .leftJoin(usageDaily, and(eq(usageDaily.apiKeyId, apiKeys.id), gte(usageDaily.day, monthStart)))
+    .where(
+      keyId ? eq(apiKeys.id, keyId) : or(isNotNull(apiKeys.dailyBudget), isNotNull(apiKeys.monthlyBudget)),
+    )
+    .groupBy(apiKeys.id)
 }
 
-// Redis is a cache of the truth: a missing spend counter is rebuilt from usage_logs (SET NX, so a
+async function writeCounters(
+  deps: Deps,
+  now: number,
+  rows: { keyId: string; day: string; month: string }[],
+  nx: boolean,
+) {
+  if (rows.length === 0) return
+  const pipe = deps.redis.pipeline()
+  const set = (key: string, micros: number, ex: number) =>
+    nx ? pipe.set(key, micros, { ex, nx: true }) : pipe.set(key, micros, { ex })
+  for (const row of rows) {
+    set(keys.spendDay(row.keyId, dayTag(now)), usdToMicrosCeil(row.day), DAY_COUNTER_TTL_S)
+    set(keys.spendMonth(row.keyId, monthTag(now)), usdToMicrosCeil(row.month), MONTH_COUNTER_TTL_S)
+  }
+  await pipe.exec()
+}
+
+// Redis is a cache of the truth: a missing spend counter is rebuilt from Postgres (SET NX, so a
 // concurrent rebuild or settle that got there first wins).
 export async function rebuildSpend(deps: Deps, keyId: string, now: number): Promise<void> {
-  const [day, month] = await Promise.all([
-    spentSince(deps, keyId, startOfUtcDay(now)),
-    spentSince(deps, keyId, startOfUtcMonth(now)),
-  ])
-  const pipe = deps.redis.pipeline()
-  pipe.set(keys.spendDay(keyId, dayTag(now)), day, { nx: true, ex: DAY_COUNTER_TTL_S })
-  pipe.set(keys.spendMonth(keyId, monthTag(now)), month, { nx: true, ex: MONTH_COUNTER_TTL_S })
-  await pipe.exec()
+  await writeCounters(deps, now, await rollupSpend(deps, now, keyId), true)
+}
+
+// The cron trigger sets every budgeted key's counters to what Postgres says, so drift from a lost
+// settle or a settle/rebuild race lasts at most one run.
+export async function reconcileSpend(deps: Deps): Promise<number> {
+  const now = deps.now()
+  const rows = await rollupSpend(deps, now)
+  await writeCounters(deps, now, rows, false)
+  return rows.length
 }
 
 // Success: the token log gets the real count and the spend counters the real cost. Failure: both

@@ -44,3 +44,19 @@ describe('when Postgres is down', () => {
     expect(body).not.toContain('127.0.0.1')
   })
 })
+
+describe('the cron trigger', () => {
+  it('sets drifted spend counters back to what Postgres says', async () => {
+    const { model, key } = await setup({ key: { dailyBudget: '1' } })
+    expect((await gatewayWith({}, '/v1/chat/completions', request(key.raw, model))).res.status).toBe(200)
+    const { dayTag } = await import('../../src/lib/time')
+    const counter = keys.spendDay(key.id, dayTag(Date.now()))
+    const truth = await testRedis().get<number>(counter)
+    expect(truth).toBeGreaterThan(0)
+    await testRedis().set(counter, 999_999_999)
+    const ctx = createExecutionContext()
+    await worker.scheduled(createScheduledController(), envWith({}), ctx)
+    await waitOnExecutionContext(ctx)
+    expect(await testRedis().get<number>(counter)).toBe(truth)
+  })
+})
