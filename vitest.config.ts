@@ -24,6 +24,8 @@ export default defineConfig({
   test: {
     globalSetup: ['./test/global-setup.ts'],
     include: ['test/**/*.test.ts'],
+    // The Worker logs one JSON line per request; show logs only for tests that fail.
+    silent: 'passed-only',
     testTimeout: 20_000,
     hookTimeout: 60_000,
   },

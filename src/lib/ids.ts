@@ -1,9 +1,13 @@
 const ALPHABET = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'
 
+// Uniform base62: bytes ≥ 248 (= 4 × 62) are dropped so that `b % 62` has no bias.
 function randomString(length: number): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(length))
   let out = ''
-  for (const b of bytes) out += ALPHABET[b % 62]
+  while (out.length < length) {
+    for (const b of crypto.getRandomValues(new Uint8Array(length * 2))) {
+      if (b < 248 && out.length < length) out += ALPHABET[b % 62]
+    }
+  }
   return out
 }
 
