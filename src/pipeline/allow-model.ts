@@ -1,7 +1,7 @@
 import { createMiddleware } from 'hono/factory'
 import { configVersion, getCatalog } from '../cache'
 import type { AppEnv } from '../context'
-import { priceAt } from '../db/catalog'
+import { priceAt, type Catalog } from '../db/catalog'
 import type { KeyRow } from '../db/keys'
 import type { Deps } from '../deps'
 import { OpenAIError } from '../errors'
@@ -28,8 +28,11 @@ export async function resolveRoute(
     )
   }
   let entry = await fromStore('postgres', requestId, () => getCatalog(deps, version))
-  if (!hasMapping(entry.value, model) && version === undefined) {
-    // The model may have been mapped a moment ago: re-check against the current config version.
+  const unroutable = (catalog: Catalog) =>
+    !hasMapping(catalog, model) || pickTargets(catalog, model, deps.config).length === 0
+  if (unroutable(entry.value) && version === undefined) {
+    // The model may have been mapped, or its provider or mapping re-enabled, a moment ago: re-check
+    // against the current config version before refusing.
     const current = await fromStore('redis', requestId, () => configVersion(deps))
     if (current !== entry.version)
       entry = await fromStore('postgres', requestId, () => getCatalog(deps, current))

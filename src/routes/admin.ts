@@ -1,5 +1,89 @@
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
+import { auditLog } from '../admin/audit'
+import { adminAuth } from '../admin/auth'
+import { act } from '../admin/context'
+import { createKey, getKey, listKeys, patchKey, rotateKey } from '../admin/keys'
+import { createMapping, deleteMapping, listMappings, patchMapping } from '../admin/mappings'
+import { listPrices, putPrice } from '../admin/prices'
+import { createProvider, listProviders, patchProvider } from '../admin/providers'
+import { PageQuery, parseQuery } from '../admin/query'
+import * as schema from '../admin/schemas'
+import { usageCsv, usageLogs, UsageLogsQuery, UsageQuery, usageSummary } from '../admin/usage'
 import type { AppEnv } from '../context'
+import { validateJson } from '../pipeline/validate-json'
 
-// Placeholder until the admin API lands.
+// The static admin page is served by Workers assets before the Worker runs; a request that still
+// reaches the Worker is handed to the same assets, ahead of admin auth (the page asks for the token).
+// Redirects (e.g. /admin/ui/ → /admin/ui) go back to the browser as the asset layer would send them.
+// Assets answer with immutable headers; a copy lets X-Request-Id be added like on every response.
+async function ui(c: Context<AppEnv>): Promise<Response> {
+  const res = await c.env.ASSETS.fetch(c.req.url, { headers: c.req.raw.headers, redirect: 'manual' })
+  return new Response(res.body, {
+    status: res.status,
+    statusText: res.statusText,
+    headers: new Headers(res.headers),
+  })
+}
+// The body validateJson checked against this route's schema.
+const body = <T>(c: Context<AppEnv>) => c.var.body as T
+
 export const admin = new Hono<AppEnv>()
+  .get('/ui', ui)
+  .get('/ui/*', ui)
+  .use(adminAuth)
+
+  .get('/api-keys', async (c) =>
+    c.json(await act(c, (a) => listKeys(a, parseQuery(PageQuery, c.req.query())))),
+  )
+  .post('/api-keys', validateJson(schema.KeyCreate), async (c) =>
+    c.json(await act(c, (a) => createKey(a, body(c))), 201),
+  )
+  .get('/api-keys/:id', async (c) => c.json(await act(c, (a) => getKey(a, c.req.param('id')))))
+  .patch('/api-keys/:id', validateJson(schema.KeyPatch), async (c) =>
+    c.json(await act(c, (a) => patchKey(a, c.req.param('id'), body(c)))),
+  )
+  .post('/api-keys/:id/rotate', async (c) => c.json(await act(c, (a) => rotateKey(a, c.req.param('id')))))
+
+  .get('/providers', async (c) => c.json(await act(c, listProviders)))
+  .post('/providers', validateJson(schema.ProviderCreate), async (c) =>
+    c.json(await act(c, (a) => createProvider(a, body(c))), 201),
+  )
+  .patch('/providers/:id', validateJson(schema.ProviderPatch), async (c) =>
+    c.json(await act(c, (a) => patchProvider(a, c.req.param('id'), body(c)))),
+  )
+
+  .get('/model-mappings', async (c) =>
+    c.json(await act(c, (a) => listMappings(a, c.req.query('model') || undefined))),
+  )
+  .post('/model-mappings', validateJson(schema.MappingCreate), async (c) =>
+    c.json(await act(c, (a) => createMapping(a, body(c))), 201),
+  )
+  .patch('/model-mappings/:id', validateJson(schema.MappingPatch), async (c) =>
+    c.json(await act(c, (a) => patchMapping(a, c.req.param('id'), body(c)))),
+  )
+  .delete('/model-mappings/:id', async (c) => {
+    await act(c, (a) => deleteMapping(a, c.req.param('id')))
+    return c.body(null, 204)
+  })
+
+  .get('/prices', async (c) => c.json(await act(c, listPrices)))
+  // Model names may contain slashes (org/model), so the parameter takes the rest of the path.
+  .put('/prices/:model{.+}', validateJson(schema.PricePut), async (c) =>
+    c.json(await act(c, (a) => putPrice(a, c.req.param('model'), body(c))), 201),
+  )
+
+  .get('/usage', async (c) => {
+    const query = parseQuery(UsageQuery, c.req.query())
+    const report = await act(c, (a) => usageSummary(a, query))
+    if (query.format === 'json') return c.json(report)
+    const csv = usageCsv(report)
+    return c.body(csv.body, 200, {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="${csv.filename}"`,
+    })
+  })
+  .get('/usage/logs', async (c) =>
+    c.json(await act(c, (a) => usageLogs(a, parseQuery(UsageLogsQuery, c.req.query())))),
+  )
+
+  .get('/audit', async (c) => c.json(await act(c, (a) => auditLog(a, parseQuery(PageQuery, c.req.query())))))

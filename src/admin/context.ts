@@ -1,0 +1,67 @@
+import type { Context } from 'hono'
+import { bumpConfigVersion } from '../cache'
+import type { AppEnv } from '../context'
+import { describeDbError, write, type WriteError } from '../db/admin-write'
+import type { AuditEntry } from '../db/audit'
+import type { Deps } from '../deps'
+import { OpenAIError } from '../errors'
+import { log } from '../lib/log'
+
+// What every admin operation needs: the stores, who acts (the token fingerprint) and the request id.
+export type Admin = { deps: Deps; actor: string; requestId: string }
+
+// Runs one admin operation: our own errors pass through; anything else is a store failure, logged
+// without driver messages (they embed query parameters) and answered 503.
+export async function act<T>(c: Context<AppEnv>, operation: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin: Admin = { deps: c.var.deps, actor: c.var.adminActor, requestId: c.var.requestId }
+  try {
+    return await operation(admin)
+  } catch (error) {
+    if (error instanceof OpenAIError) throw error
+    log('error', 'admin operation failed', { request_id: admin.requestId, ...describeDbError(error) })
+    throw new OpenAIError(
+      'service_unavailable',
+      'The gateway cannot reach its database. Please retry shortly.',
+    )
+  }
+}
+
+export function audit(
+  admin: Admin,
+  action: string,
+  target: { type: string; id: string | null },
+  before: unknown,
+  after: unknown,
+): AuditEntry {
+  return { actor: admin.actor, action, targetType: target.type, targetId: target.id, before, after }
+}
+
+// A write already batched with its audit row, then the config version bump that makes every isolate
+// drop its cached keys and catalog on its next request. The write stands even if the bump fails
+// (a retried POST would create a duplicate); caches then catch up within their 60 s TTL.
+export async function commit<T>(
+  admin: Admin,
+  writeOp: () => Promise<T>,
+  refuse: (e: WriteError) => OpenAIError,
+): Promise<T> {
+  const result = await write(writeOp)
+  if (!result.ok) throw refuse(result.error)
+  try {
+    await bumpConfigVersion(admin.deps)
+  } catch (error) {
+    log('error', 'config version not bumped after an admin write', {
+      request_id: admin.requestId,
+      error: (error as Error).message,
+    })
+  }
+  return result.value
+}
+
+// Snake_case body fields → column values, only those present (PATCH bodies are partial).
+export function toColumns<T>(body: Record<string, unknown>, columns: Record<string, keyof T>): Partial<T> {
+  const out: Record<string, unknown> = {}
+  for (const [field, column] of Object.entries(columns)) {
+    if (body[field] !== undefined) out[column as string] = body[field]
+  }
+  return out as Partial<T>
+}

@@ -1,0 +1,81 @@
+import {
+  findProvider,
+  insertProvider,
+  listProviders as selectProviders,
+  updateProvider,
+} from '../db/admin-catalog'
+import type { WriteError } from '../db/admin-write'
+import type { ProviderRow } from '../db/catalog'
+import { OpenAIError } from '../errors'
+import { audit, commit, toColumns, type Admin } from './context'
+import { notFound, rowId } from './query'
+import type { ProviderCreate, ProviderPatch } from './schemas'
+import { serializeProvider } from './serialize'
+
+// Upstream providers. The upstream key itself is never stored: api_key_ref names the Worker secret
+// that holds it, and responses only say whether that secret is set (has_api_key).
+const COLUMNS: Record<string, keyof ProviderRow> = {
+  name: 'name',
+  type: 'type',
+  base_url: 'baseUrl',
+  api_key_ref: 'apiKeyRef',
+  enabled: 'enabled',
+  timeout_ms: 'timeoutMs',
+  max_retries: 'maxRetries',
+}
+const TARGET = 'provider'
+
+function refuse(error: WriteError): OpenAIError {
+  if (error.reason === 'duplicate')
+    return new OpenAIError('conflict', 'A provider with this name already exists.', 'name')
+  return new OpenAIError('conflict', 'The provider is referenced by other rows.')
+}
+
+export async function listProviders(admin: Admin) {
+  const rows = await selectProviders(admin.deps.db)
+  return { object: 'list' as const, data: rows.map((row) => serializeProvider(row, admin.deps.config)) }
+}
+
+export async function createProvider(admin: Admin, body: ProviderCreate) {
+  const now = new Date(admin.deps.now())
+  const row: ProviderRow = {
+    id: crypto.randomUUID(),
+    name: body.name,
+    type: 'openai',
+    baseUrl: body.base_url,
+    apiKeyRef: null,
+    enabled: true,
+    timeoutMs: 30_000,
+    maxRetries: 1,
+    createdAt: now,
+    updatedAt: now,
+    ...toColumns<ProviderRow>(body, COLUMNS),
+  }
+  const { config, db } = admin.deps
+  const entry = audit(
+    admin,
+    'provider.create',
+    { type: TARGET, id: row.id },
+    null,
+    serializeProvider(row, config),
+  )
+  return serializeProvider(await commit(admin, () => insertProvider(db, row, entry), refuse), config)
+}
+
+export async function patchProvider(admin: Admin, id: string, body: ProviderPatch) {
+  const { config, db } = admin.deps
+  const current = await findProvider(db, rowId(id, 'provider'))
+  if (!current) throw notFound('provider', id)
+  const changes = { ...toColumns<ProviderRow>(body, COLUMNS), updatedAt: new Date(admin.deps.now()) }
+  const before = serializeProvider(current, config)
+  const entry = audit(
+    admin,
+    'provider.update',
+    { type: TARGET, id },
+    before,
+    serializeProvider({ ...current, ...changes }, config),
+  )
+  const updated = await commit(admin, () => updateProvider(db, id, changes, entry), refuse)
+  if (!updated) throw notFound('provider', id)
+  return serializeProvider(updated, config)
+}

@@ -1,0 +1,72 @@
+import { z } from 'zod'
+import { OpenAIError } from '../errors'
+import { Uuid } from './schemas'
+
+// Query strings and path ids of the admin routes, checked like bodies: a bad value is a 400 naming it.
+// An empty parameter (`?model=`) means "no filter", as forms send it.
+export function parseQuery<S extends z.ZodType>(schema: S, query: Record<string, string>): z.infer<S> {
+  const parsed = schema.safeParse(
+    Object.fromEntries(Object.entries(query).filter(([, value]) => value !== '')),
+  )
+  if (parsed.success) return parsed.data
+  const issue = parsed.error.issues[0]!
+  const param = issue.path.map(String).join('.') || null
+  throw new OpenAIError(
+    'invalid_request_error',
+    `Invalid value for '${param ?? 'query'}': ${issue.message}`,
+    param,
+  )
+}
+
+// A malformed id cannot name a row, so it is answered like an unknown one.
+export function rowId(id: string, what: string): string {
+  if (!Uuid.safeParse(id).success) throw notFound(what, id)
+  return id
+}
+
+export function notFound(what: string, id: string): OpenAIError {
+  return new OpenAIError('not_found', `No ${what} with id '${id}'.`)
+}
+
+export const PageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(500).default(100),
+  cursor: z.string().max(200).optional(),
+})
+
+// Opaque keyset cursors: the sort key of the last row returned, base64url-encoded.
+export function encodeCursor(parts: string[]): string {
+  return btoa(parts.join('|')).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+}
+
+export function decodeCursor(cursor: string, patterns: RegExp[]): string[] {
+  let parts: string[] = []
+  try {
+    parts = atob(cursor.replace(/-/g, '+').replace(/_/g, '/')).split('|')
+  } catch {
+    // fall through to the refusal below
+  }
+  if (parts.length !== patterns.length || !parts.every((part, i) => patterns[i]!.test(part))) {
+    throw new OpenAIError(
+      'invalid_request_error',
+      'Invalid cursor; pass the next_cursor of a previous page.',
+      'cursor',
+    )
+  }
+  return parts
+}
+
+// Rows are fetched with limit + 1: the extra one only says whether another page exists.
+export function page<T, W>(
+  rows: T[],
+  limit: number,
+  serialize: (row: T) => W,
+  cursorOf: (row: T) => string[],
+) {
+  const data = rows.slice(0, limit)
+  const last = data.at(-1)
+  return {
+    object: 'list' as const,
+    data: data.map(serialize),
+    next_cursor: rows.length > limit && last ? encodeCursor(cursorOf(last)) : null,
+  }
+}

@@ -1,0 +1,121 @@
+import type { adminAudit, prices, usageLogs } from '../../drizzle/schema'
+import type { MappingRow, ProviderRow } from '../db/catalog'
+import type { KeyRow } from '../db/keys'
+import { providerVar, type Config } from '../env'
+
+// Rows → the admin wire format (snake_case). Fields are picked one by one, so a column added to a
+// table (or a secret such as key_hash) never reaches a response or the audit log by accident.
+const iso = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString())
+const usd = (value: string | null) => (value === null ? null : Number(value))
+
+export function serializeKey(row: KeyRow) {
+  return {
+    id: row.id,
+    object: 'api_key' as const,
+    name: row.name,
+    project_id: row.projectId,
+    key_prefix: row.keyPrefix,
+    allowed_models: row.allowedModels,
+    rpm_limit: row.rpmLimit,
+    tpm_limit: row.tpmLimit,
+    daily_budget: usd(row.dailyBudget),
+    monthly_budget: usd(row.monthlyBudget),
+    status: row.status,
+    expires_at: iso(row.expiresAt),
+    last_used_at: iso(row.lastUsedAt),
+    created_at: iso(row.createdAt),
+    updated_at: iso(row.updatedAt),
+  }
+}
+
+// has_api_key mirrors how routing finds the key: a PROVIDER_<NAME>_API_KEY override, else api_key_ref.
+export function hasApiKey(row: ProviderRow, config: Config): boolean {
+  return Boolean(
+    providerVar(config, row.name, 'API_KEY') ?? (row.apiKeyRef ? config.vars[row.apiKeyRef] : undefined),
+  )
+}
+
+export function serializeProvider(row: ProviderRow, config: Config) {
+  return {
+    id: row.id,
+    object: 'provider' as const,
+    name: row.name,
+    type: row.type,
+    base_url: row.baseUrl,
+    api_key_ref: row.apiKeyRef,
+    has_api_key: hasApiKey(row, config),
+    enabled: row.enabled,
+    timeout_ms: row.timeoutMs,
+    max_retries: row.maxRetries,
+    created_at: iso(row.createdAt),
+    updated_at: iso(row.updatedAt),
+  }
+}
+
+export function serializeMapping(row: MappingRow, providerName: string | null) {
+  return {
+    id: row.id,
+    object: 'model_mapping' as const,
+    model: row.model,
+    provider_id: row.providerId,
+    provider_name: providerName,
+    upstream_model: row.upstreamModel,
+    priority: row.priority,
+    weight: row.weight,
+    enabled: row.enabled,
+    created_at: iso(row.createdAt),
+    updated_at: iso(row.updatedAt),
+  }
+}
+
+export function serializePrice(row: typeof prices.$inferSelect, current: boolean) {
+  return {
+    object: 'price' as const,
+    model: row.model,
+    input_per_million: Number(row.inputPerMillion),
+    output_per_million: Number(row.outputPerMillion),
+    effective_from: iso(row.effectiveFrom),
+    current,
+  }
+}
+
+export function serializeAudit(row: typeof adminAudit.$inferSelect) {
+  return {
+    id: row.id,
+    object: 'audit_entry' as const,
+    actor: row.actor,
+    action: row.action,
+    target_type: row.targetType,
+    target_id: row.targetId,
+    before: row.before,
+    after: row.after,
+    created_at: iso(row.createdAt),
+  }
+}
+
+export function serializeUsageLog(row: typeof usageLogs.$inferSelect) {
+  return {
+    id: row.id,
+    object: 'usage_log' as const,
+    request_id: row.requestId,
+    api_key_id: row.apiKeyId,
+    project_id: row.projectId,
+    route: row.route,
+    model: row.model,
+    provider: row.provider,
+    upstream_model: row.upstreamModel,
+    status: row.status,
+    error_code: row.errorCode,
+    prompt_tokens: row.promptTokens,
+    completion_tokens: row.completionTokens,
+    total_tokens: row.totalTokens,
+    tokens_estimated: row.tokensEstimated,
+    // Exact, as stored: numeric(20,12) USD.
+    cost_usd: row.costUsd,
+    latency_ms: row.latencyMs,
+    ttfb_ms: row.ttfbMs,
+    stream: row.stream,
+    attempts: row.attempts,
+    created_at: iso(row.createdAt),
+  }
+}

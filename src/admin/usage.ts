@@ -1,0 +1,118 @@
+import { z } from 'zod'
+import { listUsageLogs, usageReport, type UsageFilter, type UsageGroup } from '../db/usage-report'
+import { startOfNextUtcDay, startOfUtcDay } from '../lib/time'
+import { OpenAIError } from '../errors'
+import type { Admin } from './context'
+import { toCsv } from './csv'
+import { decodeCursor, page, PageQuery } from './query'
+import { Uuid } from './schemas'
+import { serializeUsageLog } from './serialize'
+
+const DAY_MS = 86_400_000
+const DEFAULT_DAYS = 30
+const GROUP_FIELDS = {
+  day: 'day',
+  model: 'model',
+  provider: 'provider',
+  api_key: 'api_key_id',
+  project: 'project_id',
+} as const
+const SUMS = [
+  'requests',
+  'success',
+  'failed',
+  'prompt_tokens',
+  'completion_tokens',
+  'total_tokens',
+  'cost_usd',
+] as const
+
+const instant = z.string().transform((value, ctx) => {
+  if (z.iso.date().safeParse(value).success) return new Date(`${value}T00:00:00Z`)
+  if (z.iso.datetime({ offset: true }).safeParse(value).success) return new Date(value)
+  ctx.addIssue({
+    code: 'custom',
+    message: 'must be a date (YYYY-MM-DD) or an ISO 8601 date-time with offset.',
+  })
+  return z.NEVER
+})
+
+const Filters = z.object({
+  from: instant.optional(),
+  to: instant.optional(),
+  api_key_id: Uuid.optional(),
+  project_id: z.string().max(100).optional(),
+  model: z.string().max(200).optional(),
+  provider: z.string().max(100).optional(),
+})
+export const UsageQuery = Filters.extend({
+  group_by: z.enum(['day', 'model', 'provider', 'api_key', 'project']).default('day'),
+  format: z.enum(['json', 'csv']).default('json'),
+})
+export const UsageLogsQuery = Filters.extend(PageQuery.shape)
+export type UsageQuery = z.infer<typeof UsageQuery>
+export type UsageLogsQuery = z.infer<typeof UsageLogsQuery>
+
+const filterOf = (q: z.infer<typeof Filters>): UsageFilter => ({
+  apiKeyId: q.api_key_id,
+  projectId: q.project_id,
+  model: q.model,
+  provider: q.provider,
+})
+
+// Default window: the last 30 UTC days, today included; `to` is exclusive.
+function window(q: z.infer<typeof Filters>, now: number) {
+  const from = q.from?.getTime() ?? startOfUtcDay(now).getTime() - (DEFAULT_DAYS - 1) * DAY_MS
+  const to = q.to?.getTime() ?? startOfNextUtcDay(now)
+  if (to <= from) throw new OpenAIError('invalid_request_error', "'to' must be later than 'from'.", 'to')
+  return { from, to }
+}
+
+const ymd = (ms: number) => new Date(ms).toISOString().slice(0, 10)
+
+// The report reads the daily rollup, so it works in whole UTC days: `from` rounds down to its day
+// and a `to` inside a day rounds up to the next midnight (that day is included).
+export async function usageSummary(admin: Admin, q: UsageQuery) {
+  const { from, to } = window(q, admin.deps.now())
+  const fromDay = ymd(startOfUtcDay(from).getTime())
+  const toDay = ymd(startOfUtcDay(to).getTime() === to ? to : startOfNextUtcDay(to))
+  const report = await usageReport(admin.deps.db, q.group_by as UsageGroup, fromDay, toDay, filterOf(q))
+  const field = GROUP_FIELDS[q.group_by]
+  // Rows refused before a provider was picked are rolled up under provider ''.
+  const data: Record<string, string | number | null>[] = report.groups.map(({ key, ...sums }) => ({
+    [field]: field === 'provider' && key === '' ? null : key,
+    ...sums,
+  }))
+  return {
+    object: 'usage_report' as const,
+    group_by: q.group_by,
+    from: fromDay,
+    to: toDay,
+    data,
+    totals: report.totals,
+  }
+}
+
+export function usageCsv(report: Awaited<ReturnType<typeof usageSummary>>) {
+  const field = GROUP_FIELDS[report.group_by]
+  const rows = report.data.map((row) => [row[field] ?? null, ...SUMS.map((name) => row[name] ?? null)])
+  return {
+    filename: `usage_${report.from}_${report.to}_by-${report.group_by}.csv`,
+    body: toCsv([field, ...SUMS], rows),
+  }
+}
+
+// Raw rows for drill-down: exact instants here (a date means its UTC midnight), newest first.
+export async function usageLogs(admin: Admin, q: UsageLogsQuery) {
+  const { from, to } = window(q, admin.deps.now())
+  const [beforeId] = q.cursor ? decodeCursor(q.cursor, [/^\d{1,18}$/]) : []
+  const rows = await listUsageLogs(
+    admin.deps.db,
+    new Date(from),
+    new Date(to),
+    filterOf(q),
+    q.limit + 1,
+    beforeId ? Number(beforeId) : undefined,
+  )
+  return page(rows, q.limit, serializeUsageLog, (row) => [String(row.id)])
+}

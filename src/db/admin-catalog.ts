@@ -1,0 +1,97 @@
+import { asc, desc, eq, type SQL } from 'drizzle-orm'
+import { modelMappings, prices, providers } from '../../drizzle/schema'
+import { auditInsert, type AuditEntry } from './audit'
+import type { Db } from './client'
+import type { MappingRow, ProviderRow } from './catalog'
+
+// Providers, model mappings and prices as the admin API reads and writes them. Every write goes in
+// one batch with its audit row.
+export type PriceRow = typeof prices.$inferSelect
+export type MappingWithProvider = { mapping: MappingRow; providerName: string | null }
+type NewProvider = typeof providers.$inferInsert & { id: string }
+type NewMapping = typeof modelMappings.$inferInsert & { id: string }
+type ProviderChanges = Partial<Omit<typeof providers.$inferInsert, 'id' | 'createdAt'>>
+type MappingChanges = Partial<Omit<typeof modelMappings.$inferInsert, 'id' | 'createdAt'>>
+
+export async function listProviders(db: Db): Promise<ProviderRow[]> {
+  return db.select().from(providers).orderBy(asc(providers.name))
+}
+
+export async function findProvider(db: Db, id: string): Promise<ProviderRow | undefined> {
+  return (await db.select().from(providers).where(eq(providers.id, id)).limit(1))[0]
+}
+
+export async function insertProvider(db: Db, row: NewProvider, audit: AuditEntry): Promise<ProviderRow> {
+  const [[created]] = await db.batch([db.insert(providers).values(row).returning(), auditInsert(db, audit)])
+  return created!
+}
+
+export async function updateProvider(db: Db, id: string, changes: ProviderChanges, audit: AuditEntry) {
+  const [[updated]] = await db.batch([
+    db.update(providers).set(changes).where(eq(providers.id, id)).returning(),
+    auditInsert(db, audit),
+  ])
+  return updated
+}
+
+const mappingColumns = { mapping: modelMappings, providerName: providers.name }
+
+function selectMappings(db: Db, where?: SQL) {
+  return db
+    .select(mappingColumns)
+    .from(modelMappings)
+    .leftJoin(providers, eq(providers.id, modelMappings.providerId))
+    .where(where)
+    .orderBy(asc(modelMappings.model), asc(modelMappings.priority), asc(providers.name))
+}
+
+export async function listMappings(db: Db, model?: string): Promise<MappingWithProvider[]> {
+  return selectMappings(db, model === undefined ? undefined : eq(modelMappings.model, model))
+}
+
+export async function findMapping(db: Db, id: string): Promise<MappingWithProvider | undefined> {
+  return (await selectMappings(db, eq(modelMappings.id, id)))[0]
+}
+
+export async function insertMapping(db: Db, row: NewMapping, audit: AuditEntry): Promise<MappingRow> {
+  const [[created]] = await db.batch([
+    db.insert(modelMappings).values(row).returning(),
+    auditInsert(db, audit),
+  ])
+  return created!
+}
+
+export async function updateMapping(db: Db, id: string, changes: MappingChanges, audit: AuditEntry) {
+  const [[updated]] = await db.batch([
+    db.update(modelMappings).set(changes).where(eq(modelMappings.id, id)).returning(),
+    auditInsert(db, audit),
+  ])
+  return updated
+}
+
+export async function deleteMapping(db: Db, id: string, audit: AuditEntry): Promise<boolean> {
+  const [deleted] = await db.batch([
+    db.delete(modelMappings).where(eq(modelMappings.id, id)).returning({ id: modelMappings.id }),
+    auditInsert(db, audit),
+  ])
+  return deleted.length > 0
+}
+
+export async function listPrices(db: Db, model?: string): Promise<PriceRow[]> {
+  return db
+    .select()
+    .from(prices)
+    .where(model === undefined ? undefined : eq(prices.model, model))
+    .orderBy(asc(prices.model), desc(prices.effectiveFrom))
+}
+
+// A new version never touches older ones (past usage keeps the cost it was charged). Returns the
+// model's versions after the insert, read in the same transaction.
+export async function insertPrice(db: Db, row: typeof prices.$inferInsert, audit: AuditEntry) {
+  const [[created], , versions] = await db.batch([
+    db.insert(prices).values(row).returning(),
+    auditInsert(db, audit),
+    db.select().from(prices).where(eq(prices.model, row.model)).orderBy(desc(prices.effectiveFrom)),
+  ])
+  return { created: created!, versions }
+}
