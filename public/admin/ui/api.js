@@ -68,10 +68,19 @@ export const patch = (path, body) => api('PATCH', path, body)
 export const put = (path, body) => api('PUT', path, body)
 export const del = (path) => api('DELETE', path)
 
-/** List endpoints answer {"object":"list","data":[...]}; tolerate a bare array too. */
+/** List endpoints answer {"object":"list","data":[...],"next_cursor"?}; follow the cursor (up to 20 pages). */
 export const list = async (path) => {
-  const r = await get(path)
-  return Array.isArray(r) ? r : (r?.data ?? [])
+  const out = []
+  let cursor = null
+  for (let page = 0; page < 20; page++) {
+    const sep = path.includes('?') ? '&' : '?'
+    const r = await get(cursor ? `${path}${sep}limit=500&cursor=${encodeURIComponent(cursor)}` : path)
+    if (Array.isArray(r)) return r
+    out.push(...(r?.data ?? []))
+    cursor = r?.next_cursor
+    if (!cursor) break
+  }
+  return out
 }
 
 export const qs = (params) => {

@@ -30,6 +30,10 @@ const state = {
 }
 let metric = 'cost_usd'
 
+function dayAfter(day) {
+  return new Date(Date.parse(`${day}T00:00:00Z`) + 86400000).toISOString().slice(0, 10)
+}
+
 /** Every YYYY-MM-DD from..to inclusive (treated as calendar dates, no time zone shifts). */
 function dayRange(from, to) {
   const out = []
@@ -99,7 +103,8 @@ export default {
     )
 
     let result = null
-    const params = () => ({ ...state })
+    // The form's `to` is an inclusive date; the API's `to` is exclusive, so send the day after.
+    const params = () => ({ ...state, to: dayAfter(state.to) })
     const readForm = () => {
       for (const k of Object.keys(state)) state[k] = form.elements[k].value.trim()
     }
