@@ -1,4 +1,5 @@
-// Constant-time comparison of two secrets: both are hashed first so length differences leak nothing.
+// Constant-time comparison of two secrets: every byte of the longer one is visited and a length
+// difference is folded into the result. Callers that must not leak the length compare digests.
 export function timingSafeEqual(a: string, b: string): boolean {
   const enc = new TextEncoder()
   const x = enc.encode(a)

@@ -20,7 +20,7 @@ const MAX_ROUNDS = 4
 const limitOrNone = (n: number | null) => (n === null ? -1 : n)
 const budgetMicros = (usd: string | null) => (usd === null ? -1 : usdToMicros(usd))
 
-function refuse(reply: GuardReply, requestId: string): never {
+function refuse(reply: GuardReply): never {
   const [kind] = reply
   if (kind === 'rpm' || kind === 'tpm') {
     const [, limit, remaining, retryMs] = reply as ['rpm' | 'tpm', number, number, number]
@@ -35,7 +35,6 @@ function refuse(reply: GuardReply, requestId: string): never {
         [`x-ratelimit-limit-${unit}`]: String(limit),
         [`x-ratelimit-remaining-${unit}`]: String(remaining),
         [`x-ratelimit-reset-${unit}`]: formatResetDuration(retryMs),
-        'x-request-id': requestId,
       },
     )
   }
@@ -124,7 +123,7 @@ export function guard(route: Exclude<Route, 'models'>) {
       }
       if (kind !== 'ok') {
         draft.rateLimited = kind === 'budget' ? 'budget' : kind
-        refuse(reply, requestId)
+        refuse(reply)
       }
       const [, rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs] = reply as [
         'ok',
