@@ -79,3 +79,17 @@ export function envWith(overrides: Record<string, string>): any {
   if (!envs.has(id)) envs.set(id, { ...env, ...overrides })
   return envs.get(id)
 }
+
+// A POST carrying a virtual key and a JSON body (a string body is sent as is, to test bad JSON).
+export function keyedPost(raw: string, body: unknown, headers: Record<string, string> = {}): RequestInit {
+  return {
+    method: 'POST',
+    headers: { authorization: `Bearer ${raw}`, 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  }
+}
+
+// The smallest chat request for `model`, plus any extra fields.
+export function chatRequest(raw: string, model: string, extra: Record<string, unknown> = {}): RequestInit {
+  return keyedPost(raw, { model, messages: [{ role: 'user', content: 'hi' }], ...extra })
+}

@@ -1,15 +1,18 @@
 import { describe, expect, it } from 'vitest'
 import { admin, adminKey, adminProvider, auditOf, expectOpenAIError } from '../helpers/admin'
-import { ADMIN_TOKEN, eventually, gateway, gatewayWith, UPSTREAM_KEY, uid } from '../helpers/gateway'
+import {
+  ADMIN_TOKEN,
+  chatRequest,
+  eventually,
+  gateway,
+  gatewayWith,
+  UPSTREAM_KEY,
+  uid,
+} from '../helpers/gateway'
 import { createProvider, setup, usageRows } from '../helpers/fixtures'
 
 const UNKNOWN = '00000000-0000-4000-8000-000000000000'
-const chat = (raw: string, model: string) =>
-  gateway('/v1/chat/completions', {
-    method: 'POST',
-    headers: { authorization: `Bearer ${raw}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
-  })
+const chat = (raw: string, model: string) => gateway('/v1/chat/completions', chatRequest(raw, model))
 
 describe('providers', () => {
   it('creates a provider with defaults and reports has_api_key from the Worker secret it names, never the key', async () => {

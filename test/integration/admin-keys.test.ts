@@ -3,16 +3,11 @@ import { describe, expect, it } from 'vitest'
 import { apiKeys } from '../../drizzle/schema'
 import { sha256Hex } from '../../src/lib/ids'
 import { admin, adminKey, auditOf, expectOpenAIError } from '../helpers/admin'
-import { gateway, sdk, testDb, uid } from '../helpers/gateway'
+import { chatRequest, gateway, sdk, testDb, uid } from '../helpers/gateway'
 import { createModel, createProvider, setup } from '../helpers/fixtures'
 
 const UNKNOWN = '00000000-0000-4000-8000-000000000000'
-const chat = (raw: string, model: string) =>
-  gateway('/v1/chat/completions', {
-    method: 'POST',
-    headers: { authorization: `Bearer ${raw}`, 'content-type': 'application/json' },
-    body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
-  })
+const chat = (raw: string, model: string) => gateway('/v1/chat/completions', chatRequest(raw, model))
 const models = (raw: string) => gateway('/v1/models', { headers: { authorization: `Bearer ${raw}` } })
 
 describe('creating and reading API keys', () => {

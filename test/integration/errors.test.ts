@@ -1,6 +1,6 @@
 import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
-import { eventually, gateway, mockRequests, sdk, UPSTREAM_KEY } from '../helpers/gateway'
+import { eventually, gateway, keyedPost, mockRequests, sdk, UPSTREAM_KEY } from '../helpers/gateway'
 import {
   countRows,
   createKey,
@@ -12,11 +12,7 @@ import {
 } from '../helpers/fixtures'
 
 const post = (path: string, key: string, body: string, headers: Record<string, string> = {}) =>
-  gateway(path, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json', ...headers },
-    body,
-  })
+  gateway(path, keyedPost(key, body, headers))
 
 const chat = (model: string) => ({ model, messages: [{ role: 'user' as const, content: 'hi' }] })
 

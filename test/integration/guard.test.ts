@@ -1,7 +1,7 @@
 import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
 import { startOfNextUtcDay } from '../../src/lib/time'
-import { eventually, gateway, gatewayWith, sdk } from '../helpers/gateway'
+import { chatRequest, eventually, gateway, gatewayWith, sdk } from '../helpers/gateway'
 import {
   countRows,
   createKey,
@@ -17,16 +17,8 @@ const chat = (model: string, maxTokens = 5) => ({
   messages: [{ role: 'user' as const, content: 'hi' }],
   max_tokens: maxTokens,
 })
-const body = (model: string, maxTokens = 5) => ({
-  method: 'POST',
-  headers: { authorization: '', 'content-type': 'application/json' },
-  body: JSON.stringify(chat(model, maxTokens)),
-})
-const authed = (raw: string, model: string, maxTokens = 5) => {
-  const init = body(model, maxTokens)
-  init.headers.authorization = `Bearer ${raw}`
-  return init
-}
+const authed = (raw: string, model: string, maxTokens = 5) =>
+  chatRequest(raw, model, { max_tokens: maxTokens })
 
 describe('RPM limits', () => {
   it('lets exactly rpm_limit sequential requests through and refuses the rest with 429 and Retry-After', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { inject } from 'vitest'
-import { envWith, gatewayWith, mockRequests } from '../helpers/gateway'
+import { chatRequest, envWith, gatewayWith, mockRequests } from '../helpers/gateway'
 import { createKey, createModel, createProvider } from '../helpers/fixtures'
 
 // This file owns the probe endpoints: nothing else sends them traffic, so their counters are ours.
@@ -22,11 +22,7 @@ async function counts() {
   return { redis: redis.requests, postgres: pg.requests }
 }
 
-const request = (raw: string, model: string) => ({
-  method: 'POST',
-  headers: { authorization: `Bearer ${raw}`, 'content-type': 'application/json' },
-  body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }], max_tokens: 5 }),
-})
+const request = (raw: string, model: string) => chatRequest(raw, model, { max_tokens: 5 })
 
 describe('hot-path store round trips', () => {
   it('a warm key with limits and budgets costs one Redis and zero Postgres round trips before the upstream call', async () => {

@@ -2,7 +2,7 @@ import { createExecutionContext, createScheduledController, waitOnExecutionConte
 import { describe, expect, it } from 'vitest'
 import worker from '../../src/index'
 import { keys } from '../../src/redis/keys'
-import { envWith, gatewayWith, testRedis } from '../helpers/gateway'
+import { chatRequest, envWith, gatewayWith, testRedis } from '../helpers/gateway'
 import { countRows, setup, usageRows } from '../helpers/fixtures'
 
 const postgresDown = {
@@ -10,11 +10,7 @@ const postgresDown = {
   NEON_HTTP_ENDPOINT: 'http://127.0.0.1:9/sql',
 }
 
-const request = (raw: string, model: string) => ({
-  method: 'POST',
-  headers: { authorization: `Bearer ${raw}`, 'content-type': 'application/json' },
-  body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
-})
+const request = (raw: string, model: string) => chatRequest(raw, model)
 
 describe('when Postgres is down', () => {
   it('serves a warm key, keeps the usage row in Redis and the cron trigger writes it later', async () => {
