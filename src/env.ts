@@ -1,39 +1,41 @@
-import { z } from 'zod'
+import * as z from 'zod/mini'
+import './lib/zod-en'
 
 // The only reader of raw env strings: every var and secret is checked here once per env object.
-const flag = z
-  .enum(['true', 'false', '1', '0', ''])
-  .optional()
-  .transform((v) => v === 'true' || v === '1')
+const flag = z.pipe(
+  z.optional(z.enum(['true', 'false', '1', '0', ''])),
+  z.transform((v) => v === 'true' || v === '1'),
+)
 const positiveInt = (fallback: number) =>
-  z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
+  z.pipe(
+    z.optional(z.string()),
+    z.transform((v: string | undefined, ctx) => {
       if (v === undefined || v === '') return fallback
       const n = Number(v)
       if (!Number.isInteger(n) || n <= 0) {
-        ctx.addIssue({ code: 'custom', message: 'must be a positive integer' })
+        ctx.issues.push({ code: 'custom', message: 'must be a positive integer', input: v })
         return z.NEVER
       }
       return n
-    })
+    }),
+  )
+const nonEmptyString = z.string().check(z.minLength(1))
 
 const EnvSchema = z.object({
-  DATABASE_URL: z.string().min(1),
+  DATABASE_URL: nonEmptyString,
   UPSTASH_REDIS_REST_URL: z.url(),
-  UPSTASH_REDIS_REST_TOKEN: z.string().min(1),
-  ADMIN_TOKEN: z.string().min(1),
-  METRICS_TOKEN: z.string().optional(),
-  MAX_BODY_BYTES: positiveInt(32 * 1024 * 1024).pipe(z.number().max(32 * 1024 * 1024)),
+  UPSTASH_REDIS_REST_TOKEN: nonEmptyString,
+  ADMIN_TOKEN: nonEmptyString,
+  METRICS_TOKEN: z.optional(z.string()),
+  MAX_BODY_BYTES: z.pipe(positiveInt(32 * 1024 * 1024), z.number().check(z.lte(32 * 1024 * 1024))),
   REDIS_FAIL_OPEN: flag,
   // Local stack only: where the Neon driver sends SQL-over-HTTP instead of Neon's servers.
-  NEON_HTTP_ENDPOINT: z.url().optional(),
+  NEON_HTTP_ENDPOINT: z.optional(z.url()),
   // Shifts the gateway's clock; lets tests (and drills) cross a UTC day or month boundary.
-  CLOCK_OFFSET_MS: z
-    .string()
-    .optional()
-    .transform((v) => Number(v ?? 0) || 0),
+  CLOCK_OFFSET_MS: z.pipe(
+    z.optional(z.string()),
+    z.transform((v) => Number(v ?? 0) || 0),
+  ),
 })
 
 export type Config = z.infer<typeof EnvSchema> & {

@@ -1,10 +1,10 @@
-import { z } from 'zod'
+import * as z from 'zod/mini'
 import { OpenAIError } from '../errors'
 import { Uuid } from './schemas'
 
 // Query strings and path ids of the admin routes, checked like bodies: a bad value is a 400 naming it.
 // An empty parameter (`?model=`) means "no filter", as forms send it.
-export function parseQuery<S extends z.ZodType>(schema: S, query: Record<string, string>): z.infer<S> {
+export function parseQuery<S extends z.ZodMiniType>(schema: S, query: Record<string, string>): z.infer<S> {
   const parsed = schema.safeParse(
     Object.fromEntries(Object.entries(query).filter(([, value]) => value !== '')),
   )
@@ -29,8 +29,8 @@ export function notFound(what: string, id: string): OpenAIError {
 }
 
 export const PageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(500).default(100),
-  cursor: z.string().max(200).optional(),
+  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(500)), 100),
+  cursor: z.optional(z.string().check(z.maxLength(200))),
 })
 
 // Opaque keyset cursors: the sort key of the last row returned, base64url-encoded.

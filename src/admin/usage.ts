@@ -1,4 +1,4 @@
-import { z } from 'zod'
+import * as z from 'zod/mini'
 import { listUsageLogs, usageReport, type UsageFilter, type UsageGroup } from '../db/usage-report'
 import { startOfNextUtcDay, startOfUtcDay } from '../lib/time'
 import { OpenAIError } from '../errors'
@@ -27,29 +27,35 @@ const SUMS = [
   'cost_usd',
 ] as const
 
-const instant = z.string().transform((value, ctx) => {
-  if (z.iso.date().safeParse(value).success) return new Date(`${value}T00:00:00Z`)
-  if (z.iso.datetime({ offset: true }).safeParse(value).success) return new Date(value)
-  ctx.addIssue({
-    code: 'custom',
-    message: 'must be a date (YYYY-MM-DD) or an ISO 8601 date-time with offset.',
-  })
-  return z.NEVER
-})
+const isoDate = z.iso.date()
+const isoDateTime = z.iso.datetime({ offset: true })
+const instant = z.pipe(
+  z.string(),
+  z.transform((value: string, ctx) => {
+    if (isoDate.safeParse(value).success) return new Date(`${value}T00:00:00Z`)
+    if (isoDateTime.safeParse(value).success) return new Date(value)
+    ctx.issues.push({
+      code: 'custom',
+      message: 'must be a date (YYYY-MM-DD) or an ISO 8601 date-time with offset.',
+      input: value,
+    })
+    return z.NEVER
+  }),
+)
 
 const Filters = z.object({
-  from: instant.optional(),
-  to: instant.optional(),
-  api_key_id: Uuid.optional(),
-  project_id: z.string().max(100).optional(),
-  model: z.string().max(200).optional(),
-  provider: z.string().max(100).optional(),
+  from: z.optional(instant),
+  to: z.optional(instant),
+  api_key_id: z.optional(Uuid),
+  project_id: z.optional(z.string().check(z.maxLength(100))),
+  model: z.optional(z.string().check(z.maxLength(200))),
+  provider: z.optional(z.string().check(z.maxLength(100))),
 })
-export const UsageQuery = Filters.extend({
-  group_by: z.enum(['day', 'model', 'provider', 'api_key', 'project']).default('day'),
-  format: z.enum(['json', 'csv']).default('json'),
+export const UsageQuery = z.extend(Filters, {
+  group_by: z._default(z.enum(['day', 'model', 'provider', 'api_key', 'project']), 'day'),
+  format: z._default(z.enum(['json', 'csv']), 'json'),
 })
-export const UsageLogsQuery = Filters.extend(PageQuery.shape)
+export const UsageLogsQuery = z.extend(Filters, PageQuery.shape)
 export type UsageQuery = z.infer<typeof UsageQuery>
 export type UsageLogsQuery = z.infer<typeof UsageLogsQuery>
 

@@ -1,5 +1,5 @@
 import { createMiddleware } from 'hono/factory'
-import type { z } from 'zod'
+import type * as z from 'zod/mini'
 import type { AppEnv } from '../context'
 import { OpenAIError } from '../errors'
 
@@ -43,7 +43,7 @@ function paramOf(path: PropertyKey[]): string {
   )
 }
 
-export function validateJson<S extends z.ZodType<Record<string, unknown>>>(schema: S) {
+export function validateJson<S extends z.ZodMiniType<Record<string, unknown>>>(schema: S) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const type = c.req.header('content-type')
     if (type && !/json/i.test(type)) {
