@@ -1,32 +1,53 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin'
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
-// The Worker under test reaches the local Neon and Upstash endpoints (and the mock upstream) that
-// test/global-setup.ts starts; their addresses arrive here through vitest's provide/inject.
+// Two projects, both run by `npm test` (`vitest run`; pick one with `--project workers|browser`):
+// - workers: the Worker under test inside workerd. It reaches the local Neon and Upstash endpoints (and
+//   the mock upstream) that test/global-setup.ts starts; their addresses arrive through provide/inject.
+// - browser: plain Node. Starts the whole local stack the way a user does (`npm run dev`) and drives the
+//   admin page in headless Chromium (test/browser/).
 export default defineConfig({
-  plugins: [
-    cloudflareTest(({ inject }) => ({
-      wrangler: { configPath: './wrangler.toml' },
-      miniflare: {
-        bindings: {
-          DATABASE_URL: inject<string>('databaseUrl'),
-          NEON_HTTP_ENDPOINT: inject<string>('neonEndpoint'),
-          UPSTASH_REDIS_REST_URL: inject<string>('upstashUrl'),
-          UPSTASH_REDIS_REST_TOKEN: inject<string>('upstashToken'),
-          MOCK_UPSTREAM_URL: inject<string>('mockUpstreamUrl'),
-          ADMIN_TOKEN: 'test-admin-token',
-          TEST_UPSTREAM_KEY: 'sk-upstream-secret-for-tests',
-          REDIS_FAIL_OPEN: 'false',
-        },
-      },
-    })),
-  ],
   test: {
-    globalSetup: ['./test/global-setup.ts'],
-    include: ['test/**/*.test.ts'],
     // The Worker logs one JSON line per request; show logs only for tests that fail.
     silent: 'passed-only',
-    testTimeout: 20_000,
-    hookTimeout: 60_000,
+    projects: [
+      {
+        plugins: [
+          cloudflareTest(({ inject }) => ({
+            wrangler: { configPath: './wrangler.toml' },
+            miniflare: {
+              bindings: {
+                DATABASE_URL: inject<string>('databaseUrl'),
+                NEON_HTTP_ENDPOINT: inject<string>('neonEndpoint'),
+                UPSTASH_REDIS_REST_URL: inject<string>('upstashUrl'),
+                UPSTASH_REDIS_REST_TOKEN: inject<string>('upstashToken'),
+                MOCK_UPSTREAM_URL: inject<string>('mockUpstreamUrl'),
+                ADMIN_TOKEN: 'test-admin-token',
+                TEST_UPSTREAM_KEY: 'sk-upstream-secret-for-tests',
+                REDIS_FAIL_OPEN: 'false',
+              },
+            },
+          })),
+        ],
+        test: {
+          name: 'workers',
+          globalSetup: ['./test/global-setup.ts'],
+          include: ['test/**/*.test.ts'],
+          exclude: [...configDefaults.exclude, 'test/browser/**'],
+          testTimeout: 20_000,
+          hookTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'browser',
+          environment: 'node',
+          include: ['test/browser/**/*.test.ts'],
+          // Starting the stack (wrangler's first build included) can take a while on a cold machine.
+          testTimeout: 120_000,
+          hookTimeout: 150_000,
+        },
+      },
+    ],
   },
 })

@@ -1,0 +1,238 @@
+// The admin page in a real headless Chromium against the real local stack (`npm run dev`): sign in,
+// create a key, use it through the gateway, read the usage, disable and rotate the key, and check the
+// providers and health pages. Screenshots of the main steps land in test-results/admin-ui/.
+import type { Browser, BrowserContext, Page } from 'playwright-core'
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
+import { expectText, launchChromium, resetScreenshots, screenshot, STEP_TIMEOUT_MS, until } from './browser'
+import { startDevStack, type DevStack } from './stack'
+
+let stack: DevStack
+let browser: Browser
+let context: BrowserContext
+let page: Page
+const pageErrors: string[] = []
+
+beforeAll(async () => {
+  resetScreenshots()
+  // Chromium first: a missing browser should fail in a second, not after the stack has started.
+  browser = await launchChromium()
+  stack = await startDevStack()
+  context = await browser.newContext({
+    viewport: { width: 1280, height: 860 },
+    // The page shows local dates; pin them so results do not depend on the machine's zone.
+    timezoneId: 'UTC',
+    locale: 'en-US',
+  })
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.url })
+  page = await context.newPage()
+  page.setDefaultTimeout(STEP_TIMEOUT_MS)
+  page.on('pageerror', (e) => pageErrors.push(e.message))
+})
+
+afterAll(async () => {
+  await browser?.close()
+  await stack?.stop()
+})
+
+// Every step ends without the page's error banner showing (it would name a failed admin API call).
+afterEach(async ({ task }) => {
+  if (task.result?.state === 'fail' && page)
+    await screenshot(page, `FAILED-${task.name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`).catch(() => {})
+  const banner = page?.getByTestId('error-banner')
+  if (banner && (await banner.isVisible())) throw new Error(`error banner shown: ${await banner.innerText()}`)
+})
+
+const KEY_NAME = 'ui-test-key'
+const PROJECT = 'ui-project'
+
+async function chat(rawKey: string) {
+  const res = await fetch(`${stack.url}/v1/chat/completions`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${rawKey}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Say hello' }] }),
+  })
+  return { status: res.status, body: (await res.json()) as Record<string, any> }
+}
+
+async function admin(path: string) {
+  const res = await fetch(`${stack.url}${path}`, { headers: { authorization: `Bearer ${stack.adminToken}` } })
+  expect(res.status, `GET ${path}`).toBe(200)
+  return (await res.json()) as Record<string, any>
+}
+
+/** The raw key dialog: shows an lgw_ key once, with a copy button; returns the key after closing it. */
+async function takeRawKey(shot: string): Promise<string> {
+  const dialog = page.getByTestId('raw-key-dialog')
+  await dialog.waitFor()
+  const rawKey = (await dialog.getByTestId('raw-key').innerText()).trim()
+  expect(rawKey).toMatch(/^lgw_[A-Za-z0-9_-]{20,}$/)
+  const copy = dialog.getByTestId('copy-raw-key')
+  await copy.click()
+  await expectText(copy, 'Copied')
+  // The page runs in Chromium, not here: reach its globals untyped (this project has no DOM lib).
+  expect(await page.evaluate(() => (globalThis as any).navigator.clipboard.readText())).toBe(rawKey)
+  await screenshot(page, shot)
+
+  await dialog.getByRole('button', { name: 'I have saved it' }).click()
+  await dialog.waitFor({ state: 'detached' })
+  // Shown once: nowhere in the document (text, attributes, form values) or the tab's storage.
+  const leaks = await page.evaluate((key) => {
+    const { document, sessionStorage, localStorage } = globalThis as any
+    const found: string[] = []
+    if (document.documentElement.outerHTML.includes(key)) found.push('DOM')
+    if (document.body.innerText.includes(key)) found.push('visible text')
+    for (const el of document.querySelectorAll('input, textarea'))
+      if (el.value.includes(key)) found.push(`value of <${el.tagName.toLowerCase()}>`)
+    if (JSON.stringify({ ...sessionStorage, ...localStorage }).includes(key)) found.push('web storage')
+    return found
+  }, rawKey)
+  expect(leaks, 'the raw key is still on the page after closing its dialog').toEqual([])
+  return rawKey
+}
+
+describe('admin UI in headless Chromium against `npm run dev`', () => {
+  let rawKey = ''
+  const keyRow = () => page.getByTestId('key-row').filter({ hasText: KEY_NAME })
+
+  test('a wrong admin token is refused with a message', async () => {
+    await page.goto(`${stack.url}/admin/ui`)
+    await page.getByTestId('token-input').fill('definitely-not-the-token')
+    await page.getByTestId('login-button').click()
+    const message = page.locator('#login-message')
+    await expectText(message, /admin token was rejected/i)
+    expect(await page.getByTestId('nav-keys').isVisible()).toBe(false)
+    await screenshot(page, '01-login-rejected')
+  })
+
+  test('signs in with the admin token and lands on the keys page', async () => {
+    await page.getByTestId('token-input').fill(stack.adminToken)
+    await page.getByTestId('login-button').click()
+    await page.getByTestId('keys-table').waitFor()
+    await expectText(page.locator('#page-title'), 'API keys')
+    expect(await page.locator('#login-view').isVisible()).toBe(false)
+  })
+
+  test('creates a key: the raw key is shown once, then only its row remains', async () => {
+    await page.getByTestId('create-key').click()
+    const form = page.locator('dialog[open] form')
+    await form.waitFor()
+    await form.locator('[name="name"]').fill(KEY_NAME)
+    await form.locator('[name="project_id"]').fill(PROJECT)
+    await form.locator('[name="allowed_models"]').fill('gpt-4o-mini')
+    await form.locator('[name="rpm_limit"]').fill('60')
+    await form.locator('[name="tpm_limit"]').fill('100000')
+    await form.locator('[name="daily_budget"]').fill('5')
+    await form.locator('[name="monthly_budget"]').fill('50')
+    await screenshot(page, '02-create-key-form')
+    await page.getByTestId('key-submit').click()
+
+    rawKey = await takeRawKey('03-raw-key-shown')
+
+    const row = keyRow()
+    await expectText(row, PROJECT)
+    const text = await row.innerText()
+    expect(text).toContain('gpt-4o-mini')
+    expect(text).toContain('60 rpm')
+    expect(text).toContain('100,000 tpm')
+    expect(text).toContain('$5.00/day')
+    expect(text).toContain('$50.00/mo')
+    expect(text).toMatch(/\bactive\b/)
+    expect(text).toContain(`${rawKey.slice(0, 8)}`) // the key prefix, not the key
+    await screenshot(page, '04-key-row')
+  })
+
+  test('the raw key works for a chat completion through the gateway', async () => {
+    const { status, body } = await chat(rawKey)
+    expect(status, JSON.stringify(body)).toBe(200)
+    expect(body.object).toBe('chat.completion')
+    expect(body.usage.total_tokens).toBeGreaterThan(0)
+  })
+
+  test('the usage page shows the request, its tokens and cost for today', async () => {
+    // The usage row is written after the response (waitUntil): wait for the API to have it first, so
+    // the page is opened once, with the data in place.
+    await until('the chat completion to show in /admin/usage', async () => {
+      const r = await admin('/admin/usage')
+      return Number(r.totals?.requests) >= 1
+    })
+    await page.getByTestId('nav-usage').click()
+    const table = page.getByTestId('usage-table')
+    await table.waitFor()
+    const today = new Date().toISOString().slice(0, 10)
+    const row = page.getByTestId('usage-row').filter({ hasText: today })
+    try {
+      await expectText(table, today)
+    } catch (e) {
+      const from = await page.locator('[name="from"]').inputValue()
+      const to = await page.locator('[name="to"]').inputValue()
+      throw new Error(
+        `The Usage page (From ${from}, To ${to}) shows no row for today (${today}) although ` +
+          `/admin/usage counts the request.\n${(e as Error).message}`,
+      )
+    }
+    await screenshot(page, '05-usage')
+    const cells = (await row.locator('td').allInnerTexts()).map((s) => s.trim())
+    // Day, Requests, Success, Failed, Prompt tokens, Completion tokens, Total tokens, Cost
+    expect(cells).toHaveLength(8)
+    const n = (s: string) => Number(s.replace(/,/g, ''))
+    expect(n(cells[1]!)).toBeGreaterThanOrEqual(1)
+    expect(n(cells[2]!)).toBeGreaterThanOrEqual(1)
+    expect(n(cells[6]!)).toBeGreaterThan(0)
+    expect(cells[7]).toMatch(/^\$\d[\d,]*\.\d{2,6}$/)
+    expect(cells[7]).not.toMatch(/^\$0\.0+$/)
+    const totals = await page.getByTestId('usage-totals').innerText()
+    expect(totals).toMatch(/Requests\s+[1-9]/)
+  })
+
+  test('disabling the key shows it disabled, and the gateway refuses it', async () => {
+    await page.getByTestId('nav-keys').click()
+    const row = keyRow()
+    await row.getByTestId('key-toggle').click()
+    await expectText(row, /\bdisabled\b/)
+    await expectText(row.getByTestId('key-toggle'), 'Enable')
+    await screenshot(page, '06-key-disabled')
+
+    const { status, body } = await chat(rawKey)
+    expect(status, JSON.stringify(body)).toBe(401)
+    expect(body.error?.code).toBe('invalid_api_key')
+  })
+
+  test('rotating the key (after confirming) shows a new raw key once', async () => {
+    const row = keyRow()
+    await row.getByTestId('key-rotate').click()
+    const ok = page.getByTestId('confirm-ok')
+    await ok.waitFor()
+    await screenshot(page, '07-rotate-confirm')
+    await ok.click()
+    const rotated = await takeRawKey('08-rotated-key-shown')
+    expect(rotated).not.toBe(rawKey)
+    await expectText(keyRow(), rotated.slice(0, 8))
+
+    // Enabled again, the new secret works and the old one stays refused.
+    await keyRow().getByTestId('key-toggle').click()
+    await expectText(keyRow(), /\bactive\b/)
+    const fresh = await chat(rotated)
+    expect(fresh.status, JSON.stringify(fresh.body)).toBe(200)
+    expect((await chat(rawKey)).status).toBe(401)
+  })
+
+  test('the providers page lists openai-main with its upstream key state', async () => {
+    await page.getByTestId('nav-providers').click()
+    const row = page.getByTestId('provider-row').filter({ hasText: 'openai-main' })
+    await expectText(row, /key configured|no key/)
+    await expectText(row, /\benabled\b/)
+    await screenshot(page, '09-providers')
+  })
+
+  test('the health page shows Postgres and Redis OK', async () => {
+    await page.getByTestId('nav-health').click()
+    await expectText(page.getByTestId('health-postgres'), /Postgres\s+ok/)
+    await expectText(page.getByTestId('health-redis'), /Redis\s+ok/)
+    await expectText(page.getByTestId('health-status'), 'All systems operational')
+    await screenshot(page, '10-health')
+  })
+
+  test('no uncaught errors in the page', () => {
+    expect(pageErrors).toEqual([])
+  })
+})
