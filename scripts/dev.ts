@@ -4,7 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
-import { join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { parseEnv } from 'node:util'
 
 const MIN_NODE = [22, 12]
@@ -35,14 +35,15 @@ let ready = false
 async function main() {
   await assertPortFree(port)
   const databaseUrl = env.DATABASE_URL || undefined
+  const pgliteDir = resolve(env.PGLITE_DIR || join(root, '.data', 'pglite'))
   if (databaseUrl) await assertPostgres(databaseUrl)
-  else lockPglite()
+  else lockPglite(pgliteDir)
   const { ensureRedis } = await import('./local/redis.ts')
   const { startStack } = await import('./local/stack.ts')
   // Resolved here rather than inside startStack so the banner can name the Redis actually in use.
   redis = await ensureRedis(env.REDIS_URL || undefined)
   console.log('Starting the local stack (database, Redis, mock upstream, migrations + seeds)...')
-  stack = await startStack({ databaseUrl, redisUrl: redis.url })
+  stack = await startStack({ databaseUrl, pgliteDir, redisUrl: redis.url })
   if (stopping) return
 
   const { vars, upstream } = workerVars(stack)
@@ -56,6 +57,7 @@ async function main() {
     url,
     adminToken: vars.ADMIN_TOKEN!,
     databaseUrl,
+    pgliteDir,
     upstream,
     redisUrl: redis.url,
     privateRedis: redis.url !== (env.REDIS_URL || 'redis://127.0.0.1:6379'),
@@ -198,13 +200,12 @@ function printBanner(o: {
   url: string
   adminToken: string
   databaseUrl?: string
+  pgliteDir: string
   upstream: string
   redisUrl: string
   privateRedis: boolean
 }) {
-  const database = o.databaseUrl
-    ? `Postgres ${withoutPassword(o.databaseUrl)}`
-    : `PGlite in ${join(root, '.data', 'pglite')}`
+  const database = o.databaseUrl ? `Postgres ${withoutPassword(o.databaseUrl)}` : `PGlite in ${o.pgliteDir}`
   const createKey = {
     name: 'dev',
     project_id: 'default',
@@ -328,16 +329,16 @@ async function assertPostgres(url: string) {
 }
 
 // PGlite takes no lock on its data directory, and two processes writing it corrupt it.
-function lockPglite() {
-  const lock = join(root, '.data', 'pglite.lock')
-  mkdirSync(join(root, '.data'), { recursive: true })
+function lockPglite(dir: string) {
+  const lock = `${dir}.lock`
+  mkdirSync(dirname(dir), { recursive: true })
   try {
     writeFileSync(lock, String(process.pid), { flag: 'wx' })
   } catch {
     const holder = Number(readFileSync(lock, 'utf8'))
     if (isAlive(holder)) {
       throw new Error(
-        `Another npm run dev (pid ${holder}) is using the embedded database in .data/pglite; stop it, or set DATABASE_URL=postgres://… for this one`,
+        `Another npm run dev (pid ${holder}) is using the embedded database in ${dir}; stop it, or set DATABASE_URL=postgres://… for this one`,
       )
     }
     writeFileSync(lock, String(process.pid)) // left behind by a run that was killed

@@ -42,6 +42,8 @@ export function serializeProvider(row: ProviderRow, config: Config) {
     name: row.name,
     type: row.type,
     base_url: row.baseUrl,
+    // What routing really calls: PROVIDER_<NAME>_BASE_URL wins over the row (e.g. the local mock).
+    effective_base_url: providerVar(config, row.name, 'BASE_URL') ?? row.baseUrl,
     api_key_ref: row.apiKeyRef,
     has_api_key: hasApiKey(row, config),
     enabled: row.enabled,

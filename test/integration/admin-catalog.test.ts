@@ -15,6 +15,21 @@ const UNKNOWN = '00000000-0000-4000-8000-000000000000'
 const chat = (raw: string, model: string) => gateway('/v1/chat/completions', chatRequest(raw, model))
 
 describe('providers', () => {
+  it('shows the base URL routing really uses when PROVIDER_<NAME>_BASE_URL overrides the row', async () => {
+    const name = `p-${uid()}`
+    const created = await admin('POST', '/providers', { name, base_url: 'https://example.test/v1' })
+    expect(created.body.effective_base_url).toBe('https://example.test/v1')
+    const envName = `PROVIDER_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_BASE_URL`
+    const { body } = await gatewayWith({ [envName]: 'http://127.0.0.1:1/v1' }, '/admin/providers?limit=500', {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    })
+    const listed = JSON.parse(body).data.find((p: { id: string }) => p.id === created.body.id)
+    expect(listed).toMatchObject({
+      base_url: 'https://example.test/v1',
+      effective_base_url: 'http://127.0.0.1:1/v1',
+    })
+  })
+
   it('creates a provider with defaults and reports has_api_key from the Worker secret it names, never the key', async () => {
     const name = `p-${uid()}`
     const created = await admin('POST', '/providers', {

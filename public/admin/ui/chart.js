@@ -8,11 +8,12 @@ function s(tag, attrs = {}, ...children) {
   return el
 }
 
-/** Round up to 1/2/2.5/5 x 10^n so gridlines land on readable values. */
+/** Four gridline steps of 1/2/5 x 10^n, so every tick is a round value (no 2.5 that rounds unevenly). */
 function niceMax(v) {
-  if (!(v > 0)) return 1
-  const p = 10 ** Math.floor(Math.log10(v))
-  return [1, 2, 2.5, 5, 10].map((m) => m * p).find((m) => m >= v)
+  if (!(v > 0)) return 4
+  const quarter = v / 4
+  const p = 10 ** Math.floor(Math.log10(quarter))
+  return 4 * [1, 2, 5, 10].map((m) => m * p).find((m) => m >= quarter)
 }
 
 const W = 960
@@ -21,10 +22,12 @@ const W = 960
  * items: [{label, value, tip}] in display order; axis(v) formats tick labels.
  */
 export function columnChart(items, { axis, height = 190, testid }) {
-  const pad = { l: 64, r: 8, t: 10, b: 26 }
+  const max = niceMax(Math.max(0, ...items.map((i) => i.value)))
+  // Room for the widest tick label (~7 px a character at the tick font size).
+  const widest = Math.max(...[0, 1, 2, 3, 4].map((g) => String(axis((max * g) / 4)).length))
+  const pad = { l: Math.max(40, 12 + widest * 7), r: 8, t: 10, b: 26 }
   const pw = W - pad.l - pad.r
   const ph = height - pad.t - pad.b
-  const max = niceMax(Math.max(0, ...items.map((i) => i.value)))
   const svg = s('svg', { viewBox: `0 0 ${W} ${height}`, class: 'chart', role: 'img', 'data-testid': testid })
   for (let g = 0; g <= 4; g++) {
     const y = pad.t + ph - (ph * g) / 4

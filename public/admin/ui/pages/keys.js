@@ -163,7 +163,11 @@ export default {
       )
       const active = keys.filter((k) => k.status === 'active' && !isExpired(k)).length
       content.replaceChildren(
-        h('p', { class: 'summary' }, `${keys.length} keys · ${active} active`),
+        h(
+          'p',
+          { class: 'summary' },
+          `${keys.length} ${keys.length === 1 ? 'key' : 'keys'} · ${active} active`,
+        ),
         table(
           [
             {

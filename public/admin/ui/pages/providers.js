@@ -50,7 +50,21 @@ export default {
           [
             { label: 'Name', cell: (p) => h('span', { class: 'strong nowrap' }, p.name) },
             { label: 'Type', cell: (p) => p.type },
-            { label: 'Base URL', cell: (p) => h('code', { class: 'small url' }, p.base_url) },
+            {
+              label: 'Base URL',
+              cell: (p) => {
+                const url = p.effective_base_url ?? p.base_url
+                const overridden = url !== p.base_url
+                return h(
+                  'span',
+                  {},
+                  h('code', { class: 'small url', title: url }, url),
+                  overridden
+                    ? h('span', { class: 'muted small', title: `stored: ${p.base_url}` }, ' (env override)')
+                    : '',
+                )
+              },
+            },
             {
               label: 'Upstream key',
               cell: (p) => [
