@@ -1,0 +1,588 @@
+// npm run bench — what the gateway adds on top of the upstream (issue 6).
+//
+// The Worker is bundled like production (`wrangler deploy --dry-run --outdir`) and served by a bare
+// `workerd serve` (wrangler dev spends milliseconds of CPU per request of its own). Next to it, a bare
+// passthrough Worker (the runtime's floor) on the same workerd, and the mock upstream in its own process.
+// Load comes from a separate Node process. Stores are the local Neon- and Upstash-compatible endpoints
+// (scripts/local/stack.ts) over the machine's Postgres (or PGlite) and a private Redis.
+//
+// Options (environment): BENCH_DURATION_MS (3000 per cell), BENCH_WARMUP_MS (500), BENCH_REPEATS (3),
+// BENCH_CONCURRENCY ("1,16,64"), BENCH_MOCK_LATENCY_MS (0), BENCH_GAP_MS (50), BENCH_CHUNKS (10),
+// BENCH_STREAMS (6), BENCH_RT_REQUESTS (20), BENCH_PAUSE_MS (15: the paced load), BENCH_MINIFIED (1: also
+// report a --minify build), BENCH_PROFILE (1), BENCH_PROFILE_CONCURRENCY (16), BENCH_PROFILE_PAUSE_MS (0),
+// REDIS_URL (default: a private redis-server), BENCH_POSTGRES_URL (admin URL; default the local one,
+// else PGlite). Flag --quick: 1.5 s cells, 2 repeats.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createHash, randomBytes } from 'node:crypto'
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import os from 'node:os'
+import { join } from 'node:path'
+import { neon, neonConfig } from '@neondatabase/serverless'
+import { cpuMs } from './bench/cpu.ts'
+import { startLoadGenerator, type ClosedLoopResult, type Request } from './bench/load.ts'
+import {
+  chatRequest,
+  closedCell,
+  measureFloorTiming,
+  measureRoundTrips,
+  streamSummary,
+  type BenchKey,
+  type KeySpec,
+  type Pids,
+  type Profile,
+  type ProbeState,
+} from './bench/measure.ts'
+import {
+  HARD_LIMIT_MS,
+  loads,
+  log,
+  MOCK_KEY,
+  opts,
+  type Cell,
+  type Sql,
+  type Target,
+} from './bench/options.ts'
+import { startProbe, type Probe } from './bench/probe.ts'
+import { attribute, bundleComposition, profileWorker } from './bench/profile.ts'
+import { buildReport } from './bench/report.ts'
+import { fmt, kb, pct } from './bench/stats.ts'
+import {
+  buildBundle,
+  freePort,
+  killAllTracked,
+  run,
+  serve,
+  stopChild,
+  track,
+  workerdBinary,
+  type Workerd,
+} from './bench/workerd.ts'
+import { prepareDatabase } from './local/postgres.ts'
+import { startStack } from './local/stack.ts'
+
+const root = join(import.meta.dirname, '..')
+const ADMIN_TOKEN = `bench-admin-${randomBytes(8).toString('hex')}`
+
+// ---- cleanup: every process and temp resource, on success, error and Ctrl-C ------------------------------
+
+const cleanups: (() => Promise<unknown>)[] = []
+let cleaning: Promise<void> | null = null
+function cleanup(): Promise<void> {
+  cleaning ??= (async () => {
+    killAllTracked()
+    for (const fn of cleanups.reverse())
+      await fn().catch((e: unknown) => log(`cleanup: ${(e as Error).message}`))
+  })()
+  return cleaning
+}
+let interrupted = false
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    interrupted = true
+    log(`${signal}: stopping`)
+    const force = setTimeout(() => process.exit(130), 8000)
+    void cleanup().finally(() => {
+      clearTimeout(force)
+      process.exit(130)
+    })
+  })
+}
+process.once('exit', killAllTracked)
+const watchdog = setTimeout(() => {
+  log(`over ${HARD_LIMIT_MS / 60_000} minutes: aborting`)
+  void cleanup().finally(() => process.exit(2))
+}, HARD_LIMIT_MS)
+watchdog.unref()
+
+// ---- setup helpers -------------------------------------------------------------------------------------
+
+async function wranglerSettings() {
+  const text = await readFile(join(root, 'wrangler.toml'), 'utf8')
+  const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(text)?.[1]
+  if (!date) throw new Error('wrangler.toml has no compatibility_date')
+  const flagsRaw = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(text)?.[1] ?? ''
+  const flags = [...flagsRaw.matchAll(/"([^"]+)"/g)].map((m) => m[1]!)
+  const vars: Record<string, string> = {}
+  const section = /^\[vars\]\s*$([\s\S]*?)(?=^\[|$(?![\s\S]))/m.exec(text)?.[1] ?? ''
+  for (const m of section.matchAll(/^([A-Z0-9_]+)\s*=\s*"([^"]*)"/gm)) vars[m[1]!] = m[2]!
+  return { date, flags, vars }
+}
+
+async function startMockProcess(
+  latencyMs: number,
+): Promise<{ url: string; pid: number; child: ChildProcess }> {
+  const child = spawn(process.execPath, [join(root, 'scripts', 'local', 'mock-upstream.ts')], {
+    env: {
+      ...process.env,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      MOCK_RECORD: '0',
+      MOCK_LATENCY_MS: String(latencyMs),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  track(child)
+  cleanups.push(() => stopChild(child))
+  return new Promise((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => reject(new Error(`mock upstream did not start: ${out}`)), 15_000)
+    const onData = (d: Buffer) => {
+      out += d.toString()
+      const m = /listening on (http:\/\/[^\s]+)/.exec(out)
+      if (m) {
+        clearTimeout(timer)
+        resolve({ url: m[1]!.replace(/\/$/, ''), pid: child.pid!, child })
+      }
+    }
+    child.stdout!.on('data', onData)
+    child.stderr!.on('data', onData)
+    child.once('exit', (code) => reject(new Error(`mock upstream exited (${code}): ${out}`)))
+  })
+}
+
+const BENCH_MODELS = ['gpt-4o-mini', 'bench-stream', 'bench-probe']
+
+// Through the admin API when it exists and does what we ask; otherwise straight into api_keys.
+async function createKey(sql: Sql, gatewayUrl: string, spec: KeySpec): Promise<BenchKey> {
+  try {
+    const res = await fetch(`${gatewayUrl}/admin/api-keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        name: spec.name,
+        allowed_models: BENCH_MODELS,
+        rpm_limit: spec.rpm,
+        tpm_limit: spec.tpm,
+        daily_budget: spec.daily,
+        monthly_budget: spec.monthly,
+      }),
+      signal: AbortSignal.timeout(5000),
+    })
+    const text = await res.text()
+    const raw = res.ok ? /"(lgw_[A-Za-z0-9]{20,})"/.exec(text)?.[1] : undefined
+    if (raw) {
+      const hash = createHash('sha256').update(raw).digest('hex')
+      const rows = (await sql.query(
+        'SELECT rpm_limit, tpm_limit, daily_budget, monthly_budget, allowed_models FROM api_keys WHERE key_hash = $1',
+        [hash],
+      )) as Record<string, unknown>[]
+      const row = rows[0]
+      const num = (v: unknown) => (v === null || v === undefined ? null : Number(v))
+      const same =
+        row &&
+        num(row.rpm_limit) === spec.rpm &&
+        num(row.tpm_limit) === spec.tpm &&
+        num(row.daily_budget) === num(spec.daily) &&
+        num(row.monthly_budget) === num(spec.monthly) &&
+        BENCH_MODELS.every((m) => String(row.allowed_models).includes(m))
+      if (same) return { raw, spec, via: 'admin-api' }
+      log(`admin API created a key but not with the bench's settings; inserting directly instead`)
+    } else {
+      log(`admin API unavailable (HTTP ${res.status}); inserting the key directly`)
+    }
+  } catch (e) {
+    log(`admin API failed (${(e as Error).message}); inserting the key directly`)
+  }
+  const raw = `lgw_${randomBytes(30)
+    .toString('base64url')
+    .replace(/[^A-Za-z0-9]/g, '')
+    .slice(0, 40)
+    .padEnd(40, 'x')}`
+  await sql.query(
+    `INSERT INTO api_keys (key_hash, key_prefix, name, project_id, allowed_models, rpm_limit, tpm_limit, daily_budget, monthly_budget)
+     VALUES ($1, $2, $3, 'bench', $4, $5, $6, $7, $8)`,
+    [
+      createHash('sha256').update(raw).digest('hex'),
+      raw.slice(0, 12),
+      spec.name,
+      BENCH_MODELS,
+      spec.rpm,
+      spec.tpm,
+      spec.daily,
+      spec.monthly,
+    ],
+  )
+  return { raw, spec, via: 'sql' }
+}
+
+// Two extra providers routed by the catalog: the mock with spaced stream chunks, and the probe.
+async function seedBenchRoutes(sql: Sql, gapBaseUrl: string, probeBaseUrl: string) {
+  await sql.transaction([
+    sql.query(
+      `INSERT INTO providers (name, type, base_url, api_key_ref, enabled, timeout_ms, max_retries)
+       VALUES ('bench-gap', 'openai', $1, 'PROVIDER_OPENAI_MAIN_API_KEY', true, 30000, 0),
+              ('bench-probe', 'openai', $2, 'PROVIDER_OPENAI_MAIN_API_KEY', true, 30000, 0)`,
+      [gapBaseUrl, probeBaseUrl],
+    ),
+    sql.query(
+      `INSERT INTO model_mappings (model, provider_id, upstream_model, priority, weight, enabled)
+       SELECT m.model, p.id, 'gpt-4o-mini', 1, 1, true
+       FROM (VALUES ('bench-stream', 'bench-gap'), ('bench-probe', 'bench-probe')) AS m(model, provider)
+       JOIN providers p ON p.name = m.provider`,
+    ),
+    sql.query(
+      `INSERT INTO prices (model, input_per_million, output_per_million, effective_from)
+       VALUES ('bench-stream', 0.15, 0.60, '2024-07-18T00:00:00Z'), ('bench-probe', 0.15, 0.60, '2024-07-18T00:00:00Z')`,
+    ),
+  ])
+}
+
+async function expectOk(name: string, req: Request) {
+  const res = await fetch(req.url, {
+    method: 'POST',
+    headers: req.headers,
+    body: req.body,
+    signal: AbortSignal.timeout(15_000),
+  })
+  const text = await res.text()
+  if (res.status !== 200) throw new Error(`${name}: HTTP ${res.status} ${text.slice(0, 400)}`)
+}
+
+// ---- main ----------------------------------------------------------------------------------------------
+
+// Share of wall time during which some runnable task waited for a CPU (Linux PSI), a direct noise gauge.
+async function cpuPressureTotalUs(): Promise<number | null> {
+  try {
+    const m = /^some .*total=(\d+)/m.exec(await readFile('/proc/pressure/cpu', 'utf8'))
+    return m ? Number(m[1]) : null
+  } catch {
+    return null
+  }
+}
+
+async function main() {
+  const pressureStart = { us: await cpuPressureTotalUs(), at: performance.now() }
+  const tmp = await mkdtemp(join(os.tmpdir(), 'nexusai-bench-'))
+  cleanups.push(() => rm(tmp, { recursive: true, force: true }))
+  const wrangler = await wranglerSettings()
+
+  // 1. Bundle (while the stack starts: nothing is timed yet).
+  log('bundling with wrangler deploy --dry-run ...')
+  const bundlePromise = (async () => {
+    const bundle = await buildBundle(root, join(tmp, 'gateway'))
+    const minified = opts.minified ? await buildBundle(root, join(tmp, 'minified'), ['--minify']) : null
+    return { bundle, minified }
+  })()
+  bundlePromise.catch(() => {})
+
+  // 2. Stores: a fresh database (machine Postgres or PGlite), a private Redis, the local endpoints.
+  log('starting the local stack ...')
+  const dbName = `nexusai_bench_${process.pid}`
+  const database = await prepareDatabase({ name: dbName, adminUrl: process.env.BENCH_POSTGRES_URL })
+  cleanups.push(() => database.drop())
+  const redisUrl = process.env.REDIS_URL || `redis://127.0.0.1:${await freePort()}` // nothing answers there: private redis-server
+  const stack = await startStack({
+    databaseUrl: database.backend.kind === 'postgres' ? database.backend.url : undefined,
+    pgliteDir: database.backend.kind === 'pglite' ? database.backend.dataDir : undefined,
+    redisUrl,
+    upstashToken: `bench-${randomBytes(8).toString('hex')}`,
+  })
+  cleanups.push(() => stack.close())
+  const mock = await startMockProcess(opts.mockLatencyMs)
+  const probeState: ProbeState = { arrived: null, serverPid: null, cpuAtArrival: null }
+  const probe: Probe = await startProbe(() => {
+    probeState.arrived = { postgres: stack.neon.stats.requests, redis: stack.upstash.stats.requests }
+    if (probeState.serverPid !== null) probeState.cpuAtArrival = cpuMs(probeState.serverPid)
+  })
+  cleanups.push(() => probe.close())
+
+  neonConfig.fetchEndpoint = stack.neon.url
+  const sql = neon(stack.vars.DATABASE_URL!)
+  const gapScenario = `gap${opts.gapMs}+chunks${opts.chunks}`
+  await seedBenchRoutes(sql, `${mock.url}/s/${gapScenario}/v1`, `${probe.url}/v1`)
+
+  const { bundle, minified } = await bundlePromise
+  log(
+    `bundle: ${kb(bundle.rawBytes)} raw, ${kb(bundle.gzipBytes)} gzipped${minified ? ` (minified: ${kb(minified.rawBytes)} / ${kb(minified.gzipBytes)})` : ''}`,
+  )
+
+  // 3. workerd: the gateway bundle and the passthrough floor, same runtime, date and flags.
+  const passDir = join(tmp, 'passthrough')
+  await mkdir(passDir, { recursive: true })
+  await copyFile(join(root, 'scripts', 'bench', 'passthrough-worker.js'), join(passDir, 'worker.js'))
+  const common = { compatibilityDate: wrangler.date, compatibilityFlags: wrangler.flags }
+  const [gatewayPort, passPort] = [await freePort(), await freePort()]
+  const gatewayServe = {
+    ...common,
+    name: 'gateway',
+    dir: bundle.dir,
+    modules: bundle.modules.map((m) => ({ name: m, path: m })),
+    port: gatewayPort,
+    bindings: {
+      ...wrangler.vars,
+      ...stack.vars,
+      ADMIN_TOKEN,
+      PROVIDER_OPENAI_MAIN_BASE_URL: `${mock.url}/v1`,
+      PROVIDER_OPENAI_BACKUP_BASE_URL: `${mock.url}/v1`,
+      PROVIDER_OPENAI_MAIN_API_KEY: MOCK_KEY,
+    },
+  }
+  const gateway: Workerd = await serve(gatewayServe)
+  cleanups.push(() => gateway.close())
+  const passthrough: Workerd = await serve({
+    ...common,
+    name: 'passthrough',
+    dir: passDir,
+    modules: [{ name: 'worker.js', path: 'worker.js' }],
+    port: passPort,
+    bindings: { UPSTREAM_ORIGIN: mock.url, PROBE_ORIGIN: probe.url },
+  })
+  cleanups.push(() => passthrough.close())
+  const workerdVersion = (
+    await run(workerdBinary(), ['--version'], { cwd: root, timeoutMs: 10_000 })
+  ).output.trim()
+  log(
+    `workerd up: gateway ${gateway.url} (pid ${gateway.pid}), passthrough ${passthrough.url} (pid ${passthrough.pid}); mock ${mock.url}`,
+  )
+
+  // 4. Keys: one without limits, one with rpm/tpm limits and budgets (never reached) so the guard does real work.
+  const freeKey = await createKey(sql, gateway.url, {
+    name: 'bench (no limits)',
+    rpm: null,
+    tpm: null,
+    daily: null,
+    monthly: null,
+  })
+  const limitedKey = await createKey(sql, gateway.url, {
+    name: 'bench (limits + budget)',
+    rpm: 100_000_000,
+    tpm: 2_000_000_000,
+    daily: '1000000',
+    monthly: '10000000',
+  })
+
+  // 5. The first request of each key (a cold one: nothing cached for it yet); the warm ones come after the load.
+  const cold = {
+    free: (await measureRoundTrips(stack, probe, probeState, gateway.url, freeKey, 1, gateway.pid)).first,
+    limited: (await measureRoundTrips(stack, probe, probeState, gateway.url, limitedKey, 1, gateway.pid))
+      .first,
+  }
+  log(
+    `first request of a key: ${cold.free.blocking.redis} redis / ${cold.free.blocking.postgres} postgres before the upstream call (limits key: ${cold.limited.blocking.redis} / ${cold.limited.blocking.postgres})`,
+  )
+
+  // 6. Non-streaming load.
+  const requests: Record<Target, Request> = {
+    direct: chatRequest(`${mock.url}/v1/chat/completions`, MOCK_KEY, 'gpt-4o-mini', false),
+    passthrough: chatRequest(`${passthrough.url}/v1/chat/completions`, MOCK_KEY, 'gpt-4o-mini', false),
+    gateway: chatRequest(`${gateway.url}/v1/chat/completions`, freeKey.raw, 'gpt-4o-mini', false),
+    'gateway+limits': chatRequest(`${gateway.url}/v1/chat/completions`, limitedKey.raw, 'gpt-4o-mini', false),
+  }
+  for (const [name, req] of Object.entries(requests)) await expectOk(name, req)
+  const pidOf: Record<Target, Pids> = {
+    direct: { server: null, mock: mock.pid },
+    passthrough: { server: passthrough.pid, mock: mock.pid },
+    gateway: { server: gateway.pid, mock: mock.pid },
+    'gateway+limits': { server: gateway.pid, mock: mock.pid },
+  }
+  const loader = startLoadGenerator()
+  cleanups.push(() => loader.close())
+
+  // One local Redis round trip through the Upstash endpoint (a GET), for the latency goal.
+  const redisCell = await loader.closed({
+    request: {
+      url: `${stack.upstash.url}/`,
+      headers: {
+        authorization: `Bearer ${stack.vars.UPSTASH_REDIS_REST_TOKEN}`,
+        'content-type': 'application/json',
+      },
+      body: '["GET","bench:rtt"]',
+    },
+    concurrency: 1,
+    warmupMs: 300,
+    durationMs: Math.min(2000, opts.durationMs),
+    maxRequests: 100_000,
+    cpuPids: {},
+  })
+  log(`local Redis round trip (Upstash endpoint, GET): p50 ${fmt(redisCell.latency.p50, 3)} ms`)
+
+  log(
+    `non-streaming: ${opts.repeats} × ${loads.length} loads × 3 targets (+ limits key once), ${opts.durationMs} ms each ...`,
+  )
+  const cells: Cell[] = []
+  for (let rep = 0; rep < opts.repeats; rep++) {
+    for (const load of loads) {
+      for (const target of ['direct', 'passthrough', 'gateway'] as const) {
+        cells.push(await closedCell(loader, target, requests[target], load, rep, pidOf[target]))
+      }
+      if (rep === opts.repeats - 1)
+        cells.push(
+          await closedCell(
+            loader,
+            'gateway+limits',
+            requests['gateway+limits'],
+            load,
+            rep,
+            pidOf['gateway+limits'],
+          ),
+        )
+    }
+  }
+
+  // 7. Warm store round trips and the idle latency breakdown (after the load: caches filled, code JIT-compiled).
+  log(`store round trips and latency breakdown, ${opts.rtRequests} sequential requests per path ...`)
+  const roundTrips = {
+    free: await measureRoundTrips(
+      stack,
+      probe,
+      probeState,
+      gateway.url,
+      freeKey,
+      opts.rtRequests,
+      gateway.pid,
+    ),
+    limited: await measureRoundTrips(
+      stack,
+      probe,
+      probeState,
+      gateway.url,
+      limitedKey,
+      opts.rtRequests,
+      gateway.pid,
+    ),
+    cold,
+  }
+  const floorTiming = {
+    passthrough: await measureFloorTiming(
+      probe,
+      probeState,
+      `${passthrough.url}/probe/v1/chat/completions`,
+      opts.rtRequests,
+      passthrough.pid,
+    ),
+    direct: await measureFloorTiming(
+      probe,
+      probeState,
+      `${probe.url}/v1/chat/completions`,
+      opts.rtRequests,
+      null,
+    ),
+  }
+  for (const [name, x] of [
+    ['no limits', roundTrips.free],
+    ['limits   ', roundTrips.limited],
+  ] as const) {
+    log(
+      `  warm, ${name}: blocking ${fmt(x.blocking.redis)} redis / ${fmt(x.blocking.postgres)} postgres, total ${fmt(x.total.redis)} / ${fmt(x.total.postgres)}; before upstream p50 ${fmt(x.timing.beforeUpstream.p50)} ms`,
+    )
+  }
+  log(`  floor: before upstream p50 ${fmt(floorTiming.passthrough.beforeUpstream.p50)} ms`)
+
+  // 8. Streaming, chunks spaced by the mock.
+  log(`streaming (${gapScenario}), ${opts.streams} sequential streams per target ...`)
+  const streamReq = {
+    direct: chatRequest(`${mock.url}/s/${gapScenario}/v1/chat/completions`, MOCK_KEY, 'gpt-4o-mini', true),
+    passthrough: chatRequest(
+      `${passthrough.url}/s/${gapScenario}/v1/chat/completions`,
+      MOCK_KEY,
+      'gpt-4o-mini',
+      true,
+    ),
+    gateway: chatRequest(`${gateway.url}/v1/chat/completions`, freeKey.raw, 'bench-stream', true),
+  }
+  const streamTimeout = 60_000
+  const streaming = {
+    direct: streamSummary(
+      await loader.stream({ request: streamReq.direct, count: opts.streams, timeoutMs: streamTimeout }),
+      opts.gapMs,
+    ),
+    passthrough: streamSummary(
+      await loader.stream({ request: streamReq.passthrough, count: opts.streams, timeoutMs: streamTimeout }),
+      opts.gapMs,
+    ),
+    gateway: streamSummary(
+      await loader.stream({ request: streamReq.gateway, count: opts.streams, timeoutMs: streamTimeout }),
+      opts.gapMs,
+    ),
+  }
+  for (const [t, s] of Object.entries(streaming)) {
+    log(
+      `  ${t.padEnd(12)} ttfb p50 ${fmt(s.ttfb.p50)} ms, total p50 ${fmt(s.total.p50)} ms, gap p50 ${fmt(s.gaps.p50)} ms (min ${fmt(s.gaps.min)}), bunched ${s.bunchedGaps}/${s.gapCount}${s.errors ? `, ${s.errors} errors: ${s.firstError}` : ''}`,
+    )
+  }
+
+  // 9. A CPU profile of the gateway under load (its own workerd, with the inspector on, so the timed runs
+  //    above never had a debugger attached), attributed to the bundle's packages.
+  let profile: Profile | null = null
+  if (opts.profile) {
+    log(`profiling the gateway at c=${opts.profileConcurrency} for ${opts.durationMs} ms ...`)
+    const [port, inspectorPort] = [await freePort(), await freePort()]
+    const profiled = await serve({ ...gatewayServe, name: 'gateway-profiled', port, inspectorPort })
+    cleanups.push(() => profiled.close())
+    const req = { ...requests.gateway, url: `${profiled.url}/v1/chat/completions` }
+    await expectOk('gateway-profiled', req)
+    await loader.closed({
+      request: req,
+      concurrency: opts.profileConcurrency,
+      warmupMs: 0,
+      durationMs: 500,
+      maxRequests: 10_000,
+      cpuPids: {},
+    })
+    let run: ClosedLoopResult | null = null
+    const raw = await profileWorker(inspectorPort, async () => {
+      run = await loader.closed({
+        request: req,
+        concurrency: opts.profileConcurrency,
+        warmupMs: 0,
+        durationMs: opts.durationMs,
+        maxRequests: opts.maxRequestsPerCell,
+        pauseMs: opts.profilePauseMs,
+        cpuPids: { server: profiled.pid },
+      })
+    })
+    const r = run as ClosedLoopResult | null
+    profile = {
+      ...attribute(raw, await readFile(join(bundle.dir, bundle.main), 'utf8'), bundle.main),
+      rps: r?.rps ?? null,
+      workerdCpuMsPerReq: r?.cpuMsPerRequest.server ?? null,
+    }
+    log(
+      `  ${fmt(profile.rps, 0)} req/s and ${fmt(profile.workerdCpuMsPerReq, 3)} ms workerd CPU/req while profiled; top: ${profile.byPackage
+        .slice(0, 4)
+        .map((p) => `${p.name} ${pct(p.share)}`)
+        .join(', ')}`,
+    )
+    await profiled.close()
+  }
+  await loader.close()
+
+  // 10. Aggregate, print, write.
+  const pressureEnd = await cpuPressureTotalUs()
+  const cpuPressure =
+    pressureStart.us === null || pressureEnd === null
+      ? null
+      : (pressureEnd - pressureStart.us) / 1000 / (performance.now() - pressureStart.at)
+  const composition = bundleComposition(await readFile(join(bundle.dir, bundle.main), 'utf8'))
+  const report = buildReport({
+    bundle,
+    minified,
+    cells,
+    streaming,
+    roundTrips,
+    redisCell,
+    keys: { free: freeKey.via, limited: limitedKey.via },
+    workerdVersion,
+    databaseKind: database.backend.kind,
+    profile,
+    floorTiming,
+    cpuPressure,
+    composition,
+  })
+  await mkdir(join(root, 'bench', 'results'), { recursive: true })
+  await writeFile(join(root, 'bench', 'results', 'latest.json'), JSON.stringify(report.json, null, 2) + '\n')
+  await writeFile(join(root, 'bench', 'results', 'latest.md'), report.markdown)
+  console.log(report.text)
+  log('wrote bench/results/latest.json and bench/results/latest.md')
+}
+
+try {
+  await main()
+  await cleanup()
+  clearTimeout(watchdog)
+  process.exit(0)
+} catch (e) {
+  if (!interrupted) console.error(`bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`)
+  await cleanup()
+  process.exit(interrupted ? 130 : 1)
+}
