@@ -5,10 +5,9 @@ import { OpenAIError } from '../errors'
 import { log } from '../lib/log'
 import { picoToMicrosCeil } from '../lib/money'
 import { requestIncrements } from '../metrics/counters'
-import { writeMetrics } from '../metrics/write'
 import { newDraft, type Route, type UsageDraft } from '../usage/draft'
 import { recordUsage, toRow } from '../usage/record'
-import { settleHold, type Hold } from '../usage/spend'
+import { settleAndCount, type Hold } from '../usage/spend'
 
 // Opens the request's usage draft right after authentication and, once the response (or its stream)
 // is over, settles the guard's hold, writes the usage row and counts the metrics — all in waitUntil.
@@ -35,9 +34,13 @@ async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null): P
   // A failed call has no tokens and no cost, so settling it releases the hold; a stream cut short is
   // charged for what the upstream produced before it ended.
   const results = await Promise.allSettled([
-    hold &&
-      settleHold(deps, hold, draft.promptTokens + draft.completionTokens, picoToMicrosCeil(draft.costPico)),
-    writeMetrics(deps, requestIncrements(draft, endedAt)),
+    settleAndCount(
+      deps,
+      draft.apiKeyId,
+      hold,
+      { tokens: draft.promptTokens + draft.completionTokens, costMicros: picoToMicrosCeil(draft.costPico) },
+      requestIncrements(draft, endedAt),
+    ),
     recordUsage(deps, toRow(draft, endedAt)),
   ])
   log('info', 'request', {

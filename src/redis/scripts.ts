@@ -77,23 +77,28 @@ end
 return {'ok', rpmLimit - rpmUsed - 1, rpmReset, tpmLimit - tpmUsed - tokens, tpmReset}
 `
 
-// Replaces the token estimate with the real count, drops the budget reservation and adds the real
-// cost to the spend counters (only where they exist: a missing counter is rebuilt from usage_logs).
-const SETTLE = `
-if ARGV[2] ~= '' then
-  local member = ARGV[1] .. ':' .. ARGV[2]
-  local score = redis.call('ZSCORE', KEYS[1], member)
-  if score then
-    redis.call('ZREM', KEYS[1], member)
-    if tonumber(ARGV[3]) > 0 then redis.call('ZADD', KEYS[1], score, ARGV[1] .. ':' .. ARGV[3]) end
+// Everything after the response in one step: settles the guard's hold (when there is one) — the
+// token log gets the real count, the reservation goes, the spend counters get the real cost (only
+// where they exist: a missing counter is rebuilt from Postgres) — and adds the request's metric
+// increments (ARGV[6..] = field, amount, field, amount, …).
+const FINISH = `
+if ARGV[1] ~= '' then
+  if ARGV[2] ~= '' then
+    local member = ARGV[1] .. ':' .. ARGV[2]
+    local score = redis.call('ZSCORE', KEYS[1], member)
+    if score then
+      redis.call('ZREM', KEYS[1], member)
+      if tonumber(ARGV[3]) > 0 then redis.call('ZADD', KEYS[1], score, ARGV[1] .. ':' .. ARGV[3]) end
+    end
+  end
+  if ARGV[4] ~= '' then redis.call('ZREM', KEYS[4], ARGV[4]) end
+  local cost = tonumber(ARGV[5])
+  if cost > 0 then
+    if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('INCRBY', KEYS[2], cost) end
+    if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('INCRBY', KEYS[3], cost) end
   end
 end
-if ARGV[4] ~= '' then redis.call('ZREM', KEYS[4], ARGV[4]) end
-local cost = tonumber(ARGV[5])
-if cost > 0 then
-  if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('INCRBY', KEYS[2], cost) end
-  if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('INCRBY', KEYS[3], cost) end
-end
+for i = 6, #ARGV, 2 do redis.call('HINCRBY', KEYS[5], ARGV[i], ARGV[i + 1]) end
 return 1
 `
 
@@ -108,6 +113,6 @@ export function guardScript(redis: Redis) {
   return redis.createScript<GuardReply>(GUARD)
 }
 
-export function settleScript(redis: Redis) {
-  return redis.createScript<number>(SETTLE)
+export function finishScript(redis: Redis) {
+  return redis.createScript<number>(FINISH)
 }

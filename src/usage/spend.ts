@@ -4,7 +4,8 @@ import type { Deps } from '../deps'
 import { usdToMicrosCeil } from '../lib/money'
 import { dayTag, monthTag, startOfUtcMonth } from '../lib/time'
 import { keys } from '../redis/keys'
-import { settleScript } from '../redis/scripts'
+import type { Increment } from '../metrics/counters'
+import { finishScript } from '../redis/scripts'
 
 // What the guard reserved for one request, to be settled with the real numbers after the response.
 export type Hold = {
@@ -71,27 +72,30 @@ export async function reconcileSpend(deps: Deps): Promise<number> {
   return rows.length
 }
 
-// Success: the token log gets the real count and the spend counters the real cost. Failure: both
-// holds are released (tokens 0, cost 0).
-export async function settleHold(
+// After the response, in one Redis round trip: settle the hold with the real tokens and cost (a failed
+// call has neither, which releases it) and count the request's metrics.
+export async function settleAndCount(
   deps: Deps,
-  hold: Hold,
-  actualTokens: number,
-  costMicros: number,
+  keyId: string,
+  hold: Hold | null,
+  actual: { tokens: number; costMicros: number },
+  increments: Increment[],
 ): Promise<void> {
-  await settleScript(deps.redis).exec(
+  await finishScript(deps.redis).exec(
     [
-      keys.tpm(hold.keyId),
-      keys.spendDay(hold.keyId, hold.day),
-      keys.spendMonth(hold.keyId, hold.month),
-      keys.reservations(hold.keyId),
+      keys.tpm(keyId),
+      keys.spendDay(keyId, hold?.day ?? ''),
+      keys.spendMonth(keyId, hold?.month ?? ''),
+      keys.reservations(keyId),
+      keys.metrics(),
     ],
     [
-      hold.ticket,
-      hold.tpm ? String(hold.tokens) : '',
-      String(actualTokens),
-      hold.reservation ?? '',
-      String(costMicros),
+      hold?.ticket ?? '',
+      hold?.tpm ? String(hold.tokens) : '',
+      String(actual.tokens),
+      hold?.reservation ?? '',
+      String(actual.costMicros),
+      ...increments.flatMap(([field, by]) => [field, String(by)]),
     ],
   )
 }
