@@ -49,5 +49,10 @@ describe('hot-path store round trips', () => {
     expect(res.status).toBe(200)
     expect(atUpstream.redis - before.redis).toBe(1)
     expect(atUpstream.postgres - before.postgres).toBe(0)
+    // After the response (gatewayWith waits for waitUntil): one Redis step settles the hold and counts
+    // the metrics, one Postgres statement writes the usage row, its rollup and last_used_at.
+    const after = await counts()
+    expect(after.redis - before.redis).toBe(2)
+    expect(after.postgres - before.postgres).toBe(1)
   })
 })
