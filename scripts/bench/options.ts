@@ -20,7 +20,6 @@ export const opts = {
   chunks: envNum('BENCH_CHUNKS', 10),
   streams: envNum('BENCH_STREAMS', 6),
   rtRequests: Math.max(2, envNum('BENCH_RT_REQUESTS', 20)),
-  minified: process.env.BENCH_MINIFIED !== '0',
   profile: process.env.BENCH_PROFILE !== '0',
   profileConcurrency: Math.max(1, envNum('BENCH_PROFILE_CONCURRENCY', 16)),
   profilePauseMs: envNum('BENCH_PROFILE_PAUSE_MS', 0),

@@ -9,7 +9,7 @@ import type { Bundle } from './workerd.ts'
 
 export function buildReport(r: {
   bundle: Bundle
-  minified: Bundle | null
+  readable: Bundle
   cells: Cell[]
   streaming: Record<'direct' | 'passthrough' | 'gateway', ReturnType<typeof streamSummary>>
   roundTrips: {
@@ -143,7 +143,7 @@ export function buildReport(r: {
     bundle: {
       rawBytes: r.bundle.rawBytes,
       gzipBytes: r.bundle.gzipBytes,
-      minified: r.minified ? { rawBytes: r.minified.rawBytes, gzipBytes: r.minified.gzipBytes } : null,
+      unminified: { rawBytes: r.readable.rawBytes, gzipBytes: r.readable.gzipBytes },
       composition: r.composition,
     },
     latencyBreakdown: {
@@ -286,7 +286,7 @@ export function buildReport(r: {
     .join(', ')}`
   const bundleLine =
     `Bundle (wrangler deploy --dry-run): ${kb(r.bundle.rawBytes)} raw, ${kb(r.bundle.gzipBytes)} gzipped` +
-    (r.minified ? `; with --minify: ${kb(r.minified.rawBytes)} raw, ${kb(r.minified.gzipBytes)} gzipped` : '')
+    `; unminified: ${kb(r.readable.rawBytes)} raw, ${kb(r.readable.gzipBytes)} gzipped`
   const machineLine = `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, ${machine.os}; Node ${machine.node}, workerd ${machine.workerd}; load average at end ${machine.loadavgAtEnd.join(' ')}; CPU pressure during the run ${r.cpuPressure === null ? 'n/a' : pct(r.cpuPressure)} (share of time some task waited for a CPU)`
   const setupLine = `Cells: ${opts.durationMs} ms after ${opts.warmupMs} ms warm-up, ${opts.repeats} runs each (median shown; limits key: 1 run); mock latency ${opts.mockLatencyMs} ms; database: ${r.databaseKind}; keys created via ${r.keys.free}`
   const noiseLine = noisy
