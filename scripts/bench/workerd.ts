@@ -7,6 +7,7 @@ import { createRequire } from 'node:module'
 import net from 'node:net'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
+export { freePort } from '../local/ports.ts'
 
 const require = createRequire(import.meta.url)
 
@@ -144,17 +145,6 @@ export async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
   await exited
   clearTimeout(timer)
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo
-      srv.close(() => resolve(port))
-    })
-  })
 }
 
 function canConnect(port: number): Promise<boolean> {

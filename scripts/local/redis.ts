@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import net from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 // Default import: under vitest with the Cloudflare plugin the named `Redis` export of this CommonJS module
 // comes through undefined. Reply errors are recognised by name for the same reason.
 import Redis from 'ioredis'
+import { freePort } from './ports.ts'
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379'
 const INSTALL_HINT =
@@ -132,17 +132,6 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
   await exited
   clearTimeout(timer)
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo
-      srv.close(() => resolve(port))
-    })
-  })
 }
 
 function isReplyError(e: unknown): e is Error {

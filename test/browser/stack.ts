@@ -3,14 +3,12 @@
 // again (SIGTERM to its process group, then the database is dropped).
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
-import { existsSync, readFileSync } from 'node:fs'
-import net from 'node:net'
 import { join } from 'node:path'
-import pg from 'pg'
+import { freePort } from '../../scripts/local/ports.ts'
+import { prepareDatabase } from '../../scripts/local/postgres.ts'
 
 export const root = join(import.meta.dirname, '..', '..')
 
-const ADMIN_PG_URL = process.env.TEST_POSTGRES_URL || 'postgres://postgres@127.0.0.1:5432/postgres'
 const READY_TIMEOUT_MS = 90_000
 const STOP_TIMEOUT_MS = 20_000
 
@@ -25,7 +23,11 @@ export type DevStack = {
 export async function startDevStack(): Promise<DevStack> {
   const port = await freePort()
   const adminToken = `ui-admin-${randomBytes(12).toString('hex')}`
-  const database = await freshDatabase()
+  // A fresh database on the machine's Postgres, or a PGlite in a temp dir when none answers.
+  const database = await prepareDatabase({
+    name: `nexusai_ui_${randomBytes(4).toString('hex')}`,
+    adminUrl: process.env.TEST_POSTGRES_URL,
+  })
 
   // Only what a user would set; the upstream keys are removed so the seeded providers use the bundled
   // mock (this test must not send traffic anywhere but 127.0.0.1).
@@ -37,7 +39,8 @@ export async function startDevStack(): Promise<DevStack> {
   for (const name of Object.keys(env))
     if (name === 'OPENAI_API_KEY' || name.startsWith('PROVIDER_')) delete env[name]
   delete env.DATABASE_URL
-  if (database) env.DATABASE_URL = database.url
+  if (database.backend.kind === 'postgres') env.DATABASE_URL = database.backend.url
+  else env.PGLITE_DIR = database.backend.dataDir
   env.FORCE_COLOR = '0'
   env.NO_COLOR = '1'
 
@@ -67,7 +70,7 @@ export async function startDevStack(): Promise<DevStack> {
 
   const stop = async () => {
     await stopProcessGroup(child, exited)
-    await database?.drop()
+    await database.drop()
   }
 
   let timer: NodeJS.Timeout | undefined
@@ -119,74 +122,5 @@ async function stopProcessGroup(child: ChildProcess, exited: Promise<void>) {
     signal('SIGKILL')
     await exited
     throw new Error(`scripts/dev.ts did not stop within ${STOP_TIMEOUT_MS / 1000} s of SIGTERM`)
-  }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo
-      srv.close(() => resolve(port))
-    })
-  })
-}
-
-// A fresh database on the machine's Postgres; null (→ dev.ts uses PGlite in .data/pglite) if none answers.
-async function freshDatabase(): Promise<{ url: string; drop(): Promise<void> } | null> {
-  if (!(await canConnect(ADMIN_PG_URL))) {
-    assertPgliteFree()
-    return null
-  }
-  const name = `nexusai_ui_${randomBytes(4).toString('hex')}`
-  await adminQuery(`CREATE DATABASE "${name}"`)
-  const url = new URL(ADMIN_PG_URL)
-  url.pathname = `/${name}`
-  return { url: url.toString(), drop: () => adminQuery(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`) }
-}
-
-// dev.ts has no setting for where PGlite keeps its data: without Postgres this test shares .data/pglite
-// with the developer's own `npm run dev`, which must not be running at the same time.
-function assertPgliteFree() {
-  const lock = join(root, '.data', 'pglite.lock')
-  if (!existsSync(lock)) return
-  const pid = Number(readFileSync(lock, 'utf8'))
-  let alive = false
-  try {
-    process.kill(pid, 0)
-    alive = true
-  } catch (e) {
-    alive = (e as NodeJS.ErrnoException).code === 'EPERM'
-  }
-  if (alive)
-    throw new Error(
-      `No Postgres answers at ${ADMIN_PG_URL} and .data/pglite is in use by another npm run dev (pid ${pid}): ` +
-        'start Postgres (or set TEST_POSTGRES_URL), or stop the other dev server',
-    )
-}
-
-async function canConnect(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 })
-  client.on('error', () => {})
-  try {
-    await client.connect()
-    await client.query('select 1')
-    return true
-  } catch {
-    return false
-  } finally {
-    await client.end().catch(() => {})
-  }
-}
-
-async function adminQuery(sql: string) {
-  const client = new pg.Client({ connectionString: ADMIN_PG_URL, connectionTimeoutMillis: 5000 })
-  client.on('error', () => {})
-  try {
-    await client.connect()
-    await client.query(sql)
-  } finally {
-    await client.end().catch(() => {})
   }
 }
