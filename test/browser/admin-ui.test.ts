@@ -1,9 +1,11 @@
 // The admin page in a real headless Chromium against the real local stack (`npm run dev`): sign in,
 // create a key, use it through the gateway, read the usage, disable and rotate the key, and check the
 // providers and health pages. Screenshots of the main steps land in test-results/admin-ui/.
+import { spawnSync } from 'node:child_process'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest'
 import { expectText, launchChromium, resetScreenshots, screenshot, STEP_TIMEOUT_MS, until } from './browser'
+import { parsePrometheus } from '../helpers/prometheus'
 import { startDevStack, type DevStack } from './stack'
 
 let stack: DevStack
@@ -230,6 +232,18 @@ describe('admin UI in headless Chromium against `npm run dev`', () => {
     await expectText(page.getByTestId('health-redis'), /Redis\s+ok/)
     await expectText(page.getByTestId('health-status'), 'All systems operational')
     await screenshot(page, '10-health')
+  })
+
+  // The scrape a Prometheus job would make after this session: it must parse (our strict reader) and,
+  // where promtool is installed (.ci/run fetches Debian's), pass `promtool check metrics`.
+  test('the /metrics scrape of the running stack is valid Prometheus text', async () => {
+    const text = await (await fetch(`${stack.url}/metrics`)).text()
+    const families = parsePrometheus(text)
+    expect(families.get('nexusai_requests_total')?.samples.length).toBeGreaterThan(0)
+    const promtool = process.env.PROMTOOL ?? 'promtool'
+    const check = spawnSync(promtool, ['check', 'metrics'], { input: text, encoding: 'utf8' })
+    if (check.error && (check.error as NodeJS.ErrnoException).code === 'ENOENT') return
+    expect(check.status, `${check.stdout}${check.stderr}`).toBe(0)
   })
 
   test('no uncaught errors in the page', () => {
