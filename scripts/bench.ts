@@ -12,8 +12,7 @@
 // BENCH_PROFILE (1), BENCH_PROFILE_CONCURRENCY (16), BENCH_PROFILE_PAUSE_MS (0),
 // REDIS_URL (default: a private redis-server), BENCH_POSTGRES_URL (admin URL; default the local one,
 // else PGlite). Flag --quick: 1.5 s cells, 2 repeats.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { createHash, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'
 import { join } from 'node:path'
@@ -45,6 +44,14 @@ import {
 import { startProbe, type Probe } from './bench/probe.ts'
 import { attribute, bundleComposition, profileWorker } from './bench/profile.ts'
 import { buildReport } from './bench/report.ts'
+import {
+  cpuPressureTotalUs,
+  createKey,
+  expectOk,
+  seedBenchRoutes,
+  startMockProcess,
+  wranglerSettings,
+} from './bench/setup.ts'
 import { fmt, kb, pct } from './bench/stats.ts'
 import {
   buildBundle,
@@ -94,161 +101,7 @@ const watchdog = setTimeout(() => {
 }, HARD_LIMIT_MS)
 watchdog.unref()
 
-// ---- setup helpers -------------------------------------------------------------------------------------
-
-async function wranglerSettings() {
-  const text = await readFile(join(root, 'wrangler.toml'), 'utf8')
-  const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(text)?.[1]
-  if (!date) throw new Error('wrangler.toml has no compatibility_date')
-  const flagsRaw = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(text)?.[1] ?? ''
-  const flags = [...flagsRaw.matchAll(/"([^"]+)"/g)].map((m) => m[1]!)
-  const vars: Record<string, string> = {}
-  const section = /^\[vars\]\s*$([\s\S]*?)(?=^\[|$(?![\s\S]))/m.exec(text)?.[1] ?? ''
-  for (const m of section.matchAll(/^([A-Z0-9_]+)\s*=\s*"([^"]*)"/gm)) vars[m[1]!] = m[2]!
-  return { date, flags, vars }
-}
-
-async function startMockProcess(
-  latencyMs: number,
-): Promise<{ url: string; pid: number; child: ChildProcess }> {
-  const child = spawn(process.execPath, [join(root, 'scripts', 'local', 'mock-upstream.ts')], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      MOCK_RECORD: '0',
-      MOCK_LATENCY_MS: String(latencyMs),
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  track(child)
-  cleanups.push(() => stopChild(child))
-  return new Promise((resolve, reject) => {
-    let out = ''
-    const timer = setTimeout(() => reject(new Error(`mock upstream did not start: ${out}`)), 15_000)
-    const onData = (d: Buffer) => {
-      out += d.toString()
-      const m = /listening on (http:\/\/[^\s]+)/.exec(out)
-      if (m) {
-        clearTimeout(timer)
-        resolve({ url: m[1]!.replace(/\/$/, ''), pid: child.pid!, child })
-      }
-    }
-    child.stdout!.on('data', onData)
-    child.stderr!.on('data', onData)
-    child.once('exit', (code) => reject(new Error(`mock upstream exited (${code}): ${out}`)))
-  })
-}
-
-const BENCH_MODELS = ['gpt-4o-mini', 'bench-stream', 'bench-probe']
-
-// Through the admin API when it exists and does what we ask; otherwise straight into api_keys.
-async function createKey(sql: Sql, gatewayUrl: string, spec: KeySpec): Promise<BenchKey> {
-  try {
-    const res = await fetch(`${gatewayUrl}/admin/api-keys`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
-      body: JSON.stringify({
-        name: spec.name,
-        allowed_models: BENCH_MODELS,
-        rpm_limit: spec.rpm,
-        tpm_limit: spec.tpm,
-        daily_budget: spec.daily,
-        monthly_budget: spec.monthly,
-      }),
-      signal: AbortSignal.timeout(5000),
-    })
-    const text = await res.text()
-    const raw = res.ok ? /"(lgw_[A-Za-z0-9]{20,})"/.exec(text)?.[1] : undefined
-    if (raw) {
-      const hash = createHash('sha256').update(raw).digest('hex')
-      const rows = (await sql.query(
-        'SELECT rpm_limit, tpm_limit, daily_budget, monthly_budget, allowed_models FROM api_keys WHERE key_hash = $1',
-        [hash],
-      )) as Record<string, unknown>[]
-      const row = rows[0]
-      const num = (v: unknown) => (v === null || v === undefined ? null : Number(v))
-      const same =
-        row &&
-        num(row.rpm_limit) === spec.rpm &&
-        num(row.tpm_limit) === spec.tpm &&
-        num(row.daily_budget) === num(spec.daily) &&
-        num(row.monthly_budget) === num(spec.monthly) &&
-        BENCH_MODELS.every((m) => String(row.allowed_models).includes(m))
-      if (same) return { raw, spec, via: 'admin-api' }
-      log(`admin API created a key but not with the bench's settings; inserting directly instead`)
-    } else {
-      log(`admin API unavailable (HTTP ${res.status}); inserting the key directly`)
-    }
-  } catch (e) {
-    log(`admin API failed (${(e as Error).message}); inserting the key directly`)
-  }
-  const raw = `lgw_${randomBytes(30)
-    .toString('base64url')
-    .replace(/[^A-Za-z0-9]/g, '')
-    .slice(0, 40)
-    .padEnd(40, 'x')}`
-  await sql.query(
-    `INSERT INTO api_keys (key_hash, key_prefix, name, project_id, allowed_models, rpm_limit, tpm_limit, daily_budget, monthly_budget)
-     VALUES ($1, $2, $3, 'bench', $4, $5, $6, $7, $8)`,
-    [
-      createHash('sha256').update(raw).digest('hex'),
-      raw.slice(0, 12),
-      spec.name,
-      BENCH_MODELS,
-      spec.rpm,
-      spec.tpm,
-      spec.daily,
-      spec.monthly,
-    ],
-  )
-  return { raw, spec, via: 'sql' }
-}
-
-// Two extra providers routed by the catalog: the mock with spaced stream chunks, and the probe.
-async function seedBenchRoutes(sql: Sql, gapBaseUrl: string, probeBaseUrl: string) {
-  await sql.transaction([
-    sql.query(
-      `INSERT INTO providers (name, type, base_url, api_key_ref, enabled, timeout_ms, max_retries)
-       VALUES ('bench-gap', 'openai', $1, 'PROVIDER_OPENAI_MAIN_API_KEY', true, 30000, 0),
-              ('bench-probe', 'openai', $2, 'PROVIDER_OPENAI_MAIN_API_KEY', true, 30000, 0)`,
-      [gapBaseUrl, probeBaseUrl],
-    ),
-    sql.query(
-      `INSERT INTO model_mappings (model, provider_id, upstream_model, priority, weight, enabled)
-       SELECT m.model, p.id, 'gpt-4o-mini', 1, 1, true
-       FROM (VALUES ('bench-stream', 'bench-gap'), ('bench-probe', 'bench-probe')) AS m(model, provider)
-       JOIN providers p ON p.name = m.provider`,
-    ),
-    sql.query(
-      `INSERT INTO prices (model, input_per_million, output_per_million, effective_from)
-       VALUES ('bench-stream', 0.15, 0.60, '2024-07-18T00:00:00Z'), ('bench-probe', 0.15, 0.60, '2024-07-18T00:00:00Z')`,
-    ),
-  ])
-}
-
-async function expectOk(name: string, req: Request) {
-  const res = await fetch(req.url, {
-    method: 'POST',
-    headers: req.headers,
-    body: req.body,
-    signal: AbortSignal.timeout(15_000),
-  })
-  const text = await res.text()
-  if (res.status !== 200) throw new Error(`${name}: HTTP ${res.status} ${text.slice(0, 400)}`)
-}
-
 // ---- main ----------------------------------------------------------------------------------------------
-
-// Share of wall time during which some runnable task waited for a CPU (Linux PSI), a direct noise gauge.
-async function cpuPressureTotalUs(): Promise<number | null> {
-  try {
-    const m = /^some .*total=(\d+)/m.exec(await readFile('/proc/pressure/cpu', 'utf8'))
-    return m ? Number(m[1]) : null
-  } catch {
-    return null
-  }
-}
 
 async function main() {
   const pressureStart = { us: await cpuPressureTotalUs(), at: performance.now() }
@@ -280,7 +133,7 @@ async function main() {
     upstashToken: `bench-${randomBytes(8).toString('hex')}`,
   })
   cleanups.push(() => stack.close())
-  const mock = await startMockProcess(opts.mockLatencyMs)
+  const mock = await startMockProcess(opts.mockLatencyMs, (stop) => cleanups.push(stop))
   const probeState: ProbeState = { arrived: null, serverPid: null, cpuAtArrival: null }
   const probe: Probe = await startProbe(() => {
     probeState.arrived = { postgres: stack.neon.stats.requests, redis: stack.upstash.stats.requests }
@@ -338,14 +191,14 @@ async function main() {
   )
 
   // 4. Keys: one without limits, one with rpm/tpm limits and budgets (never reached) so the guard does real work.
-  const freeKey = await createKey(sql, gateway.url, {
+  const freeKey = await createKey(gateway.url, ADMIN_TOKEN, {
     name: 'bench (no limits)',
     rpm: null,
     tpm: null,
     daily: null,
     monthly: null,
   })
-  const limitedKey = await createKey(sql, gateway.url, {
+  const limitedKey = await createKey(gateway.url, ADMIN_TOKEN, {
     name: 'bench (limits + budget)',
     rpm: 100_000_000,
     tpm: 2_000_000_000,

@@ -15,7 +15,7 @@ export type KeySpec = {
   daily: string | null
   monthly: string | null
 }
-export type BenchKey = { raw: string; spec: KeySpec; via: 'admin-api' | 'sql' }
+export type BenchKey = { raw: string; spec: KeySpec; via: 'admin-api' }
 
 export function chatRequest(url: string, auth: string, model: string, stream: boolean): Request {
   const body: Record<string, unknown> = {
