@@ -28,25 +28,34 @@ export class OpenAIError extends HTTPException {
   readonly code: ErrorCode
   readonly param: string | null
   readonly headers: Record<string, string>
+  // OpenAI's `type` where it depends on more than the code (a TPM refusal is "tokens", not "requests").
+  readonly type: string
   constructor(
     code: ErrorCode,
     message: string,
     param: string | null = null,
     headers: Record<string, string> = {},
+    type: string = ERROR_CODES[code].type,
   ) {
     super(ERROR_CODES[code].status, { message })
     this.code = code
     this.param = param
     this.headers = headers
+    this.type = type
   }
 }
 
-export function errorBody(code: ErrorCode, message: string, param: string | null = null) {
-  return { error: { message, type: ERROR_CODES[code].type, param, code } }
+export function errorBody(
+  code: ErrorCode,
+  message: string,
+  param: string | null = null,
+  type: string = ERROR_CODES[code].type,
+) {
+  return { error: { message, type, param, code } }
 }
 
 export function errorResponse(error: OpenAIError): Response {
-  return Response.json(errorBody(error.code, error.message, error.param), {
+  return Response.json(errorBody(error.code, error.message, error.param, error.type), {
     status: error.status,
     headers: error.headers,
   })

@@ -6,6 +6,7 @@ import type { KeyRow } from '../db/keys'
 import type { Deps } from '../deps'
 import { OpenAIError } from '../errors'
 import { hasMapping, pickTargets } from '../upstream/targets'
+import { resolveKey } from './authenticate'
 import { fromStore } from './stores'
 
 export function keyAllows(key: KeyRow, model: string): boolean {
@@ -20,6 +21,11 @@ export async function resolveRoute(
   model: string,
   version?: string,
 ) {
+  if (!keyAllows(key, model) && version === undefined) {
+    // The allow-list may have been widened a moment ago: re-check the key against the current version.
+    const current = await fromStore('redis', requestId, () => configVersion(deps))
+    key = (await resolveKey(deps, requestId, key.keyHash, current)).key
+  }
   if (!keyAllows(key, model)) {
     throw new OpenAIError(
       'model_not_allowed',
@@ -48,7 +54,7 @@ export async function resolveRoute(
   if (targets.length === 0) {
     throw new OpenAIError('service_unavailable', `No enabled provider currently serves the model '${model}'.`)
   }
-  return { targets, price: priceAt(entry.value, model, deps.now()), version: entry.version }
+  return { key, targets, price: priceAt(entry.value, model, deps.now()), version: entry.version }
 }
 
 export const olderVersion = (a: string, b: string) => (Number(a) <= Number(b) ? a : b)
@@ -58,6 +64,7 @@ export const allowModel = createMiddleware<AppEnv>(async (c, next) => {
   const model = String(c.var.body.model)
   const route = await resolveRoute(deps, c.var.requestId, apiKey, model)
   draft.metricModel = model
+  c.set('apiKey', route.key)
   c.set('targets', route.targets)
   c.set('price', route.price)
   c.set('configVersion', olderVersion(c.var.configVersion, route.version))

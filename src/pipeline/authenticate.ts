@@ -7,6 +7,7 @@ import { OpenAIError } from '../errors'
 import { sha256Hex } from '../lib/ids'
 import { fromStore } from './stores'
 
+const RAW_KEY = /^lgw_[0-9A-Za-z]{40}$/
 const INVALID = 'Incorrect API key provided. You can find your API key in your nexusai admin.'
 
 export function bearerToken(header: string | undefined): string | null {
@@ -40,7 +41,8 @@ function usable(key: KeyRow | null, now: number): boolean {
 
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearerToken(c.req.header('authorization'))
-  if (!token || !token.startsWith('lgw_')) {
+  // Anything not shaped like a key we issue is refused before it costs a store lookup.
+  if (!token || !RAW_KEY.test(token)) {
     throw new OpenAIError(
       'invalid_api_key',
       token ? INVALID : 'You did not provide an API key. Use "Authorization: Bearer lgw_…".',

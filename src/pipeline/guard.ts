@@ -2,7 +2,7 @@ import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../context'
 import { OpenAIError } from '../errors'
 import { log } from '../lib/log'
-import { costPico, picoToMicrosCeil, usdToMicros } from '../lib/money'
+import { costPico, microsToUsd, picoToMicrosCeil, usdToMicros } from '../lib/money'
 import { dayTag, formatResetDuration, monthTag, startOfNextUtcDay, startOfNextUtcMonth } from '../lib/time'
 import { keys } from '../redis/keys'
 import { guardScript, type GuardReply } from '../redis/scripts'
@@ -20,28 +20,51 @@ const MAX_ROUNDS = 4
 const limitOrNone = (n: number | null) => (n === null ? -1 : n)
 const budgetMicros = (usd: string | null) => (usd === null ? -1 : usdToMicros(usd))
 
-function refuse(reply: GuardReply): never {
+const usd = (micros: number) =>
+  `$${microsToUsd(micros)
+    .toFixed(6)
+    .replace(/0{1,4}$/, '')}`
+
+// OpenAI's shapes: a rate limit is retryable (Retry-After), except a request that can never fit the
+// TPM limit; an exhausted budget is not (x-should-retry: false, which the OpenAI SDK honours).
+function refuse(reply: GuardReply, ask: { tokens: number; costMicros: number }): never {
   const [kind] = reply
   if (kind === 'rpm' || kind === 'tpm') {
     const [, limit, remaining, retryMs] = reply as ['rpm' | 'tpm', number, number, number]
     const unit = kind === 'rpm' ? 'requests' : 'tokens'
+    const limitHeaders = {
+      [`x-ratelimit-limit-${unit}`]: String(limit),
+      [`x-ratelimit-remaining-${unit}`]: String(remaining),
+      [`x-ratelimit-reset-${unit}`]: formatResetDuration(retryMs),
+    }
+    if (kind === 'tpm' && ask.tokens > limit) {
+      throw new OpenAIError(
+        'rate_limit_exceeded',
+        `Request too large: it is estimated at ${ask.tokens} tokens (prompt + max_tokens), above this key's limit of ${limit} tokens per minute. Lower max_tokens or shorten the prompt.`,
+        null,
+        { ...limitHeaders, 'x-should-retry': 'false' },
+        unit,
+      )
+    }
     throw new OpenAIError(
       'rate_limit_exceeded',
       `Rate limit reached for ${unit} per minute: limit ${limit}, remaining ${remaining}. Please try again in ${formatResetDuration(retryMs)}.`,
       null,
       {
+        ...limitHeaders,
         'retry-after': String(Math.max(1, Math.ceil(retryMs / 1000))),
         'retry-after-ms': String(Math.max(0, retryMs)),
-        [`x-ratelimit-limit-${unit}`]: String(limit),
-        [`x-ratelimit-remaining-${unit}`]: String(remaining),
-        [`x-ratelimit-reset-${unit}`]: formatResetDuration(retryMs),
       },
+      unit,
     )
   }
-  const [, window] = reply as ['budget', 'daily' | 'monthly', number, number]
+  const [, window, limit, , left] = reply as ['budget', 'daily' | 'monthly', number, number, number]
+  const resets = `It resets at the start of the next UTC ${window === 'daily' ? 'day' : 'month'}.`
   throw new OpenAIError(
     'insufficient_quota',
-    `You exceeded this key's ${window} budget. It resets at the start of the next UTC ${window === 'daily' ? 'day' : 'month'}.`,
+    left <= 0
+      ? `You exceeded this key's ${window} budget of ${usd(limit)}. ${resets}`
+      : `This request's estimated cost (${usd(ask.costMicros)}, from the prompt and max_tokens) is more than what is left of this key's ${window} budget (${usd(left)} of ${usd(limit)}). Lower max_tokens, or wait: ${resets}`,
     null,
     { 'x-should-retry': 'false' },
   )
@@ -57,6 +80,15 @@ export function guard(route: Exclude<Route, 'models'>) {
     let key = c.var.apiKey
     let version = c.var.configVersion
     for (let round = 0; round < MAX_ROUNDS; round++) {
+      if ((key.dailyBudget !== null || key.monthlyBudget !== null) && !c.var.price) {
+        // Without a price every request would cost 0 and the budget would mean nothing.
+        throw new OpenAIError(
+          'service_unavailable',
+          `No price is in effect for the model '${String(c.var.body.model)}', so this key's budget cannot be enforced. An operator must set one (PUT /admin/prices/{model}).`,
+          null,
+          { 'x-should-retry': 'false' },
+        )
+      }
       const now = deps.now()
       const ticket = crypto.randomUUID()
       const cost = picoToMicrosCeil(costPico(estimate.prompt, estimate.completion, c.var.price))
@@ -123,7 +155,7 @@ export function guard(route: Exclude<Route, 'models'>) {
       }
       if (kind !== 'ok') {
         draft.rateLimited = kind === 'budget' ? 'budget' : kind
-        refuse(reply)
+        refuse(reply, { tokens, costMicros: cost })
       }
       const [, rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs] = reply as [
         'ok',

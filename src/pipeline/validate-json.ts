@@ -43,6 +43,15 @@ function paramOf(path: PropertyKey[]): string {
   )
 }
 
+function valueAt(json: unknown, path: PropertyKey[]): unknown {
+  let value = json
+  for (const part of path) {
+    if (value === null || typeof value !== 'object') return undefined
+    value = (value as Record<PropertyKey, unknown>)[part]
+  }
+  return value
+}
+
 export function validateJson<S extends z.ZodMiniType<Record<string, unknown>>>(schema: S) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const type = c.req.header('content-type')
@@ -69,9 +78,12 @@ export function validateJson<S extends z.ZodMiniType<Record<string, unknown>>>(s
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!
       const param = paramOf(issue.path)
+      const missing = issue.path.length > 0 && valueAt(json, issue.path) === undefined
       throw new OpenAIError(
         'invalid_request_error',
-        `Invalid value for '${param || 'body'}': ${issue.message}`,
+        missing
+          ? `Missing required parameter: '${param}'.`
+          : `Invalid value for '${param || 'body'}': ${issue.message}`,
         param || null,
       )
     }

@@ -5,7 +5,7 @@ import type { Redis } from './client'
 //   {'stale', version}  the caller's cached key/config predates an admin write: reload and retry
 //   {'rebuild'}         a spend counter is missing: rebuild it from usage_logs and retry
 //   {'rpm'|'tpm', limit, remaining, retryMs}   refused by a rate limit
-//   {'budget', 'daily'|'monthly', limitMicros, retryMs}
+//   {'budget', 'daily'|'monthly', limitMicros, retryMs, leftMicros}
 //   {'ok', rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs}
 // Limits of -1 mean "no limit". Token log members are "<ticket>:<tokens>"; reservation members are
 // "<ticket>|<day>|<month>|<micro-USD>" scored by their expiry, so a crashed isolate's hold lapses.
@@ -56,11 +56,15 @@ if daily >= 0 or monthly >= 0 then
   end
   if daily >= 0 then
     local spent = tonumber(daySpent)
-    if spent >= daily or spent + dayHeld + cost > daily then return {'budget', 'daily', daily, tonumber(ARGV[13])} end
+    if spent >= daily or spent + dayHeld + cost > daily then
+      return {'budget', 'daily', daily, tonumber(ARGV[13]), math.max(daily - spent - dayHeld, 0)}
+    end
   end
   if monthly >= 0 then
     local spent = tonumber(monthSpent)
-    if spent >= monthly or spent + monthHeld + cost > monthly then return {'budget', 'monthly', monthly, tonumber(ARGV[14])} end
+    if spent >= monthly or spent + monthHeld + cost > monthly then
+      return {'budget', 'monthly', monthly, tonumber(ARGV[14]), math.max(monthly - spent - monthHeld, 0)}
+    end
   end
   redis.call('ZADD', KEYS[6], now + ttl, ticket .. '|' .. ARGV[11] .. '|' .. ARGV[12] .. '|' .. cost)
   redis.call('PEXPIRE', KEYS[6], ttl)
@@ -106,7 +110,7 @@ export type GuardReply =
   | ['stale', string]
   | ['rebuild']
   | ['rpm' | 'tpm', number, number, number]
-  | ['budget', 'daily' | 'monthly', number, number]
+  | ['budget', 'daily' | 'monthly', number, number, number]
   | ['ok', number, number, number, number]
 
 export function guardScript(redis: Redis) {

@@ -40,6 +40,7 @@ export async function attempt(
   clientSignal: AbortSignal | undefined,
   readBody: boolean,
 ): Promise<Result<AttemptOk, AttemptError>> {
+  if (clientSignal?.aborted) return err({ reason: 'client_gone' })
   const controller = new AbortController()
   let timedOut = false
   let timer = setTimeout(() => {
@@ -62,7 +63,7 @@ export async function attempt(
       }, target.timeoutMs)
       return ok({ response, ttfbMs, text: await response.text() })
     }
-    const text = (await response.text()).slice(0, MAX_ERROR_BODY)
+    const text = await readCapped(response, MAX_ERROR_BODY)
     return err({
       reason: 'upstream_status',
       status: response.status,
@@ -75,5 +76,22 @@ export async function attempt(
     return err({ reason: timedOut ? 'timeout' : 'network' })
   } finally {
     clearTimeout(timer)
+    clientSignal?.removeEventListener('abort', onClientGone)
   }
+}
+
+// An error body is only kept for its message: read at most `limit` bytes and drop the rest, so a huge
+// error page cannot eat the isolate's memory.
+async function readCapped(response: Response, limit: number): Promise<string> {
+  if (!response.body) return ''
+  const reader = response.body.getReader()
+  const decoder = new TextDecoder()
+  let text = ''
+  while (text.length < limit) {
+    const { value, done } = await reader.read()
+    if (done) return text
+    text += decoder.decode(value, { stream: true })
+  }
+  await reader.cancel().catch(() => {})
+  return text.slice(0, limit)
 }

@@ -31,16 +31,31 @@ export function isRetryable(error: AttemptError): boolean {
   return error.status === 408 || error.status === 409 || error.status === 429 || error.status >= 500
 }
 
-// 401/403 mean our provider key is wrong: retrying the same target cannot help, the next one might.
+// Only these say the request itself is wrong; they are relayed to the client without fallback.
+const CLIENT_FAULTS = new Set([400, 404, 413, 422])
+
+// Any other 4xx (401/403 our key, 402 the provider's billing, 405/410/415 a broken base URL…) is the
+// provider's problem: retrying it cannot help, the next provider might.
 function isProviderFault(error: AttemptError): boolean {
-  return error.reason === 'upstream_status' && (error.status === 401 || error.status === 403)
+  return error.reason === 'upstream_status' && !isRetryable(error) && !CLIENT_FAULTS.has(error.status)
 }
 
 function retryReason(error: AttemptError): string {
   return error.reason === 'upstream_status' ? String(error.status) : error.reason
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+// A back-off that ends early when the client goes away (the next attempt then returns client_gone).
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(done, ms)
+    function done() {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    signal?.addEventListener('abort', done)
+  })
+}
 
 export async function forwardWithFallback(
   targets: Target[],
@@ -57,12 +72,13 @@ export async function forwardWithFallback(
   for (const [index, target] of targets.entries()) {
     if (index > 0) events.onFallback(targets[index - 1]!.provider, target.provider)
     for (let retry = 0; retry <= target.maxRetries; retry++) {
+      if (signal?.aborted) return err({ reason: 'client_gone', attempts })
       attempts++
       const res = await attempt(target, route, body, signal, readBody)
       if (res.ok) return ok({ ...res.value, target, attempts })
       const error = res.error
       if (error.reason === 'client_gone') return err({ reason: 'client_gone', attempts })
-      if (error.reason === 'upstream_status' && !isRetryable(error) && !isProviderFault(error)) {
+      if (error.reason === 'upstream_status' && CLIENT_FAULTS.has(error.status)) {
         const { status, body: text, contentType } = error
         return err({ reason: 'client_error', target, attempts, status, body: text, contentType })
       }
@@ -75,7 +91,7 @@ export async function forwardWithFallback(
           : BACKOFF_BASE_MS * 2 ** retry
       if (wait > MAX_WAIT_MS || Date.now() + wait > deadline) break
       events.onRetry(target.provider, retryReason(error))
-      await sleep(wait)
+      await sleep(wait, signal)
     }
   }
   return err({ reason: 'all_targets_failed', attempts, last, timedOut })

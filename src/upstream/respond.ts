@@ -8,17 +8,30 @@ import { forwardWithFallback, type ForwardError } from './fallback'
 import type { UpstreamRoute } from './providers'
 import { relaySse, type UsageNumbers } from './sse'
 
+// Only whole, non-negative token counts are trusted from an upstream; anything else is estimated.
+const count = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
+
 function applyUsage(
   draft: UsageDraft,
   usage: UsageNumbers | null,
   fallback: { prompt: number; completion: number },
   price: Price | undefined,
 ) {
-  const reported = usage && typeof usage.prompt_tokens === 'number'
-  draft.promptTokens = reported ? (usage.prompt_tokens ?? 0) : fallback.prompt
-  draft.completionTokens = reported ? (usage.completion_tokens ?? 0) : fallback.completion
+  const reported = usage !== null && count(usage.prompt_tokens) && count(usage.completion_tokens ?? 0)
+  draft.promptTokens = reported ? (usage.prompt_tokens as number) : fallback.prompt
+  draft.completionTokens = reported ? ((usage.completion_tokens ?? 0) as number) : fallback.completion
   draft.tokensEstimated = !reported
   draft.costPico = costPico(draft.promptTokens, draft.completionTokens, price)
+}
+
+// Characters of generated text in a non-streamed chat completion, for the estimate without usage.
+function completionChars(json: unknown): number {
+  const choices = (json as { choices?: { message?: { content?: unknown } }[] } | null)?.choices
+  let n = 0
+  for (const c of Array.isArray(choices) ? choices : []) {
+    if (typeof c?.message?.content === 'string') n += c.message.content.length
+  }
+  return n
 }
 
 // The upstream's own OpenAI-shaped error for a request it judged invalid; anything else about it
@@ -87,13 +100,19 @@ export async function relay(c: Context<AppEnv>, route: UpstreamRoute): Promise<R
 
   if (!streaming || !response.body) {
     const raw = text ?? ''
-    let usage: UsageNumbers | null = null
+    let json: unknown = null
     try {
-      usage = (JSON.parse(raw) as { usage?: UsageNumbers }).usage ?? null
+      json = JSON.parse(raw)
     } catch {
       // a non-JSON 2xx body is relayed as is
     }
-    applyUsage(draft, usage, { prompt: estimate.prompt, completion: 0 }, price)
+    const usage = (json as { usage?: UsageNumbers } | null)?.usage ?? null
+    applyUsage(
+      draft,
+      usage,
+      { prompt: estimate.prompt, completion: tokensForChars(completionChars(json)) },
+      price,
+    )
     return new Response(raw, { status: response.status, headers: { 'content-type': 'application/json' } })
   }
 
@@ -104,20 +123,24 @@ export async function relay(c: Context<AppEnv>, route: UpstreamRoute): Promise<R
     clientWantsUsage: options?.include_usage === true,
     idleTimeoutMs: target.timeoutMs,
     onEnd: (outcome) => {
-      applyUsage(
-        draft,
-        outcome.usage,
-        { prompt: estimate.prompt, completion: tokensForChars(outcome.contentChars) },
-        price,
-      )
-      if (outcome.end === 'client_gone') {
-        draft.status = 499
-        draft.errorCode = 'client_disconnected'
-      } else if (outcome.end !== 'done') {
-        draft.status = 502
-        draft.errorCode = outcome.end === 'idle_timeout' ? 'upstream_timeout' : 'upstream_stream_broken'
+      // Whatever happens here, the request must close (usage row, settled hold).
+      try {
+        applyUsage(
+          draft,
+          outcome.usage,
+          { prompt: estimate.prompt, completion: tokensForChars(outcome.contentChars) },
+          price,
+        )
+        if (outcome.end === 'client_gone') {
+          draft.status = 499
+          draft.errorCode = 'client_disconnected'
+        } else if (outcome.end !== 'done') {
+          draft.status = 502
+          draft.errorCode = outcome.end === 'idle_timeout' ? 'upstream_timeout' : 'upstream_stream_broken'
+        }
+      } finally {
+        done()
       }
-      done()
     },
   })
   return new Response(stream, {

@@ -114,11 +114,8 @@ export function relaySse(
             return failAfterFirstByte('idle_timeout', 'The upstream stopped sending; stream ended.')
           if (next === 'broken')
             return failAfterFirstByte('upstream_error', 'The upstream connection broke mid-stream.')
-          if (next.done) {
-            finish('done')
-            out.close()
-            return
-          }
+          // [DONE] closes the stream in onEvent; a body that ends before it was cut short.
+          if (next.done) return failAfterFirstByte('upstream_error', 'The upstream ended the stream early.')
           parser.feed(decoder.decode(next.value, { stream: true }))
         }
       },

@@ -114,3 +114,13 @@ export async function setup(
   const key = await createKey({ models: [model], ...options.key })
   return { provider, model, key }
 }
+
+// Remove every price version of a model (a catalog an operator left without a price).
+export function testDbPrices() {
+  return {
+    async deleteFor(model: string) {
+      await testDb().delete(prices).where(eq(prices.model, model))
+      await bump()
+    },
+  }
+}

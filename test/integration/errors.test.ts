@@ -22,6 +22,8 @@ describe('errors are OpenAI-shaped and the SDK maps them to its classes', () => 
     await expect(sdk('lgw_doesnotexist').chat.completions.create(chat(model))).rejects.toBeInstanceOf(
       OpenAI.AuthenticationError,
     )
+    const wellFormed = `lgw_${'A'.repeat(40)}`
+    await expect(sdk(wellFormed).models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError)
     const res = await gateway('/v1/models')
     expect(res.status).toBe(401)
     expect(await res.json()).toMatchObject({

@@ -56,6 +56,12 @@ describe('relaySse', () => {
     expect(outcome.end).toBe('upstream_error')
   })
 
+  it('treats a body that ends before [DONE] as a broken stream', async () => {
+    const { text, outcome } = await run([chunk('a'), chunk('b')])
+    expect(text.trim().split('\n\n').at(-1)).toContain('"code":"upstream_error"')
+    expect(outcome).toMatchObject({ end: 'upstream_error', contentChars: 2 })
+  })
+
   it('ends at [DONE] even if the upstream keeps the connection open', async () => {
     const { outcome } = await run([chunk('a') + 'data: [DONE]\n\n', 'data: {"late":true}\n\n'])
     expect(outcome.end).toBe('done')
