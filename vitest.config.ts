@@ -6,6 +6,12 @@ import { configDefaults, defineConfig } from 'vitest/config'
 //   the mock upstream) that test/global-setup.ts starts; their addresses arrive through provide/inject.
 // - browser: plain Node. Starts the whole local stack the way a user does (`npm run dev`) and drives the
 //   admin page in headless Chromium (test/browser/).
+// wrangler.toml declares these secrets as required; the tests bind their real values below (miniflare
+// bindings win), so placeholders here only keep wrangler from warning once per test file.
+for (const name of ['DATABASE_URL', 'UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'ADMIN_TOKEN']) {
+  process.env[name] ??= 'bound-by-vitest-config'
+}
+
 export default defineConfig({
   test: {
     // The Worker logs one JSON line per request; show logs only for tests that fail.
