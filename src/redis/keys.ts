@@ -15,6 +15,8 @@ export const keys = {
   reservations: (keyId: string) => `${P}:resv:${keyId}`,
   // Usage rows waiting for Postgres (LIST of JSON rows), drained by the cron trigger.
   usageSpool: () => `${P}:spool:usage`,
+  // Spooled or fresh usage rows Postgres rejected (bad data, not an outage): LIST kept for an operator.
+  usageSpoolDead: () => `${P}:spool:usage:dead`,
   // Failed admin sign-ins per client IP (@upstash/ratelimit fixed window; it appends ":<ip>:<window>").
   adminAuthFailures: () => `${P}:adminfail`,
   // Prometheus counters and histograms (HASH field = "<metric>{<labels>}", value = number).

@@ -120,3 +120,54 @@ export function guardScript(redis: Redis) {
 export function finishScript(redis: Redis) {
   return redis.createScript<number>(FINISH)
 }
+
+// The usage spool's drain step, so a drain killed midway loses nothing and two overlapping drains
+// never trim rows neither has written. ARGV: [1] how many rows at the head this drain handled (0 =
+// none), [2] / [3] the first / last of them exactly as read, [4] how many rows to read next (0 =
+// none), [5..] handled rows Postgres rejected, for the dead-letter list. The handled rows are
+// trimmed (and the rejected ones dead-lettered) only if the head still holds exactly what this drain
+// read; otherwise another drain trimmed them first and this one answers {0}. Then {1, '#'..row, …}
+// with the next rows, each prefixed with '#' so the client's automatic JSON parsing leaves them as
+// the exact strings stored.
+const SPOOL_STEP = `
+local n = tonumber(ARGV[1])
+if n > 0 then
+  if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[2] or redis.call('LINDEX', KEYS[1], n - 1) ~= ARGV[3] then
+    return {0}
+  end
+  if #ARGV > 4 then redis.call('RPUSH', KEYS[2], unpack(ARGV, 5)) end
+  redis.call('LTRIM', KEYS[1], n, -1)
+end
+local out = {1}
+local batch = tonumber(ARGV[4])
+if batch > 0 then
+  for _, row in ipairs(redis.call('LRANGE', KEYS[1], 0, batch - 1)) do out[#out + 1] = '#' .. row end
+end
+return out
+`
+
+export type SpoolStepReply = [0] | [1, ...string[]]
+
+export function spoolStepScript(redis: Redis) {
+  return redis.createScript<SpoolStepReply>(SPOOL_STEP)
+}
+
+// Raises spend counters to at least what Postgres says, never lowers them: a counter above the truth
+// holds costs already settled in Redis whose usage rows are not committed yet. KEYS[i] is a counter,
+// ARGV[2i-1] its value from Postgres (integer micro-USD), ARGV[2i] its TTL in seconds. Returns how
+// many counters were raised (a missing counter counts).
+const RAISE_COUNTERS = `
+local raised = 0
+for i, key in ipairs(KEYS) do
+  local current = tonumber(redis.call('GET', key))
+  if not current or current < tonumber(ARGV[2 * i - 1]) then
+    redis.call('SET', key, ARGV[2 * i - 1], 'EX', ARGV[2 * i])
+    raised = raised + 1
+  end
+end
+return raised
+`
+
+export function raiseCountersScript(redis: Redis) {
+  return redis.createScript<number>(RAISE_COUNTERS)
+}

@@ -1,8 +1,10 @@
 import { sql } from 'drizzle-orm'
+import { describeDbError, isRowRejected } from '../db/errors'
 import type { Deps } from '../deps'
 import { log } from '../lib/log'
 import { picoToUsdString } from '../lib/money'
 import { keys } from '../redis/keys'
+import { spoolStepScript } from '../redis/scripts'
 import type { UsageDraft } from './draft'
 
 export type UsageRow = {
@@ -28,14 +30,63 @@ export type UsageRow = {
   created_at: string
 }
 
-export function toRow(draft: UsageDraft, endedAt: number): UsageRow {
+const INT32_MAX = 2 ** 31 - 1
+const MODEL_MAX = 200
+// C0 control characters: Postgres text refuses NUL (SQLSTATE 22021) and the rest have no place in
+// these fields. Lone UTF-16 surrogates (a client can send them as JSON escapes, or a cut can leave
+// one) do not survive the trip to Postgres either, so they become U+FFFD.
+const CONTROL = /[\u0000-\u001f]/g
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+
+function cleanText(value: unknown, max = Infinity): string {
+  const text = String(value ?? '').replace(CONTROL, '')
+  return (text.length > max ? text.slice(0, max) : text).replace(LONE_SURROGATE, '\ufffd')
+}
+
+function cleanTextOrNull(value: unknown, max?: number): string | null {
+  return value === null || value === undefined ? null : cleanText(value, max)
+}
+
+// A non-negative integer that fits Postgres `integer`.
+function cleanInt(value: unknown): number {
+  const n = Math.trunc(Number(value))
+  return Number.isNaN(n) ? 0 : Math.min(INT32_MAX, Math.max(0, n))
+}
+
+// Every field in a shape Postgres accepts for usage_logs: a row that can never be inserted would only
+// sit in the spool. Client-controlled text (the model name) is the usual culprit.
+export function sanitizeRow(row: UsageRow): UsageRow {
+  const promptTokens = cleanInt(row.prompt_tokens)
+  const completionTokens = cleanInt(row.completion_tokens)
   return {
+    ...row,
+    event_id: cleanText(row.event_id),
+    request_id: cleanText(row.request_id),
+    api_key_id: cleanText(row.api_key_id),
+    project_id: cleanText(row.project_id),
+    route: cleanText(row.route),
+    model: cleanText(row.model, MODEL_MAX),
+    provider: cleanTextOrNull(row.provider),
+    upstream_model: cleanTextOrNull(row.upstream_model, MODEL_MAX),
+    status: cleanInt(row.status),
+    error_code: cleanTextOrNull(row.error_code),
+    prompt_tokens: promptTokens,
+    completion_tokens: completionTokens,
+    total_tokens: cleanInt(promptTokens + completionTokens),
+    latency_ms: cleanInt(row.latency_ms),
+    ttfb_ms: row.ttfb_ms === null || row.ttfb_ms === undefined ? null : cleanInt(row.ttfb_ms),
+    attempts: cleanInt(row.attempts),
+  }
+}
+
+export function toRow(draft: UsageDraft, endedAt: number): UsageRow {
+  return sanitizeRow({
     event_id: draft.eventId,
     request_id: draft.requestId,
     api_key_id: draft.apiKeyId,
     project_id: draft.projectId,
     route: draft.route,
-    model: draft.model.slice(0, 200),
+    model: draft.model,
     provider: draft.provider,
     upstream_model: draft.upstreamModel,
     status: draft.status,
@@ -50,7 +101,7 @@ export function toRow(draft: UsageDraft, endedAt: number): UsageRow {
     stream: draft.stream,
     attempts: draft.attempts,
     created_at: new Date(draft.startedAt).toISOString(),
-  }
+  })
 }
 
 // One statement: the row (idempotent on event_id), its daily rollup and the key's last_used_at. The
@@ -86,42 +137,124 @@ export async function insertUsage(deps: Deps, row: UsageRow): Promise<void> {
 }
 
 // Postgres first; if it is unreachable the row waits in a Redis list for the cron drain; if Redis is
-// down too, the row goes to the log as the last place it can survive.
+// down too, the row goes to the log as the last place it can survive (rows hold ids, counts and model
+// names, never key material). A row Postgres refuses for its data is sanitized and tried once more;
+// if it is still refused it goes to the dead-letter list rather than the spool, where it would never
+// insert. Logs carry error names and SQLSTATEs only: drizzle's messages embed the query parameters.
 export async function recordUsage(deps: Deps, row: UsageRow): Promise<void> {
+  let pending = row
   try {
     await insertUsage(deps, row)
     return
   } catch (error) {
+    let failure = error
+    if (isRowRejected(error)) {
+      pending = sanitizeRow(row)
+      try {
+        await insertUsage(deps, pending)
+        log('warn', 'usage row sanitized after Postgres rejected it', {
+          request_id: row.request_id,
+          event_id: row.event_id,
+          ...describeDbError(error),
+        })
+        return
+      } catch (retryError) {
+        if (isRowRejected(retryError)) return deadLetter(deps, pending, retryError)
+        failure = retryError
+      }
+    }
     log('warn', 'usage row not written to Postgres; spooling', {
       request_id: row.request_id,
-      error: (error as Error).message,
+      ...describeDbError(failure),
     })
   }
   try {
-    await deps.redis.rpush(keys.usageSpool(), JSON.stringify(row))
+    await deps.redis.rpush(keys.usageSpool(), JSON.stringify(pending))
   } catch (error) {
-    log('error', 'usage row lost to both stores', { row, error: (error as Error).message })
+    log('error', 'usage row lost to both stores', { row: pending, ...describeDbError(error) })
+  }
+}
+
+async function deadLetter(deps: Deps, row: UsageRow, error: unknown): Promise<void> {
+  log('warn', 'usage row rejected by Postgres; dead-lettered', {
+    request_id: row.request_id,
+    event_id: row.event_id,
+    ...describeDbError(error),
+  })
+  try {
+    await deps.redis.rpush(keys.usageSpoolDead(), JSON.stringify(row))
+  } catch (redisError) {
+    log('error', 'usage row lost to both stores', { row, ...describeDbError(redisError) })
   }
 }
 
 const DRAIN_BATCH = 200
 
+type Outcome = 'written' | 'rejected' | { unavailable: unknown }
+
+function parseSpooled(raw: string): UsageRow {
+  const row: unknown = JSON.parse(raw)
+  if (!row || typeof row !== 'object' || Array.isArray(row)) throw new TypeError('not a usage row')
+  if (typeof (row as UsageRow).event_id !== 'string') throw new TypeError('usage row without event_id')
+  return row as UsageRow
+}
+
+async function drainOne(deps: Deps, raw: string): Promise<Outcome> {
+  let row: UsageRow
+  try {
+    row = parseSpooled(raw)
+  } catch (error) {
+    log('warn', 'unreadable spooled usage row; dead-lettered', { error: (error as Error).name })
+    return 'rejected'
+  }
+  try {
+    await insertUsage(deps, row)
+    return 'written'
+  } catch (error) {
+    if (!isRowRejected(error)) return { unavailable: error }
+    log('warn', 'spooled usage row rejected by Postgres; dead-lettered', {
+      request_id: row.request_id,
+      event_id: row.event_id,
+      ...describeDbError(error),
+    })
+    return 'rejected'
+  }
+}
+
+// Writes the spooled rows, oldest first. Rows are read with LRANGE and trimmed only once handled, so
+// a drain killed midway loses nothing (a replayed row is a no-op: inserts are idempotent on event_id).
+// A row Postgres rejects for its data moves to the dead-letter list and the drain goes on; a failure
+// to reach Postgres stops the drain with that row and everything after it kept for the next run.
 export async function drainUsageSpool(deps: Deps): Promise<number> {
+  const step = spoolStepScript(deps.redis)
+  const lists = [keys.usageSpool(), keys.usageSpoolDead()]
   let written = 0
+  let reply = await step.exec(lists, ['0', '', '', String(DRAIN_BATCH)])
   for (;;) {
-    const items = await deps.redis.lpop<unknown[]>(keys.usageSpool(), DRAIN_BATCH)
-    if (!items || items.length === 0) return written
-    for (const [i, item] of items.entries()) {
-      const row = (typeof item === 'string' ? JSON.parse(item) : item) as UsageRow
-      try {
-        await insertUsage(deps, row)
-        written++
-      } catch {
-        // Postgres is still down: put back what is left, oldest first, and stop.
-        const rest = items.slice(i).map((r) => (typeof r === 'string' ? r : JSON.stringify(r)))
-        await deps.redis.lpush(keys.usageSpool(), ...rest.reverse())
-        return written
+    if (reply[0] !== 1) return written // another drain trimmed these rows first: it carries on
+    const items = (reply.slice(1) as string[]).map((item) => item.slice(1)) // drop the '#' prefix
+    if (items.length === 0) return written
+    const dead: string[] = []
+    let handled = 0
+    let unavailable: { unavailable: unknown } | null = null
+    for (const item of items) {
+      const outcome = await drainOne(deps, item)
+      if (typeof outcome === 'object') {
+        unavailable = outcome
+        break
       }
+      if (outcome === 'written') written++
+      else dead.push(item)
+      handled++
     }
+    if (unavailable) {
+      log('warn', 'usage spool drain stopped: Postgres unavailable', {
+        ...describeDbError(unavailable.unavailable),
+      })
+    }
+    if (handled === 0) return written
+    const next = unavailable ? '0' : String(DRAIN_BATCH)
+    reply = await step.exec(lists, [String(handled), items[0]!, items[handled - 1]!, next, ...dead])
+    if (unavailable) return written
   }
 }

@@ -5,7 +5,7 @@ import { usdToMicrosCeil } from '../lib/money'
 import { dayTag, monthTag, startOfUtcMonth } from '../lib/time'
 import { keys } from '../redis/keys'
 import type { Increment } from '../metrics/counters'
-import { finishScript } from '../redis/scripts'
+import { finishScript, raiseCountersScript } from '../redis/scripts'
 
 // What the guard reserved for one request, to be settled with the real numbers after the response.
 export type Hold = {
@@ -63,12 +63,27 @@ export async function rebuildSpend(deps: Deps, keyId: string, now: number): Prom
   await writeCounters(deps, now, await rollupSpend(deps, now, keyId), true)
 }
 
-// The cron trigger sets every budgeted key's counters to what Postgres says, so drift from a lost
-// settle or a settle/rebuild race lasts at most one run.
+// Keys per reconcile script call (two counters each), so a large fleet never makes one huge call.
+const RECONCILE_CHUNK = 100
+
+// The cron trigger raises every budgeted key's counters to what Postgres says, so an undercount from a
+// lost settle or a settle/rebuild race lasts at most one run. It never lowers a counter: one above
+// Postgres holds costs already settled in Redis whose usage rows are not committed yet (in flight, or
+// spooled while Postgres was unreachable), and lowering it would let a key overshoot its budget.
 export async function reconcileSpend(deps: Deps): Promise<number> {
   const now = deps.now()
   const rows = await rollupSpend(deps, now)
-  await writeCounters(deps, now, rows, false)
+  const raise = raiseCountersScript(deps.redis)
+  for (let i = 0; i < rows.length; i += RECONCILE_CHUNK) {
+    const counters: string[] = []
+    const args: string[] = []
+    for (const row of rows.slice(i, i + RECONCILE_CHUNK)) {
+      counters.push(keys.spendDay(row.keyId, dayTag(now)), keys.spendMonth(row.keyId, monthTag(now)))
+      args.push(String(usdToMicrosCeil(row.day)), String(DAY_COUNTER_TTL_S))
+      args.push(String(usdToMicrosCeil(row.month)), String(MONTH_COUNTER_TTL_S))
+    }
+    await raise.exec(counters, args)
+  }
   return rows.length
 }
 

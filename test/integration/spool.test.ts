@@ -42,17 +42,28 @@ describe('when Postgres is down', () => {
 })
 
 describe('the cron trigger', () => {
-  it('sets drifted spend counters back to what Postgres says', async () => {
+  it('raises a spend counter below what Postgres says, and never lowers one above it', async () => {
     const { model, key } = await setup({ key: { dailyBudget: '1' } })
     expect((await gatewayWith({}, '/v1/chat/completions', request(key.raw, model))).res.status).toBe(200)
     const { dayTag } = await import('../../src/lib/time')
     const counter = keys.spendDay(key.id, dayTag(Date.now()))
     const truth = await testRedis().get<number>(counter)
     expect(truth).toBeGreaterThan(0)
-    await testRedis().set(counter, 999_999_999)
-    const ctx = createExecutionContext()
-    await worker.scheduled(createScheduledController(), envWith({}), ctx)
-    await waitOnExecutionContext(ctx)
+    const runCron = async () => {
+      const ctx = createExecutionContext()
+      await worker.scheduled(createScheduledController(), envWith({}), ctx)
+      await waitOnExecutionContext(ctx)
+    }
+
+    // A lost settle: the counter is below the truth and comes back up to it.
+    await testRedis().set(counter, 0)
+    await runCron()
     expect(await testRedis().get<number>(counter)).toBe(truth)
+
+    // Spend settled in Redis whose usage row is not committed yet: above the truth, left alone.
+    const inFlight = truth! + 123_456
+    await testRedis().set(counter, inFlight)
+    await runCron()
+    expect(await testRedis().get<number>(counter)).toBe(inFlight)
   })
 })
