@@ -1,6 +1,7 @@
 import { createApp } from './app'
 import type { Bindings } from './context'
 import { getDeps } from './deps'
+import { describeDbError } from './db/errors'
 import { log } from './lib/log'
 import { reconcileSpend } from './usage/spend'
 import { drainUsageSpool } from './usage/record'
@@ -21,7 +22,7 @@ export default {
           const keys = await reconcileSpend(deps)
           if (keys > 0) log('info', 'spend counters reconciled', { keys })
         } catch (error) {
-          log('warn', 'scheduled maintenance failed', { error: (error as Error).message })
+          log('warn', 'scheduled maintenance failed', describeDbError(error))
         }
       })(),
     )

@@ -40,27 +40,18 @@ async function rollupSpend(deps: Deps, now: number, keyId?: string) {
     .groupBy(apiKeys.id)
 }
 
-async function writeCounters(
-  deps: Deps,
-  now: number,
-  rows: { keyId: string; day: string; month: string }[],
-  nx: boolean,
-) {
-  if (rows.length === 0) return
-  const pipe = deps.redis.pipeline()
-  const set = (key: string, micros: number, ex: number) =>
-    nx ? pipe.set(key, micros, { ex, nx: true }) : pipe.set(key, micros, { ex })
-  for (const row of rows) {
-    set(keys.spendDay(row.keyId, dayTag(now)), usdToMicrosCeil(row.day), DAY_COUNTER_TTL_S)
-    set(keys.spendMonth(row.keyId, monthTag(now)), usdToMicrosCeil(row.month), MONTH_COUNTER_TTL_S)
-  }
-  await pipe.exec()
-}
-
 // Redis is a cache of the truth: a missing spend counter is rebuilt from Postgres (SET NX, so a
 // concurrent rebuild or settle that got there first wins).
 export async function rebuildSpend(deps: Deps, keyId: string, now: number): Promise<void> {
-  await writeCounters(deps, now, await rollupSpend(deps, now, keyId), true)
+  const [row] = await rollupSpend(deps, now, keyId)
+  if (!row) return
+  const pipe = deps.redis.pipeline()
+  pipe.set(keys.spendDay(keyId, dayTag(now)), usdToMicrosCeil(row.day), { ex: DAY_COUNTER_TTL_S, nx: true })
+  pipe.set(keys.spendMonth(keyId, monthTag(now)), usdToMicrosCeil(row.month), {
+    ex: MONTH_COUNTER_TTL_S,
+    nx: true,
+  })
+  await pipe.exec()
 }
 
 // Keys per reconcile script call (two counters each), so a large fleet never makes one huge call.
