@@ -104,6 +104,7 @@ export function guard(route: Exclude<Route, 'models'>) {
             keys.spendDay(key.id, day),
             keys.spendMonth(key.id, month),
             keys.reservations(key.id),
+            keys.tpmTotal(key.id),
           ],
           [
             version,

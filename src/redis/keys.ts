@@ -8,6 +8,8 @@ export const keys = {
   rpm: (keyId: string) => `${P}:rpm:${keyId}`,
   // Sliding-window token log (ZSET member = "<request id>:<tokens>", score = ms).
   tpm: (keyId: string) => `${P}:tpm:${keyId}`,
+  // Running total of that token log, so a decision never sums the whole window.
+  tpmTotal: (keyId: string) => `${P}:tpmsum:${keyId}`,
   // Settled spend in micro-USD for one UTC day / month; rebuilt from usage_logs when missing.
   spendDay: (keyId: string, day: string) => `${P}:spend:d:${keyId}:${day}`,
   spendMonth: (keyId: string, month: string) => `${P}:spend:m:${keyId}:${month}`,

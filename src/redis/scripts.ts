@@ -30,12 +30,26 @@ end
 
 local tpmUsed, tpmReset = 0, window
 if tpmLimit >= 0 then
+  -- The window's total lives in KEYS[7], so a decision only reads the entries that just expired, not the
+  -- whole log; if the total was lost (eviction), it is summed from the log once.
+  local total = redis.call('GET', KEYS[7])
+  local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now - window)
   redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now - window)
-  local entries = redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES')
-  for i = 1, #entries, 2 do tpmUsed = tpmUsed + tonumber(string.match(entries[i], ':(%d+)$')) end
-  if #entries > 0 then tpmReset = tonumber(entries[2]) + window - now end
+  if redis.call('ZCARD', KEYS[3]) == 0 then
+    tpmUsed = 0
+  elseif total then
+    tpmUsed = tonumber(total)
+    for _, m in ipairs(expired) do tpmUsed = tpmUsed - tonumber(string.match(m, ':(%d+)$')) end
+  else
+    for _, m in ipairs(redis.call('ZRANGE', KEYS[3], 0, -1)) do tpmUsed = tpmUsed + tonumber(string.match(m, ':(%d+)$')) end
+  end
+  tpmUsed = math.max(tpmUsed, 0)
+  redis.call('SET', KEYS[7], tpmUsed, 'PX', window)
+  local oldest = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+  if #oldest > 0 then tpmReset = tonumber(oldest[2]) + window - now end
   if tpmUsed + tokens > tpmLimit then
     local need, freed, wait = tpmUsed + tokens - tpmLimit, 0, window
+    local entries = redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES')
     for i = 1, #entries, 2 do
       freed = freed + tonumber(string.match(entries[i], ':(%d+)$'))
       if freed >= need then wait = tonumber(entries[i + 1]) + window - now break end
@@ -77,12 +91,14 @@ end
 if tpmLimit >= 0 then
   redis.call('ZADD', KEYS[3], now, ticket .. ':' .. tokens)
   redis.call('PEXPIRE', KEYS[3], window)
+  redis.call('INCRBY', KEYS[7], tokens)
+  redis.call('PEXPIRE', KEYS[7], window)
 end
 return {'ok', rpmLimit - rpmUsed - 1, rpmReset, tpmLimit - tpmUsed - tokens, tpmReset}
 `
 
 // Everything after the response in one step: settles the guard's hold (when there is one) — the
-// token log gets the real count, the reservation goes, the spend counters get the real cost (only
+// token log and its running total (KEYS[6]) get the real count, the reservation goes, the spend counters get the real cost (only
 // where they exist: a missing counter is rebuilt from Postgres) — and adds the request's metric
 // increments (ARGV[6..] = field, amount, field, amount, …).
 const FINISH = `
@@ -93,6 +109,9 @@ if ARGV[1] ~= '' then
     if score then
       redis.call('ZREM', KEYS[1], member)
       if tonumber(ARGV[3]) > 0 then redis.call('ZADD', KEYS[1], score, ARGV[1] .. ':' .. ARGV[3]) end
+      if redis.call('EXISTS', KEYS[6]) == 1 then
+        redis.call('INCRBY', KEYS[6], tonumber(ARGV[3]) - tonumber(ARGV[2]))
+      end
     end
   end
   if ARGV[4] ~= '' then redis.call('ZREM', KEYS[4], ARGV[4]) end

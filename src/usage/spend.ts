@@ -94,6 +94,7 @@ export async function settleAndCount(
       keys.spendMonth(keyId, hold?.month ?? ''),
       keys.reservations(keyId),
       keys.metrics(),
+      keys.tpmTotal(keyId),
     ],
     [
       hold?.ticket ?? '',

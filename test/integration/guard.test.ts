@@ -1,7 +1,8 @@
 import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
-import { startOfNextUtcDay } from '../../src/lib/time'
-import { chatRequest, eventually, gateway, gatewayWith, sdk } from '../helpers/gateway'
+import { dayTag, monthTag, startOfNextUtcDay } from '../../src/lib/time'
+import { keys } from '../../src/redis/keys'
+import { chatRequest, eventually, gateway, gatewayWith, sdk, testRedis } from '../helpers/gateway'
 import {
   countRows,
   createKey,
@@ -87,6 +88,28 @@ describe('TPM limits', () => {
   })
 })
 
+describe('TPM window', () => {
+  it('frees tokens as they leave the window, and survives losing its running total', async () => {
+    // Each request is estimated at 8 + 20 = 28 tokens and settles at the mock's 4 + 5 = 9.
+    const { model, key } = await setup({ key: { tpmLimit: 40 } })
+    expect((await gateway('/v1/chat/completions', authed(key.raw, model, 20))).status).toBe(200)
+    await eventually(async () => expect(await countRows(key.id)).toBe(1))
+    expect((await gateway('/v1/chat/completions', authed(key.raw, model, 20))).status).toBe(200)
+    await eventually(async () => expect(await countRows(key.id)).toBe(2))
+    // 18 settled + 28 > 40: refused, with or without the cached total (rebuilt from the log).
+    expect((await gateway('/v1/chat/completions', authed(key.raw, model, 20))).status).toBe(429)
+    await testRedis().del(keys.tpmTotal(key.id))
+    expect((await gateway('/v1/chat/completions', authed(key.raw, model, 20))).status).toBe(429)
+    // A minute later both entries have left the window.
+    const later = await gatewayWith(
+      { CLOCK_OFFSET_MS: '61000' },
+      '/v1/chat/completions',
+      authed(key.raw, model, 20),
+    )
+    expect(later.res.status).toBe(200)
+  })
+})
+
 describe('budgets', () => {
   // Input tokens are free and each completion token costs $0.001, so every request costs exactly $0.005.
   async function pricedSetup(budget: { dailyBudget?: string; monthlyBudget?: string }) {
@@ -154,9 +177,6 @@ describe('budgets', () => {
     const { model, key } = await pricedSetup({ dailyBudget: '0.01' })
     expect((await gateway('/v1/chat/completions', authed(key.raw, model))).status).toBe(200)
     await eventually(async () => expect(await countRows(key.id)).toBe(1))
-    const { testRedis } = await import('../helpers/gateway')
-    const { keys } = await import('../../src/redis/keys')
-    const { dayTag, monthTag } = await import('../../src/lib/time')
     await testRedis().del(
       keys.spendDay(key.id, dayTag(Date.now())),
       keys.spendMonth(key.id, monthTag(Date.now())),
