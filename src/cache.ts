@@ -26,7 +26,13 @@ function fresh<T>(entry: Entry<T> | null | undefined, ttl: number, version?: str
 
 export async function getKey(deps: Deps, keyHash: string, version?: string): Promise<Entry<KeyRow | null>> {
   const hit = keyCache.get(keyHash)
-  if (fresh(hit, KEY_TTL_MS, version)) return hit
+  if (fresh(hit, KEY_TTL_MS, version)) {
+    // Least recently used goes first: a hit moves to the end, so a flood of unknown keys evicts
+    // itself rather than the keys in use.
+    keyCache.delete(keyHash)
+    keyCache.set(keyHash, hit)
+    return hit
+  }
   const loadedVersion = version ?? (await configVersion(deps))
   const entry = {
     value: (await findKeyByHash(deps.db, keyHash)) ?? null,
