@@ -1,6 +1,6 @@
 // Upstream providers: list, create, edit, enable/disable.
 import { dropEmpty, list, patch, post } from '../api.js'
-import { dateTime, int, relative } from '../format.js'
+import { int } from '../format.js'
 import { attempt, badge, formDialog, h, loading, table } from '../ui.js'
 
 const fields = [
@@ -48,8 +48,10 @@ export default {
       content.replaceChildren(
         table(
           [
-            { label: 'Name', cell: (p) => h('span', { class: 'strong nowrap' }, p.name) },
-            { label: 'Type', cell: (p) => p.type },
+            {
+              label: 'Name',
+              cell: (p) => h('span', { class: 'strong nowrap', title: `type: ${p.type}` }, p.name),
+            },
             {
               label: 'Base URL',
               cell: (p) => {
@@ -85,11 +87,6 @@ export default {
               cell: (p) => (p.timeout_ms == null ? '—' : `${int(p.timeout_ms)} ms`),
             },
             { label: 'Retries', class: 'num', cell: (p) => int(p.max_retries) },
-            {
-              label: 'Updated',
-              cell: (p) =>
-                h('span', { class: 'nowrap', title: dateTime(p.updated_at) }, relative(p.updated_at)),
-            },
             {
               label: '',
               class: 'actions',
