@@ -1,5 +1,6 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../context'
+import type { KeyRow } from '../db/keys'
 import { OpenAIError } from '../errors'
 import { log } from '../lib/log'
 import { costPico, microsToUsd, picoToMicrosCeil, usdToMicros } from '../lib/money'
@@ -25,40 +26,58 @@ const usd = (micros: number) =>
     .toFixed(6)
     .replace(/0{1,4}$/, '')}`
 
+// x-ratelimit-{limit,remaining,reset}-{requests,tokens} for the limits the key has, from the
+// script's view of both windows (the same four numbers lead every reply but 'stale'/'rebuild').
+function limitHeaders(key: KeyRow, reply: GuardReply): Record<string, string> {
+  const [, rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs] = reply as [
+    string,
+    number,
+    number,
+    number,
+    number,
+  ]
+  const headers: Record<string, string> = {}
+  const trio = (unit: string, limit: number, remaining: number, resetMs: number) => {
+    headers[`x-ratelimit-limit-${unit}`] = String(limit)
+    headers[`x-ratelimit-remaining-${unit}`] = String(Math.max(0, remaining))
+    headers[`x-ratelimit-reset-${unit}`] = formatResetDuration(resetMs)
+  }
+  if (key.rpmLimit !== null) trio('requests', key.rpmLimit, rpmRemaining, rpmResetMs)
+  if (key.tpmLimit !== null) trio('tokens', key.tpmLimit, tpmRemaining, tpmResetMs)
+  return headers
+}
+
 // OpenAI's shapes: a rate limit is retryable (Retry-After), except a request that can never fit the
 // TPM limit; an exhausted budget is not (x-should-retry: false, which the OpenAI SDK honours).
-function refuse(reply: GuardReply, ask: { tokens: number; costMicros: number }): never {
-  const [kind] = reply
-  if (kind === 'rpm' || kind === 'tpm') {
-    const [, limit, remaining, retryMs] = reply as ['rpm' | 'tpm', number, number, number]
+function refuse(key: KeyRow, reply: GuardReply, ask: { tokens: number; costMicros: number }): never {
+  const headers = limitHeaders(key, reply)
+  if (reply[0] === 'rpm' || reply[0] === 'tpm') {
+    const [kind, rpmRemaining, , tpmRemaining, , retryMs = 0] = reply
     const unit = kind === 'rpm' ? 'requests' : 'tokens'
-    const limitHeaders = {
-      [`x-ratelimit-limit-${unit}`]: String(limit),
-      [`x-ratelimit-remaining-${unit}`]: String(remaining),
-      [`x-ratelimit-reset-${unit}`]: formatResetDuration(retryMs),
-    }
+    const limit = (kind === 'rpm' ? key.rpmLimit : key.tpmLimit) ?? 0
     if (kind === 'tpm' && ask.tokens > limit) {
       throw new OpenAIError(
         'rate_limit_exceeded',
         `Request too large: it is estimated at ${ask.tokens} tokens (prompt + max_tokens), above this key's limit of ${limit} tokens per minute. Lower max_tokens or shorten the prompt.`,
         null,
-        { ...limitHeaders, 'x-should-retry': 'false' },
+        { ...headers, 'x-should-retry': 'false' },
         unit,
       )
     }
+    const remaining = kind === 'rpm' ? rpmRemaining : tpmRemaining
     throw new OpenAIError(
       'rate_limit_exceeded',
       `Rate limit reached for ${unit} per minute: limit ${limit}, remaining ${remaining}. Please try again in ${formatResetDuration(retryMs)}.`,
       null,
       {
-        ...limitHeaders,
+        ...headers,
         'retry-after': String(Math.max(1, Math.ceil(retryMs / 1000))),
         'retry-after-ms': String(Math.max(0, retryMs)),
       },
       unit,
     )
   }
-  const [, window, limit, , left] = reply as ['budget', 'daily' | 'monthly', number, number, number]
+  const [, , , , , window, limit, , left] = reply as Extract<GuardReply, ['budget', ...unknown[]]>
   const resets = `It resets at the start of the next UTC ${window === 'daily' ? 'day' : 'month'}.`
   throw new OpenAIError(
     'insufficient_quota',
@@ -66,7 +85,7 @@ function refuse(reply: GuardReply, ask: { tokens: number; costMicros: number }):
       ? `You exceeded this key's ${window} budget of ${usd(limit)}. ${resets}`
       : `This request's estimated cost (${usd(ask.costMicros)}, from the prompt and max_tokens) is more than what is left of this key's ${window} budget (${usd(left)} of ${usd(limit)}). Lower max_tokens, or wait: ${resets}`,
     null,
-    { 'x-should-retry': 'false' },
+    { ...headers, 'x-should-retry': 'false' },
   )
 }
 
@@ -155,28 +174,10 @@ export function guard(route: Exclude<Route, 'models'>) {
         continue
       }
       if (kind !== 'ok') {
-        draft.rateLimited = kind === 'budget' ? 'budget' : kind
-        refuse(reply, { tokens, costMicros: cost })
+        draft.rateLimited = kind
+        refuse(key, reply, { tokens, costMicros: cost })
       }
-      const [, rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs] = reply as [
-        'ok',
-        number,
-        number,
-        number,
-        number,
-      ]
-      const headers: Record<string, string> = {}
-      if (key.rpmLimit !== null) {
-        headers['x-ratelimit-limit-requests'] = String(key.rpmLimit)
-        headers['x-ratelimit-remaining-requests'] = String(Math.max(0, rpmRemaining))
-        headers['x-ratelimit-reset-requests'] = formatResetDuration(rpmResetMs)
-      }
-      if (key.tpmLimit !== null) {
-        headers['x-ratelimit-limit-tokens'] = String(key.tpmLimit)
-        headers['x-ratelimit-remaining-tokens'] = String(Math.max(0, tpmRemaining))
-        headers['x-ratelimit-reset-tokens'] = formatResetDuration(tpmResetMs)
-      }
-      c.set('limitHeaders', headers)
+      c.set('limitHeaders', limitHeaders(key, reply))
       const hasBudget = key.dailyBudget !== null || key.monthlyBudget !== null
       const hold: Hold = {
         keyId: key.id,

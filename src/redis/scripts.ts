@@ -4,9 +4,12 @@ import type { Redis } from './client'
 // them only when every check passes (a refused request consumes nothing). Returns:
 //   {'stale', version}  the caller's cached key/config predates an admin write: reload and retry
 //   {'rebuild'}         a spend counter is missing: rebuild it from usage_logs and retry
-//   {'rpm'|'tpm', limit, remaining, retryMs}   refused by a rate limit
-//   {'budget', 'daily'|'monthly', limitMicros, retryMs, leftMicros}
-//   {'ok', rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs}
+//   {'ok',  rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs}           admitted (this request counted)
+//   {'rpm', rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs, retryMs}  refused by the request limit
+//   {'tpm', rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs, retryMs}  refused by the token limit
+//   {'budget', rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs, 'daily'|'monthly', limitMicros,
+//    retryMs, leftMicros}                                                 refused by a budget
+// Every refusal carries both rate-limit states, so its x-ratelimit-* headers are complete.
 // Limits of -1 mean "no limit". Token log members are "<ticket>:<tokens>"; reservation members are
 // "<ticket>|<day>|<month>|<micro-USD>" scored by their expiry, so a crashed isolate's hold lapses.
 const GUARD = `
@@ -25,7 +28,6 @@ if rpmLimit >= 0 then
     local oldest = redis.call('ZRANGE', KEYS[2], 0, 0, 'WITHSCORES')
     rpmReset = tonumber(oldest[2]) + window - now
   end
-  if rpmUsed >= rpmLimit then return {'rpm', rpmLimit, 0, rpmReset} end
 end
 
 local tpmUsed, tpmReset = 0, window
@@ -47,15 +49,18 @@ if tpmLimit >= 0 then
   redis.call('SET', KEYS[7], tpmUsed, 'PX', window)
   local oldest = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
   if #oldest > 0 then tpmReset = tonumber(oldest[2]) + window - now end
-  if tpmUsed + tokens > tpmLimit then
-    local need, freed, wait = tpmUsed + tokens - tpmLimit, 0, window
-    local entries = redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES')
-    for i = 1, #entries, 2 do
-      freed = freed + tonumber(string.match(entries[i], ':(%d+)$'))
-      if freed >= need then wait = tonumber(entries[i + 1]) + window - now break end
-    end
-    return {'tpm', tpmLimit, math.max(tpmLimit - tpmUsed, 0), wait}
+end
+
+local rpmLeft, tpmLeft = math.max(rpmLimit - rpmUsed, 0), math.max(tpmLimit - tpmUsed, 0)
+if rpmLimit >= 0 and rpmUsed >= rpmLimit then return {'rpm', 0, rpmReset, tpmLeft, tpmReset, rpmReset} end
+if tpmLimit >= 0 and tpmUsed + tokens > tpmLimit then
+  local need, freed, wait = tpmUsed + tokens - tpmLimit, 0, window
+  local entries = redis.call('ZRANGE', KEYS[3], 0, -1, 'WITHSCORES')
+  for i = 1, #entries, 2 do
+    freed = freed + tonumber(string.match(entries[i], ':(%d+)$'))
+    if freed >= need then wait = tonumber(entries[i + 1]) + window - now break end
   end
+  return {'tpm', rpmLeft, rpmReset, tpmLeft, tpmReset, wait}
 end
 
 if daily >= 0 or monthly >= 0 then
@@ -71,13 +76,13 @@ if daily >= 0 or monthly >= 0 then
   if daily >= 0 then
     local spent = tonumber(daySpent)
     if spent >= daily or spent + dayHeld + cost > daily then
-      return {'budget', 'daily', daily, tonumber(ARGV[13]), math.max(daily - spent - dayHeld, 0)}
+      return {'budget', rpmLeft, rpmReset, tpmLeft, tpmReset, 'daily', daily, tonumber(ARGV[13]), math.max(daily - spent - dayHeld, 0)}
     end
   end
   if monthly >= 0 then
     local spent = tonumber(monthSpent)
     if spent >= monthly or spent + monthHeld + cost > monthly then
-      return {'budget', 'monthly', monthly, tonumber(ARGV[14]), math.max(monthly - spent - monthHeld, 0)}
+      return {'budget', rpmLeft, rpmReset, tpmLeft, tpmReset, 'monthly', monthly, tonumber(ARGV[14]), math.max(monthly - spent - monthHeld, 0)}
     end
   end
   redis.call('ZADD', KEYS[6], now + ttl, ticket .. '|' .. ARGV[11] .. '|' .. ARGV[12] .. '|' .. cost)
@@ -128,9 +133,8 @@ return 1
 export type GuardReply =
   | ['stale', string]
   | ['rebuild']
-  | ['rpm' | 'tpm', number, number, number]
-  | ['budget', 'daily' | 'monthly', number, number, number]
-  | ['ok', number, number, number, number]
+  | ['ok' | 'rpm' | 'tpm', number, number, number, number, number?]
+  | ['budget', number, number, number, number, 'daily' | 'monthly', number, number, number]
 
 export function guardScript(redis: Redis) {
   return redis.createScript<GuardReply>(GUARD)

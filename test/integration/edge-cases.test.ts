@@ -31,6 +31,26 @@ describe('edge cases a demanding user hits', () => {
     expect(body.error.message).toMatch(/Request too large.*max_tokens/)
   })
 
+  it('every refusal carries the x-ratelimit trio of each limit the key has', async () => {
+    const provider = await createProvider()
+    const model = await createModel([provider.id], { input: '0', output: '1000' })
+    const key = await createKey({ models: [model], rpmLimit: 1, tpmLimit: 10_000, dailyBudget: '1' })
+    const ok = await gateway('/v1/chat/completions', chatRequest(key.raw, model, { max_tokens: 5 }))
+    expect(ok.status).toBe(200)
+    const refused = await gateway('/v1/chat/completions', chatRequest(key.raw, model, { max_tokens: 5 }))
+    expect(refused.status).toBe(429)
+    expect(refused.headers.get('x-ratelimit-limit-requests')).toBe('1')
+    expect(refused.headers.get('x-ratelimit-remaining-requests')).toBe('0')
+    expect(refused.headers.get('x-ratelimit-limit-tokens')).toBe('10000')
+    expect(Number(refused.headers.get('x-ratelimit-remaining-tokens'))).toBeLessThan(10_000)
+    const budget = await createKey({ models: [model], tpmLimit: 10_000, dailyBudget: '0.001' })
+    const poor = await gateway('/v1/chat/completions', chatRequest(budget.raw, model))
+    expect(poor.status).toBe(429)
+    expect(poor.headers.get('x-should-retry')).toBe('false')
+    expect(poor.headers.get('x-ratelimit-limit-tokens')).toBe('10000')
+    expect(poor.headers.get('x-ratelimit-remaining-tokens')).toBe('10000')
+  })
+
   it('a budget refusal with budget left explains that the estimate does not fit', async () => {
     const provider = await createProvider()
     const model = await createModel([provider.id], { input: '0', output: '1000' })
