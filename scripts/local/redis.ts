@@ -6,6 +6,7 @@ import { join } from 'node:path'
 // comes through undefined. Reply errors are recognised by name for the same reason.
 import Redis from 'ioredis'
 import { freePort } from './ports.ts'
+import { isReplyError, message, redact } from './redis-errors.ts'
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379'
 const INSTALL_HINT =
@@ -132,18 +133,4 @@ async function stopChild(child: ChildProcess): Promise<void> {
   const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
   await exited
   clearTimeout(timer)
-}
-
-function isReplyError(e: unknown): e is Error {
-  return e instanceof Error && e.name === 'ReplyError'
-}
-
-function message(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!
-}
-
-function redact(url: URL): string {
-  const u = new URL(url.toString())
-  if (u.password) u.password = '***'
-  return u.toString().replace(/\/$/, '')
 }

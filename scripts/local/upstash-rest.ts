@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto'
 // Default import: under vitest with the Cloudflare plugin the named `Redis` export of this CommonJS module
 // comes through undefined. Reply errors are recognised by name for the same reason.
 import Redis from 'ioredis'
+import { isReplyError, message, redact } from './redis-errors.ts'
 
 // A local stand-in for Upstash's Redis REST API, forwarding to a real Redis. The wire details it follows
 // (encoding, status codes, EVAL shebangs) are in /work/shared/protocols.md, section B.
@@ -293,18 +294,4 @@ function redisError(e: unknown): string {
 
 function sha1(text: string): string {
   return createHash('sha1').update(text, 'utf8').digest('hex')
-}
-
-function isReplyError(e: unknown): e is Error {
-  return e instanceof Error && e.name === 'ReplyError'
-}
-
-function message(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!
-}
-
-function redact(url: URL): string {
-  const u = new URL(url.toString())
-  if (u.password) u.password = '***'
-  return u.toString()
 }
