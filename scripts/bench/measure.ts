@@ -8,6 +8,17 @@ import type { Attribution } from './profile.ts'
 import { fmt, median, summarize } from './stats.ts'
 import { sleep } from './workerd.ts'
 
+// One request outside the load generator (setup checks, idle measurements), bounded in time.
+export async function postOnce(req: Request): Promise<{ res: Response; text: string }> {
+  const res = await fetch(req.url, {
+    method: 'POST',
+    headers: req.headers,
+    body: req.body,
+    signal: AbortSignal.timeout(15_000),
+  })
+  return { res, text: await res.text() }
+}
+
 export type KeySpec = {
   name: string
   rpm: number | null
@@ -81,13 +92,7 @@ export async function probeRequest(probe: Probe, state: ProbeState, req: Request
   state.serverPid = pid
   const cpuSent = pid === null ? null : cpuMs(pid)
   const sent = performance.now()
-  const res = await fetch(req.url, {
-    method: 'POST',
-    headers: req.headers,
-    body: req.body,
-    signal: AbortSignal.timeout(15_000),
-  })
-  const text = await res.text()
+  const { res, text } = await postOnce(req)
   const done = performance.now()
   const cpuDone = pid === null ? null : cpuMs(pid)
   if (probe.arrivals === arrivalsBefore)

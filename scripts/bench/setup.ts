@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { Request } from './load.ts'
-import type { BenchKey, KeySpec } from './measure.ts'
+import { postOnce, type BenchKey, type KeySpec } from './measure.ts'
 import type { Sql } from './options.ts'
 import { stopChild, track } from './workerd.ts'
 
@@ -101,13 +101,7 @@ export async function seedBenchRoutes(sql: Sql, gapBaseUrl: string, probeBaseUrl
 }
 
 export async function expectOk(name: string, req: Request) {
-  const res = await fetch(req.url, {
-    method: 'POST',
-    headers: req.headers,
-    body: req.body,
-    signal: AbortSignal.timeout(15_000),
-  })
-  const text = await res.text()
+  const { res, text } = await postOnce(req)
   if (res.status !== 200) throw new Error(`${name}: HTTP ${res.status} ${text.slice(0, 400)}`)
 }
 

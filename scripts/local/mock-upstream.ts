@@ -251,6 +251,23 @@ export async function startMockUpstream(
     return sendError(res, 404, `Invalid URL (${method} ${apiPath})`, 'invalid_request_error')
   }
 
+  // The checks every model route starts with, answered as OpenAI does; false once an error was sent.
+  function hasModel(
+    res: ServerResponse,
+    body: unknown,
+    parseError: boolean,
+  ): body is Record<string, unknown> {
+    const problem = parseError
+      ? JSON_PARSE_MESSAGE
+      : !isObject(body)
+        ? 'The request body must be a JSON object.'
+        : typeof body.model !== 'string' || body.model === ''
+          ? 'you must provide a model parameter'
+          : null
+    if (problem) sendError(res, 400, problem, 'invalid_request_error')
+    return problem === null
+  }
+
   async function chatCompletions(
     res: ServerResponse,
     body: unknown,
@@ -258,11 +275,7 @@ export async function startMockUpstream(
     sc: Scenario,
     state: { cutByUs: boolean },
   ) {
-    if (parseError) return sendError(res, 400, JSON_PARSE_MESSAGE, 'invalid_request_error')
-    if (!isObject(body))
-      return sendError(res, 400, 'The request body must be a JSON object.', 'invalid_request_error')
-    if (typeof body.model !== 'string' || body.model === '')
-      return sendError(res, 400, 'you must provide a model parameter', 'invalid_request_error')
+    if (!hasModel(res, body, parseError)) return
     const messages = body.messages
     if (!Array.isArray(messages))
       return sendError(
@@ -405,11 +418,7 @@ export async function startMockUpstream(
     sc: Scenario,
     state: { cutByUs: boolean },
   ) {
-    if (parseError) return sendError(res, 400, JSON_PARSE_MESSAGE, 'invalid_request_error')
-    if (!isObject(body))
-      return sendError(res, 400, 'The request body must be a JSON object.', 'invalid_request_error')
-    if (typeof body.model !== 'string' || body.model === '')
-      return sendError(res, 400, 'you must provide a model parameter', 'invalid_request_error')
+    if (!hasModel(res, body, parseError)) return
     if (body.input === undefined)
       return sendError(
         res,
