@@ -4,8 +4,8 @@ import { configDefaults, defineConfig } from 'vitest/config'
 // Two projects, both run by `npm test` (`vitest run`; pick one with `--project workers|browser`):
 // - workers: the Worker under test inside workerd. It reaches the local Neon and Upstash endpoints (and
 //   the mock upstream) that test/global-setup.ts starts; their addresses arrive through provide/inject.
-// - browser: plain Node. Starts the whole local stack the way a user does (`npm run dev`) and drives the
-//   admin page in headless Chromium (test/browser/).
+// - browser: plain Node. Starts the whole local stack the way a user does (`npm run dev`), drives the
+//   admin page in headless Chromium (test/browser/) and replays the seed's curls (test/dev/).
 // wrangler.toml declares these secrets as required; the tests bind their real values below (miniflare
 // bindings win), so placeholders here only keep wrangler from warning once per test file.
 for (const name of ['DATABASE_URL', 'UPSTASH_REDIS_REST_URL', 'UPSTASH_REDIS_REST_TOKEN', 'ADMIN_TOKEN']) {
@@ -39,7 +39,7 @@ export default defineConfig({
           name: 'workers',
           globalSetup: ['./test/global-setup.ts'],
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'test/browser/**'],
+          exclude: [...configDefaults.exclude, 'test/browser/**', 'test/dev/**'],
           testTimeout: 20_000,
           hookTimeout: 60_000,
         },
@@ -48,7 +48,7 @@ export default defineConfig({
         test: {
           name: 'browser',
           environment: 'node',
-          include: ['test/browser/**/*.test.ts'],
+          include: ['test/browser/**/*.test.ts', 'test/dev/**/*.test.ts'],
           // Starting the stack (wrangler's first build included) can take a while on a cold machine.
           testTimeout: 120_000,
           hookTimeout: 150_000,

@@ -23,6 +23,8 @@ const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull(
 
 export const providers = pgTable('providers', {
   id: uuid('id').primaryKey().defaultRandom(),
+  // A short number for people and the seed's curls (`PATCH /admin/providers/1`): 1 is the first provider created.
+  number: integer('number').generatedAlwaysAsIdentity().notNull().unique(),
   name: text('name').notNull().unique(),
   type: text('type').notNull().default('openai'),
   baseUrl: text('base_url').notNull(),

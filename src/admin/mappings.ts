@@ -1,7 +1,7 @@
 import {
   deleteMapping as removeMapping,
   findMapping,
-  findProvider,
+  findProviderByRef,
   insertMapping,
   listMappings as selectMappings,
   updateMapping,
@@ -10,7 +10,7 @@ import type { WriteError } from '../db/admin-write'
 import type { MappingRow } from '../db/catalog'
 import { OpenAIError } from '../errors'
 import { audit, commit, toColumns, type Admin } from './context'
-import { notFound, rowId } from './query'
+import { notFound, providerRef, rowId } from './query'
 import type { MappingCreate, MappingPatch } from './schemas'
 import { serializeMapping } from './serialize'
 
@@ -25,8 +25,8 @@ const COLUMNS: Record<string, keyof MappingRow> = {
 }
 const TARGET = 'model_mapping'
 
-const unknownProvider = (id: string) =>
-  new OpenAIError('invalid_request_error', `No provider with id '${id}'.`, 'provider_id')
+const unknownProvider = (ref: string) =>
+  new OpenAIError('invalid_request_error', `No provider with id, number or name '${ref}'.`, 'provider_id')
 
 function refuse(providerId: string) {
   return (error: WriteError) =>
@@ -35,10 +35,11 @@ function refuse(providerId: string) {
       : unknownProvider(providerId)
 }
 
-async function providerName(admin: Admin, providerId: string): Promise<string> {
-  const provider = await findProvider(admin.deps.db, providerId)
-  if (!provider) throw unknownProvider(providerId)
-  return provider.name
+// provider_id in a body may be the provider's id, number or name; rows always hold the id.
+async function resolveProvider(admin: Admin, ref: string): Promise<{ id: string; name: string }> {
+  const provider = await findProviderByRef(admin.deps.db, providerRef(ref))
+  if (!provider) throw unknownProvider(ref)
+  return provider
 }
 
 export async function listMappings(admin: Admin, model?: string) {
@@ -47,12 +48,11 @@ export async function listMappings(admin: Admin, model?: string) {
 }
 
 export async function createMapping(admin: Admin, body: MappingCreate) {
-  const name = await providerName(admin, body.provider_id)
+  const { id: providerId, name } = await resolveProvider(admin, body.provider_id)
   const now = new Date(admin.deps.now())
   const row: MappingRow = {
     id: crypto.randomUUID(),
     model: body.model,
-    providerId: body.provider_id,
     upstreamModel: body.model,
     priority: 1,
     weight: 1,
@@ -60,6 +60,7 @@ export async function createMapping(admin: Admin, body: MappingCreate) {
     createdAt: now,
     updatedAt: now,
     ...toColumns<MappingRow>(body, COLUMNS),
+    providerId,
   }
   const entry = audit(
     admin,
@@ -80,8 +81,13 @@ async function mustFind(admin: Admin, id: string) {
 
 export async function patchMapping(admin: Admin, id: string, body: MappingPatch) {
   const current = await mustFind(admin, id)
-  const name = body.provider_id ? await providerName(admin, body.provider_id) : current.providerName
-  const changes = { ...toColumns<MappingRow>(body, COLUMNS), updatedAt: new Date(admin.deps.now()) }
+  const provider = body.provider_id ? await resolveProvider(admin, body.provider_id) : undefined
+  const name = provider ? provider.name : current.providerName
+  const changes = {
+    ...toColumns<MappingRow>(body, COLUMNS),
+    ...(provider && { providerId: provider.id }),
+    updatedAt: new Date(admin.deps.now()),
+  }
   const next = { ...current.mapping, ...changes }
   const before = serializeMapping(current.mapping, current.providerName)
   const entry = audit(

@@ -1,5 +1,5 @@
 import {
-  findProvider,
+  findProviderByRef,
   insertProvider,
   listProviders as selectProviders,
   updateProvider,
@@ -8,7 +8,7 @@ import type { WriteError } from '../db/admin-write'
 import type { ProviderRow } from '../db/catalog'
 import { OpenAIError } from '../errors'
 import { audit, commit, toColumns, type Admin } from './context'
-import { notFound, rowId } from './query'
+import { notFound, providerRef } from './query'
 import type { ProviderCreate, ProviderPatch } from './schemas'
 import { serializeProvider } from './serialize'
 
@@ -38,7 +38,7 @@ export async function listProviders(admin: Admin) {
 
 export async function createProvider(admin: Admin, body: ProviderCreate) {
   const now = new Date(admin.deps.now())
-  const row: ProviderRow = {
+  const row: Omit<ProviderRow, 'number'> = {
     id: crypto.randomUUID(),
     name: body.name,
     type: 'openai',
@@ -62,10 +62,12 @@ export async function createProvider(admin: Admin, body: ProviderCreate) {
   return serializeProvider(await commit(admin, () => insertProvider(db, row, entry), refuse), config)
 }
 
-export async function patchProvider(admin: Admin, id: string, body: ProviderPatch) {
+// `ref` is the provider's id, number or name.
+export async function patchProvider(admin: Admin, ref: string, body: ProviderPatch) {
   const { config, db } = admin.deps
-  const current = await findProvider(db, rowId(id, 'provider'))
-  if (!current) throw notFound('provider', id)
+  const current = await findProviderByRef(db, providerRef(ref))
+  if (!current) throw notFound('provider', ref)
+  const id = current.id
   const changes = { ...toColumns<ProviderRow>(body, COLUMNS), updatedAt: new Date(admin.deps.now()) }
   const before = serializeProvider(current, config)
   const entry = audit(
@@ -76,6 +78,6 @@ export async function patchProvider(admin: Admin, id: string, body: ProviderPatc
     serializeProvider({ ...current, ...changes }, config),
   )
   const updated = await commit(admin, () => updateProvider(db, id, changes, entry), refuse)
-  if (!updated) throw notFound('provider', id)
+  if (!updated) throw notFound('provider', ref)
   return serializeProvider(updated, config)
 }

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini'
+import type { ProviderRef } from '../db/admin-catalog'
 import { OpenAIError } from '../errors'
 import { Uuid } from './schemas'
 
@@ -22,6 +23,14 @@ export function parseQuery<S extends z.ZodMiniType>(schema: S, query: Record<str
 export function rowId(id: string, what: string): string {
   if (!Uuid.safeParse(id).success) throw notFound(what, id)
   return id
+}
+
+// How an operator names a provider in a path or a body: its id, its number (the seed's
+// `PATCH /admin/providers/1`) or its unique name. Names cannot be all digits or a UUID (see ProviderCreate).
+export function providerRef(ref: string): ProviderRef {
+  if (Uuid.safeParse(ref).success) return { id: ref }
+  if (/^[1-9]\d{0,9}$/.test(ref) && Number(ref) <= 2_147_483_647) return { number: Number(ref) }
+  return { name: ref }
 }
 
 export function notFound(what: string, id: string): OpenAIError {

@@ -46,7 +46,11 @@ const keyFields = {
   tpm_limit: z.nullable(count()),
   daily_budget: z.nullable(usd),
   monthly_budget: z.nullable(usd),
-  status: z.enum(['active', 'disabled']),
+  // The seed's vocabulary says "enabled"; it is stored and answered as "active".
+  status: z.pipe(
+    z.enum(['active', 'enabled', 'disabled']),
+    z.transform((status) => (status === 'enabled' ? 'active' : status)),
+  ),
   expires_at: z.nullable(datetime),
 }
 export const KeyCreate = strict(z.required(z.partial(z.object(keyFields)), { name: true }).shape)
@@ -64,8 +68,11 @@ const baseUrl = z.url({ protocol: /^https?$/ }).check(
 )
 
 const providerFields = {
+  // Not all digits and not a UUID: a provider is also addressed by its number and its id.
   name: trimmed(
     z.regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, 'must be 1-100 letters, digits, ".", "_" or "-".'),
+    z.refine((name) => !/^\d+$/.test(name), 'must not be all digits (numbers address providers by number).'),
+    z.refine((name) => !Uuid.safeParse(name).success, 'must not be a UUID.'),
   ),
   type: z.enum(['openai']),
   base_url: baseUrl,
@@ -96,7 +103,8 @@ export type ProviderPatch = z.infer<typeof ProviderPatch>
 
 const mappingFields = {
   model,
-  provider_id: Uuid,
+  // The provider's id, number or name.
+  provider_id: trimmed(z.minLength(1), z.maxLength(100)),
   upstream_model: model,
   priority: count(1_000_000),
   weight: count(1_000_000),

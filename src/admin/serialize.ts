@@ -29,16 +29,18 @@ export function serializeKey(row: KeyRow) {
 }
 
 // has_api_key mirrors how routing finds the key: a PROVIDER_<NAME>_API_KEY override, else api_key_ref.
-export function hasApiKey(row: ProviderRow, config: Config): boolean {
+export function hasApiKey(row: Pick<ProviderRow, 'name' | 'apiKeyRef'>, config: Config): boolean {
   return Boolean(
     providerVar(config, row.name, 'API_KEY') ?? (row.apiKeyRef ? config.vars[row.apiKeyRef] : undefined),
   )
 }
 
-export function serializeProvider(row: ProviderRow, config: Config) {
+// `number` is null only in the audit entry of a provider being created (the database assigns it).
+export function serializeProvider(row: Omit<ProviderRow, 'number'> & { number?: number }, config: Config) {
   return {
     id: row.id,
     object: 'provider' as const,
+    number: row.number ?? null,
     name: row.name,
     type: row.type,
     base_url: row.baseUrl,

@@ -8,9 +8,9 @@ import type { MappingRow, ProviderRow } from './catalog'
 // one batch with its audit row.
 export type PriceRow = typeof prices.$inferSelect
 export type MappingWithProvider = { mapping: MappingRow; providerName: string | null }
-type NewProvider = typeof providers.$inferInsert & { id: string }
+type NewProvider = Omit<typeof providers.$inferInsert, 'number'> & { id: string }
 type NewMapping = typeof modelMappings.$inferInsert & { id: string }
-type ProviderChanges = Partial<Omit<typeof providers.$inferInsert, 'id' | 'createdAt'>>
+type ProviderChanges = Partial<Omit<typeof providers.$inferInsert, 'id' | 'number' | 'createdAt'>>
 type MappingChanges = Partial<Omit<typeof modelMappings.$inferInsert, 'id' | 'createdAt'>>
 
 export async function listProviders(db: Db): Promise<ProviderRow[]> {
@@ -19,6 +19,19 @@ export async function listProviders(db: Db): Promise<ProviderRow[]> {
 
 export async function findProvider(db: Db, id: string): Promise<ProviderRow | undefined> {
   return (await db.select().from(providers).where(eq(providers.id, id)).limit(1))[0]
+}
+
+// A provider named the way an operator may name it: its id, its number or its unique name.
+export type ProviderRef = { id: string } | { number: number } | { name: string }
+
+export async function findProviderByRef(db: Db, ref: ProviderRef): Promise<ProviderRow | undefined> {
+  const where =
+    'id' in ref
+      ? eq(providers.id, ref.id)
+      : 'number' in ref
+        ? eq(providers.number, ref.number)
+        : eq(providers.name, ref.name)
+  return (await db.select().from(providers).where(where).limit(1))[0]
 }
 
 export async function insertProvider(db: Db, row: NewProvider, audit: AuditEntry): Promise<ProviderRow> {

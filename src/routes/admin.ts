@@ -48,6 +48,7 @@ export const admin = new Hono<AppEnv>()
   .post('/providers', validateJson(schema.ProviderCreate), async (c) =>
     c.json(await act(c, (a) => createProvider(a, body(c))), 201),
   )
+  // :id is the provider's id, number or name.
   .patch('/providers/:id', validateJson(schema.ProviderPatch), async (c) =>
     c.json(await act(c, (a) => patchProvider(a, c.req.param('id'), body(c)))),
   )

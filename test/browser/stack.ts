@@ -20,9 +20,9 @@ export type DevStack = {
   stop(): Promise<void>
 }
 
-export async function startDevStack(): Promise<DevStack> {
+export async function startDevStack(opts: { adminToken?: string } = {}): Promise<DevStack> {
   const port = await freePort()
-  const adminToken = `ui-admin-${randomBytes(12).toString('hex')}`
+  const adminToken = opts.adminToken ?? `ui-admin-${randomBytes(12).toString('hex')}`
   // A fresh database on the machine's Postgres, or a PGlite in a temp dir when none answers.
   const database = await prepareDatabase({
     name: `nexusai_ui_${randomBytes(4).toString('hex')}`,
