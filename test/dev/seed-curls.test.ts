@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { root, startDevStack, type DevStack } from '../browser/stack'
+import { root, startDevStack, type DevStack } from '../browser/stack.ts'
 
 const run = promisify(execFile)
 const SEED_TOKEN = 'admin-secret-token'
