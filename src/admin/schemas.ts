@@ -1,5 +1,6 @@
 import * as z from 'zod/mini'
 import '../lib/zod-en'
+import { PROVIDER_TYPES } from '../upstream/providers/types'
 
 // Admin request bodies. Every object refuses unknown fields (a typo such as `rpm` must not be a
 // silent no-op) with the field as `param`; PATCH bodies are the same fields, all optional, not empty.
@@ -74,7 +75,7 @@ const providerFields = {
     z.refine((name) => !/^\d+$/.test(name), 'must not be all digits (numbers address providers by number).'),
     z.refine((name) => !Uuid.safeParse(name).success, 'must not be a UUID.'),
   ),
-  type: z.enum(['openai']),
+  type: z.enum(PROVIDER_TYPES),
   base_url: baseUrl,
   // The name of the secret, never its value; "" clears it like null (what z.preprocess does).
   api_key_ref: z.pipe(

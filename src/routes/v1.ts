@@ -11,7 +11,7 @@ import { guard } from '../pipeline/guard'
 import { fromStore } from '../pipeline/stores'
 import { validateJson } from '../pipeline/validate-json'
 import { ChatRequest, EmbeddingsRequest } from '../schemas'
-import { relay } from '../upstream/respond'
+import { relay } from '../pipeline/relay'
 
 // The models this key may call: allowed by the key and routed by at least one mapping. No upstream
 // call here, so instead of the guard a plain version check keeps a disabled key out.

@@ -1,5 +1,6 @@
 import { err, ok, type Result } from '../lib/result'
-import { providerFor, type UpstreamRoute } from './providers'
+import { PROVIDERS } from './providers'
+import type { Exchange } from './providers/types'
 import type { Target } from './targets'
 
 export type AttemptError =
@@ -12,6 +13,7 @@ export type AttemptError =
       retryAfterMs: number | null
       body: string
       contentType: string
+      headers: Headers
     }
 
 // `text` is the whole body when the caller asked for it (non-streaming): reading it inside the attempt
@@ -35,8 +37,7 @@ function retryAfterMs(headers: Headers): number | null {
 // (head or body) when our client goes away.
 export async function attempt(
   target: Target,
-  route: UpstreamRoute,
-  body: Record<string, unknown>,
+  exchange: Exchange,
   clientSignal: AbortSignal | undefined,
   readBody: boolean,
 ): Promise<Result<AttemptOk, AttemptError>> {
@@ -51,7 +52,7 @@ export async function attempt(
   clientSignal?.addEventListener('abort', onClientGone)
   const started = Date.now()
   try {
-    const request = providerFor(target.type).buildRequest(target, route, body)
+    const request = PROVIDERS[target.type].buildRequest(target, exchange)
     const response = await fetch(request, { signal: controller.signal })
     const ttfbMs = Date.now() - started
     if (response.ok && !readBody) return ok({ response, ttfbMs, text: null })
@@ -70,6 +71,7 @@ export async function attempt(
       retryAfterMs: retryAfterMs(response.headers),
       body: text,
       contentType: response.headers.get('content-type') ?? '',
+      headers: response.headers,
     })
   } catch {
     if (clientSignal?.aborted) return err({ reason: 'client_gone' })

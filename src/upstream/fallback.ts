@@ -1,19 +1,14 @@
 import { err, ok, type Result } from '../lib/result'
 import { attempt, type AttemptError, type AttemptOk } from './attempt'
-import type { UpstreamRoute } from './providers'
+import { PROVIDERS } from './providers'
+import type { ErrorDecision, Exchange, OpenAIErrorObject } from './providers/types'
 import type { Target } from './targets'
 
 export type ForwardOk = AttemptOk & { target: Target; attempts: number }
 export type ForwardError =
-  // The upstream says the request itself is wrong (400/404/413/422…): relayed to the client, no fallback.
-  | {
-      reason: 'client_error'
-      target: Target
-      attempts: number
-      status: number
-      body: string
-      contentType: string
-    }
+  // The upstream says the request itself is wrong (its provider's table decides): relayed to the
+  // client in OpenAI's shape, no fallback.
+  | { reason: 'client_error'; target: Target; attempts: number; status: number; error: OpenAIErrorObject }
   | { reason: 'all_targets_failed'; attempts: number; last: AttemptError; timedOut: boolean }
   | { reason: 'client_gone'; attempts: number }
 
@@ -26,18 +21,12 @@ const BACKOFF_BASE_MS = 100
 const MAX_WAIT_MS = 10_000
 const HEAD_DEADLINE_MS = 120_000
 
-export function isRetryable(error: AttemptError): boolean {
-  if (error.reason !== 'upstream_status') return error.reason !== 'client_gone'
-  return error.status === 408 || error.status === 409 || error.status === 429 || error.status >= 500
-}
-
-// Only these say the request itself is wrong; they are relayed to the client without fallback.
-const CLIENT_FAULTS = new Set([400, 404, 413, 422])
-
-// Any other 4xx (401/403 our key, 402 the provider's billing, 405/410/415 a broken base URL…) is the
-// provider's problem: retrying it cannot help, the next provider might.
-function isProviderFault(error: AttemptError): boolean {
-  return error.reason === 'upstream_status' && !isRetryable(error) && !CLIENT_FAULTS.has(error.status)
+// One decision per failed attempt: the provider's table for an upstream status; a timeout or a broken
+// connection is worth another try.
+export function decide(target: Target, error: AttemptError): ErrorDecision {
+  if (error.reason !== 'upstream_status') return { action: 'retry' }
+  const { status, body, headers } = error
+  return PROVIDERS[target.type].classifyError({ status, body, headers })
 }
 
 function retryReason(error: AttemptError): string {
@@ -59,8 +48,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 
 export async function forwardWithFallback(
   targets: Target[],
-  route: UpstreamRoute,
-  body: Record<string, unknown>,
+  exchange: Exchange,
   signal: AbortSignal | undefined,
   readBody: boolean,
   events: ForwardEvents,
@@ -74,17 +62,18 @@ export async function forwardWithFallback(
     for (let retry = 0; retry <= target.maxRetries; retry++) {
       if (signal?.aborted) return err({ reason: 'client_gone', attempts })
       attempts++
-      const res = await attempt(target, route, body, signal, readBody)
+      const res = await attempt(target, exchange, signal, readBody)
       if (res.ok) return ok({ ...res.value, target, attempts })
       const error = res.error
       if (error.reason === 'client_gone') return err({ reason: 'client_gone', attempts })
-      if (error.reason === 'upstream_status' && CLIENT_FAULTS.has(error.status)) {
-        const { status, body: text, contentType } = error
-        return err({ reason: 'client_error', target, attempts, status, body: text, contentType })
+      const decision = decide(target, error)
+      if (decision.action === 'relay') {
+        const { status, error: body } = decision
+        return err({ reason: 'client_error', target, attempts, status, error: body })
       }
       last = error
       timedOut = error.reason === 'timeout'
-      if (isProviderFault(error) || retry === target.maxRetries) break
+      if (decision.action === 'fallback' || retry === target.maxRetries) break
       const wait =
         error.reason === 'upstream_status' && error.retryAfterMs !== null
           ? error.retryAfterMs

@@ -1,10 +1,11 @@
 import type { Catalog, MappingRow, ProviderRow } from '../db/catalog'
 import { providerVar, type Config } from '../env'
+import { isProviderType, type ProviderType } from './providers/types'
 
 export type Target = {
   provider: string
   providerId: string
-  type: string
+  type: ProviderType
   baseUrl: string
   apiKey: string | undefined
   timeoutMs: number
@@ -27,16 +28,18 @@ function weightedShuffle<T extends { weight: number }>(items: T[], random: () =>
 }
 
 // Mappings in priority order (lower first), weighted choice among equal priorities, with disabled
-// mappings and providers skipped. Environment overrides (PROVIDER_<NAME>_*) win over the database.
+// mappings and providers skipped, and providers of a type this build does not speak (never sent another
+// type's wire format). Environment overrides (PROVIDER_<NAME>_*) win over the database.
 export function pickTargets(
   catalog: Catalog,
   model: string,
   config: Config,
   random: () => number = Math.random,
 ): Target[] {
-  const usable = (catalog.mappingsByModel.get(model) ?? []).filter(
-    (m) => m.enabled && catalog.providers.get(m.providerId)?.enabled,
-  )
+  const usable = (catalog.mappingsByModel.get(model) ?? []).filter((m) => {
+    const provider = catalog.providers.get(m.providerId)
+    return m.enabled && provider?.enabled && isProviderType(provider.type)
+  })
   const byPriority = new Map<number, MappingRow[]>()
   for (const m of usable) byPriority.set(m.priority, [...(byPriority.get(m.priority) ?? []), m])
   const ordered = [...byPriority.keys()]
@@ -50,7 +53,7 @@ function toTarget(mapping: MappingRow, provider: ProviderRow, config: Config): T
   return {
     provider: provider.name,
     providerId: provider.id,
-    type: provider.type,
+    type: provider.type as ProviderType,
     baseUrl: (providerVar(config, provider.name, 'BASE_URL') ?? provider.baseUrl).replace(/\/+$/, ''),
     apiKey:
       providerVar(config, provider.name, 'API_KEY') ??

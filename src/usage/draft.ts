@@ -1,4 +1,5 @@
 import type { KeyRow } from '../db/keys'
+import { emptyUsage, type Usage } from '../upstream/providers/types'
 
 export type Route = 'chat' | 'embeddings' | 'models'
 
@@ -17,6 +18,8 @@ export type UsageDraft = {
   upstreamModel: string | null
   status: number
   errorCode: string | null
+  // The usage buckets; promptTokens and completionTokens are their sums (what OpenAI clients see).
+  usage: Usage
   promptTokens: number
   completionTokens: number
   tokensEstimated: boolean
@@ -53,6 +56,7 @@ export function newDraft(
     upstreamModel: null,
     status: 0,
     errorCode: null,
+    usage: emptyUsage(),
     promptTokens: 0,
     completionTokens: 0,
     tokensEstimated: false,

@@ -1,14 +1,4 @@
-import type { Target } from '../targets'
 import { openai } from './openai'
+import type { Provider, ProviderType } from './types'
 
-export type UpstreamRoute = 'chat' | 'embeddings'
-
-export type Provider = {
-  buildRequest(target: Target, route: UpstreamRoute, body: Record<string, unknown>): Request
-}
-
-export const PROVIDERS: Record<string, Provider> = { openai }
-
-export function providerFor(type: string): Provider {
-  return PROVIDERS[type] ?? openai
-}
+export const PROVIDERS = { openai } satisfies Record<ProviderType, Provider>

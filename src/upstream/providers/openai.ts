@@ -1,14 +1,84 @@
 import type { Target } from '../targets'
-import type { Provider } from './index'
+import type { Chunk, Decoded, ErrorDecision, OpenAIErrorObject, Provider, Usage } from './types'
 
 const PATHS = { chat: '/chat/completions', embeddings: '/embeddings' } as const
+
+// Only whole, non-negative token counts are trusted from an upstream; anything else is estimated.
+export const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
+
+type OpenAIUsage = {
+  prompt_tokens?: unknown
+  completion_tokens?: unknown
+  prompt_tokens_details?: { cached_tokens?: unknown; cache_write_tokens?: unknown } | null
+  completion_tokens_details?: { reasoning_tokens?: unknown } | null
+}
+
+// OpenAI's usage (cached and cache-write tokens are part of prompt_tokens) into disjoint buckets.
+export function usageFromOpenAI(raw: unknown): Usage | null {
+  if (!raw || typeof raw !== 'object') return null
+  const u = raw as OpenAIUsage
+  const completion = u.completion_tokens ?? 0
+  if (!isCount(u.prompt_tokens) || !isCount(completion)) return null
+  const part = (n: unknown, max: number) => (isCount(n) ? Math.min(n, max) : 0)
+  const cacheRead = part(u.prompt_tokens_details?.cached_tokens, u.prompt_tokens)
+  const cacheWrite = part(u.prompt_tokens_details?.cache_write_tokens, u.prompt_tokens - cacheRead)
+  return {
+    inputUncached: u.prompt_tokens - cacheRead - cacheWrite,
+    cacheRead,
+    cacheWrite5m: cacheWrite,
+    cacheWrite1h: 0,
+    output: completion,
+    reasoning: part(u.completion_tokens_details?.reasoning_tokens, completion),
+  }
+}
+
+function contentChars(choices: unknown, key: 'message' | 'delta'): number {
+  let n = 0
+  for (const c of Array.isArray(choices) ? choices : []) {
+    const content = (c as Record<string, { content?: unknown } | undefined> | null)?.[key]?.content
+    if (typeof content === 'string') n += content.length
+  }
+  return n
+}
+
+function parseObject(text: string): Record<string, unknown> | null {
+  try {
+    const value: unknown = JSON.parse(text)
+    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null
+  } catch {
+    return null
+  }
+}
+
+// The upstream's own OpenAI-shaped error for a request it judged invalid; anything else about it
+// (URLs, keys, raw bodies) stays inside the gateway.
+function clientError(status: number, body: string): OpenAIErrorObject {
+  const upstream = (parseObject(body)?.error ?? {}) as Record<string, unknown>
+  const str = (v: unknown) => (typeof v === 'string' ? v : null)
+  return {
+    message: str(upstream.message) ?? `The upstream rejected the request (HTTP ${status}).`,
+    type: str(upstream.type) ?? 'invalid_request_error',
+    param: str(upstream.param),
+    code: str(upstream.code),
+  }
+}
+
+// Only these say the request itself is wrong; 408/409/429/5xx are transient; any other 4xx (401/403
+// our key, 402 billing, 405/410/415 a broken base URL…) is the provider's problem: the next one may work.
+export function classifyOpenAI(status: number, body: string): ErrorDecision {
+  if (status === 400 || status === 404 || status === 413 || status === 422)
+    return { action: 'relay', status, error: clientError(status, body) }
+  if (status === 408 || status === 409 || status === 429 || status >= 500) return { action: 'retry' }
+  return { action: 'fallback' }
+}
 
 // OpenAI and every OpenAI-compatible upstream: the client's body goes through untouched except for the
 // model name and, on streams, stream_options.include_usage (so the gateway can account the stream).
 export const openai: Provider = {
-  buildRequest(target: Target, route, body) {
+  routes: ['chat', 'embeddings'],
+  buildRequest(target: Target, { route, body, stream }) {
     const upstreamBody: Record<string, unknown> = { ...body, model: target.upstreamModel }
-    if (route === 'chat' && body.stream === true) {
+    if (route === 'chat' && stream) {
       const options =
         typeof body.stream_options === 'object' && body.stream_options ? body.stream_options : {}
       upstreamBody.stream_options = { ...options, include_usage: true }
@@ -21,4 +91,23 @@ export const openai: Provider = {
       body: JSON.stringify(upstreamBody),
     })
   },
+  // The upstream's JSON goes to the client as it came (a non-JSON 2xx body too).
+  decodeResponse(text): Decoded {
+    const json = parseObject(text)
+    return { ok: true, text, usage: usageFromOpenAI(json?.usage), outputChars: contentChars(json?.choices, 'message') }
+  },
+  streamDecoder() {
+    return {
+      event(event) {
+        if (event.data === '[DONE]') return { done: true }
+        const json = parseObject(event.data)
+        const chunk: Chunk = { json, raw: event.data, event: event.event }
+        const usage = usageFromOpenAI(json?.usage)
+        return usage ? { chunks: [chunk], usage } : { chunks: [chunk] }
+      },
+      // [DONE] is the end of an OpenAI stream; a body that ends without it was cut short.
+      end: () => ({}),
+    }
+  },
+  classifyError: ({ status, body }) => classifyOpenAI(status, body),
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { relaySse, type StreamOutcome } from '../../src/upstream/sse'
+import { openai } from '../../src/upstream/providers/openai'
+import { pipeStream, type StreamOutcome } from '../../src/upstream/stream'
 
 function upstream(parts: string[], fail = false): ReadableStream<Uint8Array> {
   const enc = new TextEncoder()
@@ -15,7 +16,8 @@ function upstream(parts: string[], fail = false): ReadableStream<Uint8Array> {
 
 async function run(parts: string[], opts: { clientWantsUsage?: boolean; fail?: boolean } = {}) {
   let outcome: StreamOutcome | undefined
-  const out = relaySse(upstream(parts, opts.fail), {
+  const exchange = { route: 'chat' as const, body: {}, stream: true, model: 'm' }
+  const out = pipeStream(upstream(parts, opts.fail), openai.streamDecoder(exchange), {
     clientWantsUsage: opts.clientWantsUsage ?? false,
     idleTimeoutMs: 1000,
     onEnd: (o) => (outcome = o),
@@ -28,7 +30,7 @@ const chunk = (content: string) =>
   `data: ${JSON.stringify({ choices: [{ delta: { content } }], usage: null })}\n\n`
 const usage = `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 2, total_tokens: 5 } })}\n\n`
 
-describe('relaySse', () => {
+describe('pipeStream with the OpenAI decoder', () => {
   it('relays events split across network chunks and taps usage', async () => {
     const whole = chunk('Hel') + chunk('lo') + usage + 'data: [DONE]\n\n'
     const { text, outcome } = await run([whole.slice(0, 7), whole.slice(7, 50), whole.slice(50)], {
@@ -37,7 +39,7 @@ describe('relaySse', () => {
     expect(text).toBe(whole)
     expect(outcome).toMatchObject({
       end: 'done',
-      usage: { prompt_tokens: 3, completion_tokens: 2 },
+      usage: { inputUncached: 3, output: 2 },
       contentChars: 5,
     })
   })
@@ -45,7 +47,7 @@ describe('relaySse', () => {
   it('hides the usage-only chunk from a client that did not ask for it', async () => {
     const { text, outcome } = await run([chunk('a'), usage, 'data: [DONE]\n\n'])
     expect(text).toBe(chunk('a') + 'data: [DONE]\n\n')
-    expect(outcome.usage?.total_tokens).toBe(5)
+    expect(outcome.usage).toMatchObject({ inputUncached: 3, cacheRead: 0, output: 2 })
   })
 
   it('turns a broken upstream into one error event and a clean close', async () => {

@@ -1,0 +1,127 @@
+import type { Context } from 'hono'
+import type { AppEnv } from '../context'
+import { OpenAIError, type ErrorCode } from '../errors'
+import { costPico, type Price } from '../lib/money'
+import type { UsageDraft } from '../usage/draft'
+import { estimateRequest, tokensForChars } from '../usage/tokens'
+import { forwardWithFallback, type ForwardError } from '../upstream/fallback'
+import { PROVIDERS } from '../upstream/providers'
+import {
+  emptyUsage,
+  promptTokensOf,
+  type Exchange,
+  type UpstreamRoute,
+  type Usage,
+} from '../upstream/providers/types'
+import { pipeStream } from '../upstream/stream'
+
+// The usage the row and the budget get: the upstream's own numbers, or the estimate when it sent none.
+// A stream cut short keeps the upstream's input numbers and counts at least the output it delivered.
+function applyUsage(
+  draft: UsageDraft,
+  usage: Usage | null,
+  estimate: { prompt: number; completion: number },
+  price: Price | undefined,
+  complete = true,
+) {
+  const counted: Usage = usage
+    ? { ...usage, output: complete ? usage.output : Math.max(usage.output, estimate.completion) }
+    : { ...emptyUsage(), inputUncached: estimate.prompt, output: estimate.completion }
+  draft.usage = counted
+  draft.promptTokens = promptTokensOf(counted)
+  draft.completionTokens = counted.output
+  draft.tokensEstimated = usage === null
+  draft.costPico = costPico(draft.promptTokens, draft.completionTokens, price)
+}
+
+function failure(draft: UsageDraft, error: ForwardError): Response {
+  draft.attempts = error.attempts
+  if (error.reason === 'client_error') {
+    draft.provider = error.target.provider
+    draft.upstreamModel = error.target.upstreamModel
+    draft.errorCode = 'upstream_client_error'
+    return Response.json({ error: error.error }, { status: error.status })
+  }
+  if (error.reason === 'client_gone') {
+    draft.status = 499
+    draft.errorCode = 'client_disconnected'
+    return new Response(null, { status: 499 })
+  }
+  const code: ErrorCode = error.timedOut ? 'upstream_timeout' : 'upstream_error'
+  throw new OpenAIError(
+    code,
+    error.timedOut
+      ? 'The upstream provider did not respond in time. Please retry.'
+      : 'Every upstream provider for this model failed. Please retry shortly.',
+  )
+}
+
+// Calls the targets in order and answers with OpenAI's JSON, or with an OpenAI SSE stream translated
+// from the upstream's events as they arrive.
+export async function relay(c: Context<AppEnv>, route: UpstreamRoute): Promise<Response> {
+  const { draft, body, price } = c.var
+  const streaming = route === 'chat' && body.stream === true
+  draft.stream = streaming
+  const exchange: Exchange = { route, body, stream: streaming, model: String(body.model) }
+  const targets = c.var.targets.filter((t) => PROVIDERS[t.type].routes.includes(route))
+  if (targets.length === 0)
+    throw new OpenAIError(
+      'invalid_request_error',
+      `The model '${exchange.model}' is not served for ${route === 'chat' ? 'chat completions' : route}.`,
+      'model',
+    )
+  const estimate = estimateRequest(route, body)
+  const started = Date.now()
+  const result = await forwardWithFallback(targets, exchange, c.req.raw.signal, !streaming, {
+    onRetry: (provider, reason) => draft.retries.push({ provider, reason }),
+    onFallback: (from, to) => draft.fallbacks.push({ from, to }),
+  })
+  draft.upstreamMs = Date.now() - started
+  if (!result.ok) return failure(draft, result.error)
+  const { response, target, attempts, ttfbMs, text } = result.value
+  Object.assign(draft, { provider: target.provider, upstreamModel: target.upstreamModel, attempts, ttfbMs })
+  const provider = PROVIDERS[target.type]
+
+  if (!streaming || !response.body) {
+    const decoded = provider.decodeResponse(text ?? '', exchange)
+    if (!decoded.ok) {
+      draft.errorCode = 'upstream_bad_response'
+      throw new OpenAIError('upstream_error', decoded.message)
+    }
+    const completion = tokensForChars(decoded.outputChars)
+    applyUsage(draft, decoded.usage, { prompt: estimate.prompt, completion }, price)
+    return new Response(decoded.text, {
+      status: response.status,
+      headers: { 'content-type': 'application/json' },
+    })
+  }
+
+  let done: () => void = () => {}
+  draft.finished = new Promise<void>((resolve) => (done = resolve))
+  const options = body.stream_options as { include_usage?: boolean } | null | undefined
+  const stream = pipeStream(response.body, provider.streamDecoder(exchange), {
+    clientWantsUsage: options?.include_usage === true,
+    idleTimeoutMs: target.timeoutMs,
+    onEnd: (outcome) => {
+      // Whatever happens here, the request must close (usage row, settled hold).
+      try {
+        const completion = tokensForChars(outcome.contentChars)
+        const complete = outcome.end === 'done'
+        applyUsage(draft, outcome.usage, { prompt: estimate.prompt, completion }, price, complete)
+        if (outcome.end === 'client_gone') {
+          draft.status = 499
+          draft.errorCode = 'client_disconnected'
+        } else if (outcome.end !== 'done') {
+          draft.status = 502
+          draft.errorCode = outcome.end === 'idle_timeout' ? 'upstream_timeout' : 'upstream_stream_broken'
+        }
+      } finally {
+        done()
+      }
+    },
+  })
+  return new Response(stream, {
+    status: 200,
+    headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' },
+  })
+}

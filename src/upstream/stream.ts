@@ -1,0 +1,134 @@
+import { createParser, type EventSourceMessage } from 'eventsource-parser'
+import type { Chunk, StreamDecoder, StreamStep, Usage } from './providers/types'
+
+export type StreamOutcome = {
+  end: 'done' | 'upstream_error' | 'idle_timeout' | 'client_gone'
+  usage: Usage | null
+  // Characters of generated content the client received, for the estimate when no usage came.
+  contentChars: number
+}
+
+const encoder = new TextEncoder()
+
+function contentLength(chunk: Chunk): number {
+  const choices = chunk.json?.choices
+  let n = 0
+  if (Array.isArray(choices))
+    for (const c of choices) if (typeof c?.delta?.content === 'string') n += c.delta.content.length
+  return n
+}
+
+// A usage-only chunk (OpenAI's final `{"choices":[],"usage":{…}}`): shown only to a client that asked.
+function isUsageOnly(chunk: Chunk): boolean {
+  const json = chunk.json
+  return !!json?.usage && Array.isArray(json.choices) && json.choices.length === 0
+}
+
+const encode = (chunk: Chunk) =>
+  `${chunk.event ? `event: ${chunk.event}\n` : ''}data: ${chunk.raw ?? JSON.stringify(chunk.json)}\n\n`
+
+const errorEvent = (message: string) =>
+  `data: ${JSON.stringify({ error: { message, type: 'server_error', param: null, code: 'upstream_error' } })}\n\n`
+
+// The protocol-neutral stream pipe: upstream bytes → SSE events → the provider's decoder (native event →
+// OpenAI chunks, usage, end) → OpenAI SSE to the client, as each event arrives. Hides the usage-only
+// chunk from a client that did not ask for it, turns a failure after the first byte into one error
+// event and a clean close (no [DONE]), and cancels the upstream as soon as our client goes away.
+export function pipeStream(
+  upstream: ReadableStream<Uint8Array>,
+  decoder: StreamDecoder,
+  opts: { clientWantsUsage: boolean; idleTimeoutMs: number; onEnd(outcome: StreamOutcome): void },
+): ReadableStream<Uint8Array> {
+  const reader = upstream.getReader()
+  const text = new TextDecoder()
+  const outcome: StreamOutcome = { end: 'done', usage: null, contentChars: 0 }
+  let finished = false
+  let out: ReadableStreamDefaultController<Uint8Array>
+
+  const finish = (end: StreamOutcome['end']) => {
+    if (finished) return
+    finished = true
+    outcome.end = end
+    opts.onEnd(outcome)
+  }
+
+  let sent = 0
+  const emit = (payload: string) => {
+    if (finished) return
+    out.enqueue(encoder.encode(payload))
+    sent++
+  }
+
+  const close = (end: StreamOutcome['end']) => {
+    if (finished) return
+    finish(end)
+    out.close()
+    reader.cancel().catch(() => {})
+  }
+
+  const fail = (end: 'upstream_error' | 'idle_timeout', message: string) => {
+    emit(errorEvent(message))
+    close(end)
+  }
+
+  const apply = (step: StreamStep) => {
+    if (finished) return
+    if (step.usage) outcome.usage = step.usage
+    for (const chunk of step.chunks ?? []) {
+      outcome.contentChars += contentLength(chunk)
+      if (isUsageOnly(chunk) && !opts.clientWantsUsage) continue
+      emit(encode(chunk))
+    }
+    if (step.failed !== undefined) return fail('upstream_error', step.failed)
+    // The logical end: close now, so a client that stops reading there is not "gone".
+    if (step.done) {
+      emit('data: [DONE]\n\n')
+      close('done')
+    }
+  }
+
+  const parser = createParser({ onEvent: (event: EventSourceMessage) => apply(decoder.event(event)) })
+
+  const readWithin = async (ms: number) => {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const idle = new Promise<'idle'>((resolve) => {
+      timer = setTimeout(() => resolve('idle'), ms)
+    })
+    try {
+      return await Promise.race([reader.read(), idle])
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        out = controller
+      },
+      // Reads until at least one event went out (or the stream ended): a network chunk may hold only
+      // part of an event, and the runtime does not call pull() again after one that enqueued nothing.
+      async pull() {
+        const sentBefore = sent
+        while (!finished && sent === sentBefore) {
+          const next = await readWithin(opts.idleTimeoutMs).catch(() => 'broken' as const)
+          if (finished) return
+          if (next === 'idle') return fail('idle_timeout', 'The upstream stopped sending; stream ended.')
+          if (next === 'broken') return fail('upstream_error', 'The upstream connection broke mid-stream.')
+          if (next.done) {
+            parser.feed(text.decode())
+            apply(decoder.end())
+            // The provider did not see its protocol's end: the stream was cut short.
+            return fail('upstream_error', 'The upstream ended the stream early.')
+          }
+          parser.feed(text.decode(next.value, { stream: true }))
+        }
+      },
+      cancel(reason) {
+        finish('client_gone')
+        return reader.cancel(reason).catch(() => {})
+      },
+    },
+    { highWaterMark: 0 },
+  )
+}
