@@ -32,7 +32,9 @@ describe('OpenAI error table', () => {
   ])('%o → %s', (error, action) => expect(decide(target, error).action).toBe(action))
 
   it('relays the upstream message in OpenAI shape, and a generic one for a non-JSON body', () => {
-    const body = JSON.stringify({ error: { message: 'bad', type: 'invalid_request_error', param: 'x', code: 'c' } })
+    const body = JSON.stringify({
+      error: { message: 'bad', type: 'invalid_request_error', param: 'x', code: 'c' },
+    })
     expect(decide(target, status(400, body))).toEqual({
       action: 'relay',
       status: 400,

@@ -44,7 +44,9 @@ function contentChars(choices: unknown, key: 'message' | 'delta'): number {
 function parseObject(text: string): Record<string, unknown> | null {
   try {
     const value: unknown = JSON.parse(text)
-    return value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : null
+    return value && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : null
   } catch {
     return null
   }
@@ -94,7 +96,12 @@ export const openai: Provider = {
   // The upstream's JSON goes to the client as it came (a non-JSON 2xx body too).
   decodeResponse(text): Decoded {
     const json = parseObject(text)
-    return { ok: true, text, usage: usageFromOpenAI(json?.usage), outputChars: contentChars(json?.choices, 'message') }
+    return {
+      ok: true,
+      text,
+      usage: usageFromOpenAI(json?.usage),
+      outputChars: contentChars(json?.choices, 'message'),
+    }
   },
   streamDecoder() {
     return {

@@ -48,8 +48,7 @@ export type OpenAIErrorObject = { message: string; type: string; param: string |
 // A non-streamed reply translated to OpenAI's JSON (the bytes sent to the client), with its usage.
 // `usage: null` means the upstream reported none; `outputChars` then feeds the estimate.
 export type Decoded =
-  | { ok: true; text: string; usage: Usage | null; outputChars: number }
-  | { ok: false; message: string }
+  { ok: true; text: string; usage: Usage | null; outputChars: number } | { ok: false; message: string }
 
 // An OpenAI chat.completion.chunk (or any event the client should see). `raw` is the upstream's own text
 // when the chunk is relayed unchanged, so the encoder does not serialise it again.
@@ -72,9 +71,7 @@ export type UpstreamFailure = { status: number; body: string; headers: Headers }
 // The one routing decision an upstream error leads to: relay it (the request itself is wrong), retry the
 // same target (transient), or go to the next target at once (this provider cannot serve it now).
 export type ErrorDecision =
-  | { action: 'relay'; status: number; error: OpenAIErrorObject }
-  | { action: 'retry' }
-  | { action: 'fallback' }
+  { action: 'relay'; status: number; error: OpenAIErrorObject } | { action: 'retry' } | { action: 'fallback' }
 
 export type Provider = {
   routes: readonly UpstreamRoute[]
