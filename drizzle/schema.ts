@@ -49,6 +49,9 @@ export const modelMappings = pgTable(
     // Lower priority is tried first; weight picks among mappings of equal priority.
     priority: integer('priority').notNull().default(1),
     weight: integer('weight').notNull().default(1),
+    // The most output tokens this upstream model may produce: what a budget reserves when a request sets no
+    // max_tokens (null: DEFAULT_MAX_OUTPUT_TOKENS).
+    maxOutputTokens: integer('max_output_tokens'),
     enabled: boolean('enabled').notNull().default(true),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
@@ -114,7 +117,14 @@ export const usageLogs = pgTable(
     completionTokens: integer('completion_tokens').notNull().default(0),
     totalTokens: integer('total_tokens').notNull().default(0),
     tokensEstimated: boolean('tokens_estimated').notNull().default(false),
+    // How estimated tokens were counted: the tokenizer's encoding (o200k_base, cl100k_base) or 'chars'
+    // (~4 characters a token); null when the upstream reported them.
+    tokensMethod: text('tokens_method'),
     costUsd: numeric('cost_usd', { precision: 20, scale: 12 }).notNull().default('0'),
+    // Which price was applied: the model whose price it is (the public model, else the serving upstream model)
+    // and that price version's effective_from; null when no price applied.
+    priceModel: text('price_model'),
+    priceEffectiveFrom: timestamp('price_effective_from', { withTimezone: true }),
     latencyMs: integer('latency_ms').notNull(),
     ttfbMs: integer('ttfb_ms'),
     stream: boolean('stream').notNull().default(false),

@@ -1,6 +1,5 @@
 import type { KeyRow } from './db/keys'
 import type { Deps } from './deps'
-import type { Price } from './lib/money'
 import type { Target } from './upstream/targets'
 import type { UsageDraft } from './usage/draft'
 import type { Hold } from './usage/spend'
@@ -18,7 +17,6 @@ export type AppEnv = {
     draft: UsageDraft
     body: Record<string, unknown>
     targets: Target[]
-    price: Price | undefined
     hold: Hold | null
     // x-ratelimit-* headers decided by the guard, applied to whatever response goes out.
     limitHeaders: Record<string, string>

@@ -22,6 +22,7 @@ const COLUMNS: Record<string, keyof MappingRow> = {
   priority: 'priority',
   weight: 'weight',
   enabled: 'enabled',
+  max_output_tokens: 'maxOutputTokens',
 }
 const TARGET = 'model_mapping'
 
@@ -57,6 +58,7 @@ export async function createMapping(admin: Admin, body: MappingCreate) {
     priority: 1,
     weight: 1,
     enabled: true,
+    maxOutputTokens: null,
     createdAt: now,
     updatedAt: now,
     ...toColumns<MappingRow>(body, COLUMNS),

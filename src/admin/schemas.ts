@@ -110,6 +110,8 @@ const mappingFields = {
   priority: count(1_000_000),
   weight: count(1_000_000),
   enabled: z.boolean(),
+  // What a budget reserves for a request without max_tokens; null: the documented default.
+  max_output_tokens: z.nullable(z.int().check(z.gte(1), z.lte(10_000_000))),
 }
 export const MappingCreate = strict(
   z.required(z.partial(z.object(mappingFields)), { model: true, provider_id: true }).shape,

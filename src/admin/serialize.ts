@@ -67,6 +67,7 @@ export function serializeMapping(row: MappingRow, providerName: string | null) {
     priority: row.priority,
     weight: row.weight,
     enabled: row.enabled,
+    max_output_tokens: row.maxOutputTokens,
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
   }

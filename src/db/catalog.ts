@@ -38,3 +38,21 @@ export async function loadCatalog(db: Db): Promise<Catalog> {
 export function priceAt(catalog: Catalog, model: string, at: number): Price | undefined {
   return catalog.pricesByModel.get(model)?.find((p) => p.effectiveFrom <= at)
 }
+
+// A price as applied to one request: which model's price it is and which version.
+export type AppliedPrice = Price & { model: string; effectiveFrom: number }
+
+// What a request served by `upstreamModel` for the public `model` costs: the public model's own price
+// (an operator can price an alias), else the serving upstream model's.
+export function priceFor(
+  catalog: Catalog,
+  model: string,
+  upstreamModel: string,
+  at: number,
+): AppliedPrice | undefined {
+  for (const name of [model, upstreamModel]) {
+    const version = catalog.pricesByModel.get(name)?.find((p) => p.effectiveFrom <= at)
+    if (version) return { ...version, model: name }
+  }
+  return undefined
+}

@@ -1,7 +1,7 @@
 import { createMiddleware } from 'hono/factory'
 import { configVersion, getCatalog } from '../cache'
 import type { AppEnv } from '../context'
-import { priceAt, type Catalog } from '../db/catalog'
+import { priceFor, type Catalog } from '../db/catalog'
 import type { KeyRow } from '../db/keys'
 import type { Deps } from '../deps'
 import { OpenAIError } from '../errors'
@@ -50,11 +50,15 @@ export async function resolveRoute(
       'model',
     )
   }
-  const targets = pickTargets(entry.value, model, deps.config)
+  const now = deps.now()
+  const targets = pickTargets(entry.value, model, deps.config).map((target) => ({
+    ...target,
+    price: priceFor(entry.value, model, target.upstreamModel, now),
+  }))
   if (targets.length === 0) {
     throw new OpenAIError('service_unavailable', `No enabled provider currently serves the model '${model}'.`)
   }
-  return { key, targets, price: priceAt(entry.value, model, deps.now()), version: entry.version }
+  return { key, targets, version: entry.version }
 }
 
 export const olderVersion = (a: string, b: string) => (Number(a) <= Number(b) ? a : b)
@@ -66,7 +70,6 @@ export const allowModel = createMiddleware<AppEnv>(async (c, next) => {
   draft.metricModel = model
   c.set('apiKey', route.key)
   c.set('targets', route.targets)
-  c.set('price', route.price)
   c.set('configVersion', olderVersion(c.var.configVersion, route.version))
   await next()
 })

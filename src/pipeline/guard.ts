@@ -9,7 +9,8 @@ import { keys } from '../redis/keys'
 import { guardScript, type GuardReply } from '../redis/scripts'
 import type { Route } from '../usage/draft'
 import { rebuildSpend, type Hold } from '../usage/spend'
-import { estimateRequest } from '../usage/tokens'
+import type { Target } from '../upstream/targets'
+import { estimateRequest, reservedCompletion } from '../usage/tokens'
 import { olderVersion, resolveRoute } from './allow-model'
 import { resolveKey } from './authenticate'
 import { fromStore } from './stores'
@@ -89,6 +90,25 @@ function refuse(key: KeyRow, reply: GuardReply, ask: { tokens: number; costMicro
   )
 }
 
+const hasBudget = (key: KeyRow) => key.dailyBudget !== null || key.monthlyBudget !== null
+
+// What a budget reserves before the call: the most any candidate target could cost, since which one
+// answers is decided later (the settlement uses the one that did).
+function reservationPico(
+  route: Exclude<Route, 'models'>,
+  body: Record<string, unknown>,
+  prompt: number,
+  targets: Target[],
+): bigint {
+  let most = 0n
+  for (const target of targets) {
+    const completion = route === 'embeddings' ? 0 : reservedCompletion(body, target.maxOutputTokens)
+    const cost = costPico(prompt, completion, target.price)
+    if (cost > most) most = cost
+  }
+  return most
+}
+
 // RPM, TPM and both budgets in one atomic Redis step (one round trip on a warm key). A stale cache
 // or a missing spend counter costs extra rounds, never a wrong decision.
 export function guard(route: Exclude<Route, 'models'>) {
@@ -99,18 +119,20 @@ export function guard(route: Exclude<Route, 'models'>) {
     let key = c.var.apiKey
     let version = c.var.configVersion
     for (let round = 0; round < MAX_ROUNDS; round++) {
-      if ((key.dailyBudget !== null || key.monthlyBudget !== null) && !c.var.price) {
-        // Without a price every request would cost 0 and the budget would mean nothing.
+      // Under a budget only targets with a price may serve: one without would cost 0 and the budget would
+      // mean nothing.
+      const targets = hasBudget(key) ? c.var.targets.filter((t) => t.price) : c.var.targets
+      if (targets.length === 0) {
         throw new OpenAIError(
           'service_unavailable',
-          `No price is in effect for the model '${String(c.var.body.model)}', so this key's budget cannot be enforced. An operator must set one (PUT /admin/prices/{model}).`,
+          `No price is in effect for the model '${String(c.var.body.model)}' or the upstream models it routes to, so this key's budget cannot be enforced. An operator must set one (PUT /admin/prices/{model}).`,
           null,
           { 'x-should-retry': 'false' },
         )
       }
       const now = deps.now()
       const ticket = crypto.randomUUID()
-      const cost = picoToMicrosCeil(costPico(estimate.prompt, estimate.completion, c.var.price))
+      const cost = picoToMicrosCeil(reservationPico(route, c.var.body, estimate.prompt, targets))
       const day = dayTag(now)
       const month = monthTag(now)
       let reply: GuardReply
@@ -165,7 +187,6 @@ export function guard(route: Exclude<Route, 'models'>) {
         const resolved = await resolveRoute(deps, requestId, key, String(c.var.body.model), version)
         c.set('apiKey', key)
         c.set('targets', resolved.targets)
-        c.set('price', resolved.price)
         version = olderVersion(version, resolved.version)
         continue
       }
@@ -178,13 +199,13 @@ export function guard(route: Exclude<Route, 'models'>) {
         refuse(key, reply, { tokens, costMicros: cost })
       }
       c.set('limitHeaders', limitHeaders(key, reply))
-      const hasBudget = key.dailyBudget !== null || key.monthlyBudget !== null
+      c.set('targets', targets)
       const hold: Hold = {
         keyId: key.id,
         ticket,
         tokens,
         tpm: key.tpmLimit !== null,
-        reservation: hasBudget ? `${ticket}|${day}|${month}|${cost}` : null,
+        reservation: hasBudget(key) ? `${ticket}|${day}|${month}|${cost}` : null,
         day,
         month,
       }

@@ -1,7 +1,8 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../context'
 import { OpenAIError, type ErrorCode } from '../errors'
-import { costPico, type Price } from '../lib/money'
+import type { AppliedPrice } from '../db/catalog'
+import { costPico } from '../lib/money'
 import type { UsageDraft } from '../usage/draft'
 import { estimateRequest, tokensForChars } from '../usage/tokens'
 import { forwardWithFallback, type ForwardError } from '../upstream/fallback'
@@ -21,7 +22,7 @@ function applyUsage(
   draft: UsageDraft,
   usage: Usage | null,
   estimate: { prompt: number; completion: number },
-  price: Price | undefined,
+  price: AppliedPrice | undefined,
   complete = true,
 ) {
   const counted: Usage = usage
@@ -31,7 +32,9 @@ function applyUsage(
   draft.promptTokens = promptTokensOf(counted)
   draft.completionTokens = counted.output
   draft.tokensEstimated = usage === null
+  draft.tokensMethod = usage === null ? 'chars' : null
   draft.costPico = costPico(draft.promptTokens, draft.completionTokens, price)
+  draft.price = price ?? null
 }
 
 function failure(draft: UsageDraft, error: ForwardError): Response {
@@ -59,7 +62,7 @@ function failure(draft: UsageDraft, error: ForwardError): Response {
 // Calls the targets in order and answers with OpenAI's JSON, or with an OpenAI SSE stream translated
 // from the upstream's events as they arrive.
 export async function relay(c: Context<AppEnv>, route: UpstreamRoute): Promise<Response> {
-  const { draft, body, price } = c.var
+  const { draft, body } = c.var
   const streaming = route === 'chat' && body.stream === true
   draft.stream = streaming
   const exchange: Exchange = { route, body, stream: streaming, model: String(body.model) }
@@ -89,7 +92,7 @@ export async function relay(c: Context<AppEnv>, route: UpstreamRoute): Promise<R
       throw new OpenAIError('upstream_error', decoded.message)
     }
     const completion = tokensForChars(decoded.outputChars)
-    applyUsage(draft, decoded.usage, { prompt: estimate.prompt, completion }, price)
+    applyUsage(draft, decoded.usage, { prompt: estimate.prompt, completion }, target.price)
     return new Response(decoded.text, {
       status: response.status,
       headers: { 'content-type': 'application/json' },
@@ -107,7 +110,7 @@ export async function relay(c: Context<AppEnv>, route: UpstreamRoute): Promise<R
       try {
         const completion = tokensForChars(outcome.contentChars)
         const complete = outcome.end === 'done'
-        applyUsage(draft, outcome.usage, { prompt: estimate.prompt, completion }, price, complete)
+        applyUsage(draft, outcome.usage, { prompt: estimate.prompt, completion }, target.price, complete)
         if (outcome.end === 'client_gone') {
           draft.status = 499
           draft.errorCode = 'client_disconnected'

@@ -1,4 +1,4 @@
-import type { Catalog, MappingRow, ProviderRow } from '../db/catalog'
+import type { AppliedPrice, Catalog, MappingRow, ProviderRow } from '../db/catalog'
 import { providerVar, type Config } from '../env'
 import { isProviderType, type ProviderType } from './providers/types'
 
@@ -11,6 +11,9 @@ export type Target = {
   timeoutMs: number
   maxRetries: number
   upstreamModel: string
+  maxOutputTokens: number | null
+  // What a request served by this target costs; set by the route resolution (see priceFor).
+  price?: AppliedPrice
 }
 
 // Weighted order without replacement: repeatedly draw one mapping with probability weight/total.
@@ -61,6 +64,7 @@ function toTarget(mapping: MappingRow, provider: ProviderRow, config: Config): T
     timeoutMs: Number.isInteger(timeout) && timeout > 0 ? timeout : provider.timeoutMs,
     maxRetries: provider.maxRetries,
     upstreamModel: mapping.upstreamModel,
+    maxOutputTokens: mapping.maxOutputTokens,
   }
 }
 

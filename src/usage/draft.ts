@@ -1,3 +1,4 @@
+import type { AppliedPrice } from '../db/catalog'
 import type { KeyRow } from '../db/keys'
 import { emptyUsage, type Usage } from '../upstream/providers/types'
 
@@ -23,7 +24,11 @@ export type UsageDraft = {
   promptTokens: number
   completionTokens: number
   tokensEstimated: boolean
+  // How estimated tokens were counted (tokenizer encoding or 'chars'); null when the upstream reported them.
+  tokensMethod: string | null
   costPico: bigint
+  // The price costPico was computed with (recorded on the row), null when none applied.
+  price: AppliedPrice | null
   startedAt: number
   ttfbMs: number | null
   // Time spent waiting on upstreams (head and body), for Server-Timing and the overhead figure.
@@ -60,7 +65,9 @@ export function newDraft(
     promptTokens: 0,
     completionTokens: 0,
     tokensEstimated: false,
+    tokensMethod: null,
     costPico: 0n,
+    price: null,
     startedAt,
     ttfbMs: null,
     upstreamMs: 0,

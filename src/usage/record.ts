@@ -22,7 +22,11 @@ export type UsageRow = {
   completion_tokens: number
   total_tokens: number
   tokens_estimated: boolean
+  // Optional: rows spooled by an older deployment lack them.
+  tokens_method?: string | null
   cost_usd: string
+  price_model?: string | null
+  price_effective_from?: string | null
   latency_ms: number
   ttfb_ms: number | null
   stream: boolean
@@ -68,6 +72,8 @@ export function sanitizeRow(row: UsageRow): UsageRow {
     model: cleanText(row.model, MODEL_MAX),
     provider: cleanTextOrNull(row.provider),
     upstream_model: cleanTextOrNull(row.upstream_model, MODEL_MAX),
+    price_model: cleanTextOrNull(row.price_model, MODEL_MAX),
+    tokens_method: cleanTextOrNull(row.tokens_method, 40),
     status: cleanInt(row.status),
     error_code: cleanTextOrNull(row.error_code),
     prompt_tokens: promptTokens,
@@ -95,7 +101,10 @@ export function toRow(draft: UsageDraft, endedAt: number): UsageRow {
     completion_tokens: draft.completionTokens,
     total_tokens: draft.promptTokens + draft.completionTokens,
     tokens_estimated: draft.tokensEstimated,
+    tokens_method: draft.tokensMethod,
     cost_usd: picoToUsdString(draft.costPico),
+    price_model: draft.price?.model ?? null,
+    price_effective_from: draft.price ? new Date(draft.price.effectiveFrom).toISOString() : null,
     latency_ms: Math.max(0, Math.round(endedAt - draft.startedAt)),
     ttfb_ms: draft.ttfbMs,
     stream: draft.stream,
@@ -111,11 +120,12 @@ export async function insertUsage(deps: Deps, row: UsageRow): Promise<void> {
   await deps.db.execute(sql`
     WITH ins AS (
       INSERT INTO usage_logs (event_id, request_id, api_key_id, project_id, route, model, provider, upstream_model,
-        status, error_code, prompt_tokens, completion_tokens, total_tokens, tokens_estimated, cost_usd, latency_ms,
-        ttfb_ms, stream, attempts, created_at)
+        status, error_code, prompt_tokens, completion_tokens, total_tokens, tokens_estimated, tokens_method, cost_usd,
+        price_model, price_effective_from, latency_ms, ttfb_ms, stream, attempts, created_at)
       VALUES (${row.event_id}, ${row.request_id}, ${row.api_key_id}, ${row.project_id}, ${row.route}, ${row.model},
         ${row.provider}, ${row.upstream_model}, ${row.status}, ${row.error_code}, ${row.prompt_tokens},
-        ${row.completion_tokens}, ${row.total_tokens}, ${row.tokens_estimated}, ${row.cost_usd}, ${row.latency_ms},
+        ${row.completion_tokens}, ${row.total_tokens}, ${row.tokens_estimated}, ${row.tokens_method ?? null},
+        ${row.cost_usd}, ${row.price_model ?? null}, ${row.price_effective_from ?? null}, ${row.latency_ms},
         ${row.ttfb_ms}, ${row.stream}, ${row.attempts}, ${row.created_at})
       ON CONFLICT (event_id) DO NOTHING
       RETURNING api_key_id, project_id, model, created_at

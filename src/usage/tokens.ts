@@ -38,14 +38,31 @@ export function estimateEmbeddingTokens(input: unknown): number {
   }, 0)
 }
 
-// What the completion may cost at most: max_completion_tokens / max_tokens (× n), or the default.
-export function completionAllowance(body: {
+// What a budget reserves for the completion when the request sets no max_tokens and the mapping no
+// max_output_tokens: as much as current chat models may write (gpt-4o, gpt-4o-mini: 16,384).
+export const DEFAULT_MAX_OUTPUT_TOKENS = 16_384
+
+type CompletionLimits = {
   max_tokens?: number | null
   max_completion_tokens?: number | null
   n?: number | null
-}): number {
-  const perChoice = body.max_completion_tokens ?? body.max_tokens ?? DEFAULT_COMPLETION_TOKENS
-  return perChoice * (body.n ?? 1)
+}
+
+// The completion the request itself allows: max_completion_tokens / max_tokens (× n), or null.
+export function requestedCompletion(body: CompletionLimits): number | null {
+  const perChoice = body.max_completion_tokens ?? body.max_tokens
+  return perChoice === null || perChoice === undefined ? null : perChoice * (body.n ?? 1)
+}
+
+// The completion the TPM limit counts before the call (settled with the real count after).
+export function completionAllowance(body: CompletionLimits): number {
+  return requestedCompletion(body) ?? DEFAULT_COMPLETION_TOKENS * (body.n ?? 1)
+}
+
+// The most the completion can cost, for a budget reservation: without max_tokens the model may write
+// up to its own cap, so that cap is reserved (a default of 256 let budgets be overshot many times over).
+export function reservedCompletion(body: CompletionLimits, maxOutputTokens: number | null): number {
+  return requestedCompletion(body) ?? (maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS) * (body.n ?? 1)
 }
 
 export function estimateRequest(
