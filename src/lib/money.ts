@@ -10,11 +10,13 @@ export function usdToMicros(usd: string | number): number {
   return sign === '-' ? -micros : micros
 }
 
-// A decimal USD sum (e.g. numeric with 12 decimals) in whole micro-USD, rounded up like the counters.
-export function usdToMicrosCeil(usd: string): number {
-  const [whole = '0', frac = ''] = usd.split('.')
-  const micros = usdToMicros(`${whole}.${frac.slice(0, 6)}`)
-  return /[1-9]/.test(frac.slice(6)) ? micros + 1 : micros
+// A decimal USD amount with up to 12 decimals (Postgres numeric(_, 12)) as integer pico-USD, exactly.
+export function usdToPico(usd: string): bigint {
+  const match = /^(-?)(\d*)(?:\.(\d*))?$/.exec(usd.trim())
+  if (!match) throw new Error(`not a decimal amount: ${usd}`)
+  const [, sign, whole = '', frac = ''] = match
+  const pico = BigInt(whole || '0') * 1_000_000_000_000n + BigInt(frac.slice(0, 12).padEnd(12, '0'))
+  return sign === '-' ? -pico : pico
 }
 
 export function microsToUsd(micros: number): number {
@@ -39,7 +41,4 @@ export function picoToUsdString(pico: bigint): string {
   return `${negative ? '-' : ''}${whole}.${frac}`
 }
 
-// Budget counters in Redis are integer micro-USD; a request's cost is rounded up so they never undercount.
-export function picoToMicrosCeil(pico: bigint): number {
-  return Number((pico + 999_999n) / 1_000_000n)
-}
+export const MICROS_TO_PICO = 1_000_000n

@@ -3,7 +3,6 @@ import type { AppEnv } from '../context'
 import type { Deps } from '../deps'
 import { OpenAIError } from '../errors'
 import { log } from '../lib/log'
-import { picoToMicrosCeil } from '../lib/money'
 import { requestIncrements } from '../metrics/counters'
 import { newDraft, type Route, type UsageDraft } from '../usage/draft'
 import { recordUsage, toRow } from '../usage/record'
@@ -38,7 +37,7 @@ async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null): P
       deps,
       draft.apiKeyId,
       hold,
-      { tokens: draft.promptTokens + draft.completionTokens, costMicros: picoToMicrosCeil(draft.costPico) },
+      { tokens: draft.promptTokens + draft.completionTokens, costPico: draft.costPico },
       requestIncrements(draft, endedAt),
     ),
     recordUsage(deps, toRow(draft, endedAt)),

@@ -3,7 +3,7 @@ import type { AppEnv } from '../context'
 import type { KeyRow } from '../db/keys'
 import { OpenAIError } from '../errors'
 import { log } from '../lib/log'
-import { costPico, microsToUsd, picoToMicrosCeil, usdToMicros } from '../lib/money'
+import { costPico, MICROS_TO_PICO, usdToMicros } from '../lib/money'
 import { dayTag, formatResetDuration, monthTag, startOfNextUtcDay, startOfNextUtcMonth } from '../lib/time'
 import { keys } from '../redis/keys'
 import { guardScript, type GuardReply } from '../redis/scripts'
@@ -20,12 +20,14 @@ const RESERVATION_TTL_MS = 15 * 60_000
 const MAX_ROUNDS = 4
 
 const limitOrNone = (n: number | null) => (n === null ? -1 : n)
-const budgetMicros = (usd: string | null) => (usd === null ? -1 : usdToMicros(usd))
+const budgetPico = (usd: string | null) => (usd === null ? -1n : BigInt(usdToMicros(usd)) * MICROS_TO_PICO)
 
-const usd = (micros: number) =>
-  `$${microsToUsd(micros)
-    .toFixed(6)
-    .replace(/0{1,4}$/, '')}`
+// Pico-USD for people: dollars with up to 6 decimals (at least 2), rounded up to the micro-dollar.
+const usd = (pico: number | bigint) => {
+  const micros = (BigInt(Math.round(Number(pico))) + MICROS_TO_PICO - 1n) / MICROS_TO_PICO
+  const text = (Number(micros) / 1e6).toFixed(6)
+  return `$${text.replace(/0{1,4}$/, '')}`
+}
 
 // x-ratelimit-{limit,remaining,reset}-{requests,tokens} for the limits the key has, from the
 // script's view of both windows (the same four numbers lead every reply but 'stale'/'rebuild').
@@ -50,7 +52,7 @@ function limitHeaders(key: KeyRow, reply: GuardReply): Record<string, string> {
 
 // OpenAI's shapes: a rate limit is retryable (Retry-After), except a request that can never fit the
 // TPM limit; an exhausted budget is not (x-should-retry: false, which the OpenAI SDK honours).
-function refuse(key: KeyRow, reply: GuardReply, ask: { tokens: number; costMicros: number }): never {
+function refuse(key: KeyRow, reply: GuardReply, ask: { tokens: number; costPico: bigint }): never {
   const headers = limitHeaders(key, reply)
   if (reply[0] === 'rpm' || reply[0] === 'tpm') {
     const [kind, rpmRemaining, , tpmRemaining, , retryMs = 0] = reply
@@ -84,7 +86,7 @@ function refuse(key: KeyRow, reply: GuardReply, ask: { tokens: number; costMicro
     'insufficient_quota',
     left <= 0
       ? `You exceeded this key's ${window} budget of ${usd(limit)}. ${resets}`
-      : `This request's estimated cost (${usd(ask.costMicros)}, from the prompt and max_tokens) is more than what is left of this key's ${window} budget (${usd(left)} of ${usd(limit)}). Lower max_tokens, or wait: ${resets}`,
+      : `This request's estimated cost (${usd(ask.costPico)}, from the prompt and max_tokens, or the model's maximum output when max_tokens is absent) is more than what is left of this key's ${window} budget (${usd(left)} of ${usd(limit)}). Lower max_tokens, or wait: ${resets}`,
     null,
     { ...headers, 'x-should-retry': 'false' },
   )
@@ -132,7 +134,7 @@ export function guard(route: Exclude<Route, 'models'>) {
       }
       const now = deps.now()
       const ticket = crypto.randomUUID()
-      const cost = picoToMicrosCeil(reservationPico(route, c.var.body, estimate.prompt, targets))
+      const cost = reservationPico(route, c.var.body, estimate.prompt, targets)
       const day = dayTag(now)
       const month = monthTag(now)
       let reply: GuardReply
@@ -154,8 +156,8 @@ export function guard(route: Exclude<Route, 'models'>) {
             limitOrNone(key.rpmLimit),
             limitOrNone(key.tpmLimit),
             tokens,
-            budgetMicros(key.dailyBudget),
-            budgetMicros(key.monthlyBudget),
+            budgetPico(key.dailyBudget),
+            budgetPico(key.monthlyBudget),
             cost,
             RESERVATION_TTL_MS,
             day,
@@ -196,7 +198,7 @@ export function guard(route: Exclude<Route, 'models'>) {
       }
       if (kind !== 'ok') {
         draft.rateLimited = kind
-        refuse(key, reply, { tokens, costMicros: cost })
+        refuse(key, reply, { tokens, costPico: cost })
       }
       c.set('limitHeaders', limitHeaders(key, reply))
       c.set('targets', targets)

@@ -10,10 +10,11 @@ export const keys = {
   tpm: (keyId: string) => `${P}:tpm:${keyId}`,
   // Running total of that token log, so a decision never sums the whole window.
   tpmTotal: (keyId: string) => `${P}:tpmsum:${keyId}`,
-  // Settled spend in micro-USD for one UTC day / month; rebuilt from usage_logs when missing.
-  spendDay: (keyId: string, day: string) => `${P}:spend:d:${keyId}:${day}`,
-  spendMonth: (keyId: string, month: string) => `${P}:spend:m:${keyId}:${month}`,
-  // In-flight budget reservations (ZSET member = "<request id>|<day>|<month>|<micro-USD>", score = expiry ms).
+  // Settled spend in pico-USD (exactly the ledger's sum) for one UTC day / month; rebuilt from usage_logs
+  // when missing.
+  spendDay: (keyId: string, day: string) => `${P}:spend:pd:${keyId}:${day}`,
+  spendMonth: (keyId: string, month: string) => `${P}:spend:pm:${keyId}:${month}`,
+  // In-flight budget reservations (ZSET member = "<request id>|<day>|<month>|<pico-USD>", score = expiry ms).
   reservations: (keyId: string) => `${P}:resv:${keyId}`,
   // Usage rows waiting for Postgres (LIST of JSON rows), drained by the cron trigger.
   usageSpool: () => `${P}:spool:usage`,

@@ -7,11 +7,13 @@ import type { Redis } from './client'
 //   {'ok',  rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs}           admitted (this request counted)
 //   {'rpm', rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs, retryMs}  refused by the request limit
 //   {'tpm', rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs, retryMs}  refused by the token limit
-//   {'budget', rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs, 'daily'|'monthly', limitMicros,
-//    retryMs, leftMicros}                                                 refused by a budget
+//   {'budget', rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs, 'daily'|'monthly', limitPico,
+//    retryMs, leftPico}                                                   refused by a budget
 // Every refusal carries both rate-limit states, so its x-ratelimit-* headers are complete.
 // Limits of -1 mean "no limit". Token log members are "<ticket>:<tokens>"; reservation members are
-// "<ticket>|<day>|<month>|<micro-USD>" scored by their expiry, so a crashed isolate's hold lapses.
+// "<ticket>|<day>|<month>|<pico-USD>" scored by their expiry, so a crashed isolate's hold lapses.
+// Money is integer pico-USD: counters change only through INCRBY with the exact decimal string (64-bit
+// integers in Redis); Lua compares them as doubles, exact to a few pico-USD, far below a budget's 1e-6.
 const GUARD = `
 local version = redis.call('GET', KEYS[1]) or '0'
 if version ~= ARGV[1] then return {'stale', version} end
@@ -85,7 +87,8 @@ if daily >= 0 or monthly >= 0 then
       return {'budget', rpmLeft, rpmReset, tpmLeft, tpmReset, 'monthly', monthly, tonumber(ARGV[14]), math.max(monthly - spent - monthHeld, 0)}
     end
   end
-  redis.call('ZADD', KEYS[6], now + ttl, ticket .. '|' .. ARGV[11] .. '|' .. ARGV[12] .. '|' .. cost)
+  -- The amount as sent: tostring() of a large Lua number would use an exponent.
+  redis.call('ZADD', KEYS[6], now + ttl, ticket .. '|' .. ARGV[11] .. '|' .. ARGV[12] .. '|' .. ARGV[9])
   redis.call('PEXPIRE', KEYS[6], ttl)
 end
 
@@ -120,10 +123,9 @@ if ARGV[1] ~= '' then
     end
   end
   if ARGV[4] ~= '' then redis.call('ZREM', KEYS[4], ARGV[4]) end
-  local cost = tonumber(ARGV[5])
-  if cost > 0 then
-    if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('INCRBY', KEYS[2], cost) end
-    if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('INCRBY', KEYS[3], cost) end
+  if ARGV[5] ~= '0' then
+    if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('INCRBY', KEYS[2], ARGV[5]) end
+    if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('INCRBY', KEYS[3], ARGV[5]) end
   end
 end
 for i = 6, #ARGV, 2 do redis.call('HINCRBY', KEYS[5], ARGV[i], ARGV[i + 1]) end
@@ -177,7 +179,7 @@ export function spoolStepScript(redis: Redis) {
 
 // Raises spend counters to at least what Postgres says, never lowers them: a counter above the truth
 // holds costs already settled in Redis whose usage rows are not committed yet. KEYS[i] is a counter,
-// ARGV[2i-1] its value from Postgres (integer micro-USD), ARGV[2i] its TTL in seconds. Returns how
+// ARGV[2i-1] its value from Postgres (integer pico-USD), ARGV[2i] its TTL in seconds. Returns how
 // many counters were raised (a missing counter counts).
 const RAISE_COUNTERS = `
 local raised = 0

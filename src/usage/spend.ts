@@ -1,7 +1,7 @@
 import { and, eq, gte, isNotNull, or, sql } from 'drizzle-orm'
 import { apiKeys, usageDaily } from '../../drizzle/schema'
 import type { Deps } from '../deps'
-import { usdToMicrosCeil } from '../lib/money'
+import { usdToPico } from '../lib/money'
 import { dayTag, monthTag, startOfUtcMonth } from '../lib/time'
 import { keys } from '../redis/keys'
 import type { Increment } from '../metrics/counters'
@@ -46,8 +46,8 @@ export async function rebuildSpend(deps: Deps, keyId: string, now: number): Prom
   const [row] = await rollupSpend(deps, now, keyId)
   if (!row) return
   const pipe = deps.redis.pipeline()
-  pipe.set(keys.spendDay(keyId, dayTag(now)), usdToMicrosCeil(row.day), { ex: DAY_COUNTER_TTL_S, nx: true })
-  pipe.set(keys.spendMonth(keyId, monthTag(now)), usdToMicrosCeil(row.month), {
+  pipe.set(keys.spendDay(keyId, dayTag(now)), String(usdToPico(row.day)), { ex: DAY_COUNTER_TTL_S, nx: true })
+  pipe.set(keys.spendMonth(keyId, monthTag(now)), String(usdToPico(row.month)), {
     ex: MONTH_COUNTER_TTL_S,
     nx: true,
   })
@@ -70,8 +70,8 @@ export async function reconcileSpend(deps: Deps): Promise<number> {
     const args: string[] = []
     for (const row of rows.slice(i, i + RECONCILE_CHUNK)) {
       counters.push(keys.spendDay(row.keyId, dayTag(now)), keys.spendMonth(row.keyId, monthTag(now)))
-      args.push(String(usdToMicrosCeil(row.day)), String(DAY_COUNTER_TTL_S))
-      args.push(String(usdToMicrosCeil(row.month)), String(MONTH_COUNTER_TTL_S))
+      args.push(String(usdToPico(row.day)), String(DAY_COUNTER_TTL_S))
+      args.push(String(usdToPico(row.month)), String(MONTH_COUNTER_TTL_S))
     }
     await raise.exec(counters, args)
   }
@@ -84,7 +84,7 @@ export async function settleAndCount(
   deps: Deps,
   keyId: string,
   hold: Hold | null,
-  actual: { tokens: number; costMicros: number },
+  actual: { tokens: number; costPico: bigint },
   increments: Increment[],
 ): Promise<void> {
   await finishScript(deps.redis).exec(
@@ -101,7 +101,7 @@ export async function settleAndCount(
       hold?.tpm ? String(hold.tokens) : '',
       String(actual.tokens),
       hold?.reservation ?? '',
-      String(actual.costMicros),
+      String(actual.costPico),
       ...increments.flatMap(([field, by]) => [field, String(by)]),
     ],
   )

@@ -55,12 +55,12 @@ describe('edge cases a demanding user hits', () => {
     const provider = await createProvider()
     const model = await createModel([provider.id], { input: '0', output: '1000' })
     const key = await createKey({ models: [model], dailyBudget: '0.01' })
-    // 256 default completion tokens × $0.001 = $0.256 > $0.01
+    // Without max_tokens the model's output cap is reserved: 16,384 tokens × $0.001 = $16.384 > $0.01
     const res = await gateway('/v1/chat/completions', chatRequest(key.raw, model))
     expect(res.status).toBe(429)
     const body = (await res.json()) as { error: { code: string; message: string } }
     expect(body.error.code).toBe('insufficient_quota')
-    expect(body.error.message).toContain('estimated cost ($0.256')
+    expect(body.error.message).toContain('estimated cost ($16.384')
     expect(body.error.message).toContain('$0.01 of $0.01')
     expect(
       (await gateway('/v1/chat/completions', chatRequest(key.raw, model, { max_tokens: 5 }))).status,

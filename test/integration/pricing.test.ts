@@ -4,7 +4,10 @@
 import { describe, expect, it } from 'vitest'
 import { modelMappings, prices } from '../../drizzle/schema'
 import { admin } from '../helpers/admin'
-import { chatRequest, eventually, gateway, sdk, testDb, uid } from '../helpers/gateway'
+import { dayTag, monthTag } from '../../src/lib/time'
+import { usdToPico } from '../../src/lib/money'
+import { keys } from '../../src/redis/keys'
+import { chatRequest, eventually, gateway, keyedPost, sdk, testDb, testRedis, uid } from '../helpers/gateway'
 import { createKey, createModel, createProvider, usageRows } from '../helpers/fixtures'
 
 // A price version for `model` in USD per 1M tokens, in effect since 2020.
@@ -80,7 +83,7 @@ describe('an alias without a price of its own', () => {
     const key = await createKey({ models: [alias], dailyBudget: '5' })
     const res = await gateway('/v1/chat/completions', chatRequest(key.raw, alias))
     expect(res.status).toBe(503)
-    expect((await res.json()).error.message).toContain('No price is in effect')
+    expect(((await res.json()) as any).error.message).toContain('No price is in effect')
   })
 })
 
@@ -114,7 +117,7 @@ describe('the budget reservation', () => {
     const key = await createKey({ models: [alias], dailyBudget: '0.005' })
     const refused = await gateway('/v1/chat/completions', chatRequest(key.raw, alias, { max_tokens: 10 }))
     expect(refused.status).toBe(429)
-    expect((await refused.json()).error.code).toBe('insufficient_quota')
+    expect(((await refused.json()) as any).error.code).toBe('insufficient_quota')
 
     const roomy = await createKey({ models: [alias], dailyBudget: '0.02' })
     const ok = await gateway('/v1/chat/completions', chatRequest(roomy.raw, alias, { max_tokens: 10 }))
@@ -135,7 +138,7 @@ describe('the budget reservation', () => {
     const key = await createKey({ models: [model], dailyBudget: '0.01' })
     const open = await gateway('/v1/chat/completions', chatRequest(key.raw, model))
     expect(open.status).toBe(429)
-    const { error } = await open.json()
+    const { error } = (await open.json()) as any
     expect(error.code).toBe('insufficient_quota')
     expect(error.message).toContain('$0.16384')
     // With max_tokens the reservation is what the request asks for.
@@ -151,5 +154,35 @@ describe('the budget reservation', () => {
     expect((await gateway('/v1/chat/completions', chatRequest(key.raw, alias))).status).toBe(200)
     const tight = await createKey({ models: [alias], dailyBudget: '0.0163' })
     expect((await gateway('/v1/chat/completions', chatRequest(tight.raw, alias))).status).toBe(429)
+  })
+})
+
+describe('the spend counters', () => {
+  it('equal the ledger exactly: small requests are not rounded up to a micro-dollar each', async () => {
+    const provider = await createProvider()
+    // $0.02 per 1M tokens: a short embedding costs a few hundredths of a micro-dollar.
+    const model = await createModel([provider.id], { input: '0.02', output: '0' })
+    const key = await createKey({ models: [model], dailyBudget: '1', monthlyBudget: '10' })
+    for (let i = 0; i < 12; i++) {
+      const res = await gateway('/v1/embeddings', keyedPost(key.raw, { model, input: `hello ${i}` }))
+      expect(res.status).toBe(200)
+    }
+    const rows = await eventually(async () => {
+      const rows = await usageRows(key.id)
+      expect(rows).toHaveLength(12)
+      return rows
+    })
+    const ledger = rows.reduce((sum, row) => sum + usdToPico(row.costUsd), 0n)
+    expect(ledger).toBeGreaterThan(0n)
+    expect(ledger).toBeLessThan(12n * 1_000_000n) // under a micro-dollar a request
+    const now = Date.now()
+    await eventually(async () => {
+      const [day, month] = await Promise.all([
+        testRedis().get<string | number>(keys.spendDay(key.id, dayTag(now))),
+        testRedis().get<string | number>(keys.spendMonth(key.id, monthTag(now))),
+      ])
+      expect(BigInt(day ?? -1)).toBe(ledger)
+      expect(BigInt(month ?? -1)).toBe(ledger)
+    })
   })
 })

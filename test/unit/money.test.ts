@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { costPico, picoToMicrosCeil, picoToUsdString, usdToMicros } from '../../src/lib/money'
+import { costPico, picoToUsdString, usdToMicros, usdToPico } from '../../src/lib/money'
 
 describe('money is exact', () => {
   it.each([
@@ -20,10 +20,11 @@ describe('money is exact', () => {
     expect(costPico(10, 10, undefined)).toBe(0n)
   })
 
-  it('rounds pico-USD up to whole micro-USD for budget counters', () => {
-    expect(picoToMicrosCeil(0n)).toBe(0)
-    expect(picoToMicrosCeil(1n)).toBe(1)
-    expect(picoToMicrosCeil(1_000_000n)).toBe(1)
-    expect(picoToMicrosCeil(1_000_001n)).toBe(2)
+  it('reads a ledger sum (numeric with 12 decimals) as exact pico-USD for the budget counters', () => {
+    expect(usdToPico('0.000000000001')).toBe(1n)
+    expect(usdToPico('12.000525300000')).toBe(12_000_525_300_000n)
+    expect(usdToPico('0')).toBe(0n)
+    expect(usdToPico('123456.5')).toBe(123_456_500_000_000_000n)
+    expect(usdToPico(picoToUsdString(987_654_321_012_345n))).toBe(987_654_321_012_345n)
   })
 })
