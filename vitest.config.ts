@@ -29,7 +29,7 @@ export default defineConfig({
                 UPSTASH_REDIS_REST_TOKEN: inject<string>('upstashToken'),
                 MOCK_UPSTREAM_URL: inject<string>('mockUpstreamUrl'),
                 ADMIN_TOKEN: 'test-admin-token',
-                TEST_UPSTREAM_KEY: 'sk-upstream-secret-for-tests',
+                PROVIDER_TESTS_API_KEY: 'sk-upstream-secret-for-tests',
                 REDIS_FAIL_OPEN: 'false',
               },
             },

@@ -60,9 +60,32 @@ export function readConfig(env: Record<string, unknown>): Config {
   return config
 }
 
-// `openai-main` → OPENAI_MAIN; the seed's hyphenated spelling (PROVIDER_OPENAI-MAIN_API_KEY) is accepted too.
+// `openai-main` → OPENAI_MAIN: the part of PROVIDER_<NAME>_* a provider's overrides use. Two providers
+// with the same env name would share each other's overrides, so the admin API refuses the second.
+export function providerEnvName(providerName: string): string {
+  return providerName.toUpperCase().replace(/[^A-Z0-9]/g, '_')
+}
+
+// The seed's hyphenated spelling (PROVIDER_OPENAI-MAIN_API_KEY) is accepted too.
 export function providerVar(config: Config, providerName: string, suffix: string): string | undefined {
-  const canonical = providerName.toUpperCase().replace(/[^A-Z0-9]/g, '_')
+  const canonical = providerEnvName(providerName)
   const hyphenated = providerName.toUpperCase()
   return config.vars[`PROVIDER_${canonical}_${suffix}`] ?? config.vars[`PROVIDER_${hyphenated}_${suffix}`]
+}
+
+// What api_key_ref may name: a provider-key secret, never a store or admin credential (DATABASE_URL,
+// UPSTASH_*, ADMIN_TOKEN, …), since whatever it names is sent to the provider's base_url.
+export const PROVIDER_KEY_REF = /^PROVIDER_[A-Z0-9][A-Z0-9_-]{0,180}_API_KEY$/
+
+// The upstream key routing sends: PROVIDER_<NAME>_API_KEY, else the secret api_key_ref names. A ref that
+// does not fit the pattern (a row written before it was enforced) names nothing.
+export function providerApiKey(
+  config: Config,
+  provider: { name: string; apiKeyRef: string | null },
+): string | undefined {
+  const ref = provider.apiKeyRef
+  return (
+    providerVar(config, provider.name, 'API_KEY') ??
+    (ref && PROVIDER_KEY_REF.test(ref) ? config.vars[ref] : undefined)
+  )
 }

@@ -6,6 +6,7 @@ import {
 } from '../db/admin-catalog'
 import type { WriteError } from '../db/admin-write'
 import type { ProviderRow } from '../db/catalog'
+import { providerEnvName } from '../env'
 import { OpenAIError } from '../errors'
 import { audit, commit, toColumns, type Admin } from './context'
 import { notFound, providerRef } from './query'
@@ -31,6 +32,21 @@ function refuse(error: WriteError): OpenAIError {
   return new OpenAIError('conflict', 'The provider is referenced by other rows.')
 }
 
+// PROVIDER_<NAME>_* overrides are found by the upper-cased name with non-alphanumerics as "_", so
+// `openai_main` or `OPENAI.MAIN` would silently take `openai-main`'s key and base URL.
+async function refuseEnvCollision(admin: Admin, name: string, id: string) {
+  const envName = providerEnvName(name)
+  const other = (await selectProviders(admin.deps.db)).find(
+    (p) => p.id !== id && providerEnvName(p.name) === envName,
+  )
+  if (other)
+    throw new OpenAIError(
+      'conflict',
+      `The name '${name}' uses the same environment variables (PROVIDER_${envName}_*) as the provider '${other.name}'; choose another name.`,
+      'name',
+    )
+}
+
 export async function listProviders(admin: Admin) {
   const rows = await selectProviders(admin.deps.db)
   return { object: 'list' as const, data: rows.map((row) => serializeProvider(row, admin.deps.config)) }
@@ -52,6 +68,7 @@ export async function createProvider(admin: Admin, body: ProviderCreate) {
     ...toColumns<ProviderRow>(body, COLUMNS),
   }
   const { config, db } = admin.deps
+  await refuseEnvCollision(admin, row.name, row.id)
   const entry = audit(
     admin,
     'provider.create',
@@ -68,6 +85,7 @@ export async function patchProvider(admin: Admin, ref: string, body: ProviderPat
   const current = await findProviderByRef(db, providerRef(ref))
   if (!current) throw notFound('provider', ref)
   const id = current.id
+  if (body.name !== undefined) await refuseEnvCollision(admin, body.name, id)
   const changes = { ...toColumns<ProviderRow>(body, COLUMNS), updatedAt: new Date(admin.deps.now()) }
   const before = serializeProvider(current, config)
   const entry = audit(

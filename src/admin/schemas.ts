@@ -1,4 +1,5 @@
 import * as z from 'zod/mini'
+import { PROVIDER_KEY_REF } from '../env'
 import '../lib/zod-en'
 import { PROVIDER_TYPES } from '../upstream/providers/types'
 
@@ -85,8 +86,8 @@ const providerFields = {
         .string()
         .check(
           z.regex(
-            /^[A-Za-z_][A-Za-z0-9_-]{0,199}$/,
-            'must be the name of a Worker secret, e.g. PROVIDER_OPENAI_API_KEY.',
+            PROVIDER_KEY_REF,
+            'must name a provider-key secret, PROVIDER_<NAME>_API_KEY (e.g. PROVIDER_OPENAI_API_KEY).',
           ),
         ),
     ),

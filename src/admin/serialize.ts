@@ -1,7 +1,7 @@
 import type { adminAudit, prices, usageLogs } from '../../drizzle/schema'
 import type { MappingRow, ProviderRow } from '../db/catalog'
 import type { KeyRow } from '../db/keys'
-import { providerVar, type Config } from '../env'
+import { providerApiKey, providerVar, type Config } from '../env'
 
 // Rows → the admin wire format (snake_case). Fields are picked one by one, so a column added to a
 // table (or a secret such as key_hash) never reaches a response or the audit log by accident.
@@ -30,9 +30,7 @@ export function serializeKey(row: KeyRow) {
 
 // has_api_key mirrors how routing finds the key: a PROVIDER_<NAME>_API_KEY override, else api_key_ref.
 export function hasApiKey(row: Pick<ProviderRow, 'name' | 'apiKeyRef'>, config: Config): boolean {
-  return Boolean(
-    providerVar(config, row.name, 'API_KEY') ?? (row.apiKeyRef ? config.vars[row.apiKeyRef] : undefined),
-  )
+  return Boolean(providerApiKey(config, row))
 }
 
 // `number` is null only in the audit entry of a provider being created (the database assigns it).

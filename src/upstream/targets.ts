@@ -1,5 +1,5 @@
 import type { AppliedPrice, Catalog, MappingRow, ProviderRow } from '../db/catalog'
-import { providerVar, type Config } from '../env'
+import { providerApiKey, providerVar, type Config } from '../env'
 import { isProviderType, type ProviderType } from './providers/types'
 
 export type Target = {
@@ -58,9 +58,7 @@ function toTarget(mapping: MappingRow, provider: ProviderRow, config: Config): T
     providerId: provider.id,
     type: provider.type as ProviderType,
     baseUrl: (providerVar(config, provider.name, 'BASE_URL') ?? provider.baseUrl).replace(/\/+$/, ''),
-    apiKey:
-      providerVar(config, provider.name, 'API_KEY') ??
-      (provider.apiKeyRef ? config.vars[provider.apiKeyRef] : undefined),
+    apiKey: providerApiKey(config, provider),
     timeoutMs: Number.isInteger(timeout) && timeout > 0 ? timeout : provider.timeoutMs,
     maxRetries: provider.maxRetries,
     upstreamModel: mapping.upstreamModel,

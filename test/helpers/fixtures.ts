@@ -27,7 +27,7 @@ export async function createProvider(spec: ProviderSpec = {}) {
       name: `p-${uid()}`,
       type: 'openai',
       baseUrl: spec.baseUrl ?? `${mockUrl()}/s/${scenario}/v1`,
-      apiKeyRef: spec.apiKeyRef === undefined ? 'TEST_UPSTREAM_KEY' : spec.apiKeyRef,
+      apiKeyRef: spec.apiKeyRef === undefined ? 'PROVIDER_TESTS_API_KEY' : spec.apiKeyRef,
       enabled: spec.enabled ?? true,
       timeoutMs: spec.timeoutMs ?? 5000,
       maxRetries: spec.maxRetries ?? 0,

@@ -35,7 +35,7 @@ describe('providers', () => {
     const created = await admin('POST', '/providers', {
       name,
       base_url: 'https://example.test/v1',
-      api_key_ref: 'TEST_UPSTREAM_KEY',
+      api_key_ref: 'PROVIDER_TESTS_API_KEY',
     })
     expect(created.status).toBe(201)
     expect(created.body).toMatchObject({
@@ -43,13 +43,13 @@ describe('providers', () => {
       name,
       type: 'openai',
       base_url: 'https://example.test/v1',
-      api_key_ref: 'TEST_UPSTREAM_KEY',
+      api_key_ref: 'PROVIDER_TESTS_API_KEY',
       has_api_key: true,
       enabled: true,
       timeout_ms: 30000,
       max_retries: 1,
     })
-    const unset = await adminProvider({ api_key_ref: 'NOT_SET_ANYWHERE' })
+    const unset = await adminProvider({ api_key_ref: 'PROVIDER_NOT_SET_ANYWHERE_API_KEY' })
     expect(unset.has_api_key).toBe(false)
     const list = await admin('GET', '/providers')
     expect(list.body.data.find((p: any) => p.id === created.body.id)).toEqual(created.body)
@@ -96,6 +96,19 @@ describe('providers', () => {
     ['max_retries above 10', { max_retries: 11 }, 'max_retries'],
     ['a name with spaces', { name: 'my provider' }, 'name'],
     ['an api_key_ref that is not a variable name', { api_key_ref: 'sk-live key' }, 'api_key_ref'],
+    ...[
+      'DATABASE_URL',
+      'UPSTASH_REDIS_REST_TOKEN',
+      'UPSTASH_REDIS_REST_URL',
+      'ADMIN_TOKEN',
+      'METRICS_TOKEN',
+      'SECRETS_KEY',
+      'OPENAI_API_KEY',
+    ].map((ref): [string, Record<string, unknown>, string] => [
+      `an api_key_ref naming ${ref}`,
+      { api_key_ref: ref },
+      'api_key_ref',
+    ]),
     ['an unknown field', { api_key: 'sk-123' }, 'api_key'],
   ]
   for (const [what, fields, param] of invalid) {

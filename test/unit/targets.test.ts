@@ -11,7 +11,7 @@ const config = readConfig({
   PROVIDER_MAIN_BASE_URL: 'http://override/v1/',
   PROVIDER_MAIN_API_KEY: 'sk-main',
   'PROVIDER_SIDE-B_API_KEY': 'sk-hyphen',
-  SECRET_REF: 'sk-ref',
+  PROVIDER_SHARED_API_KEY: 'sk-ref',
 })
 
 function catalog(
@@ -29,7 +29,7 @@ function catalog(
           name,
           type: 'openai',
           baseUrl: `http://${name}/v1`,
-          apiKeyRef: 'SECRET_REF',
+          apiKeyRef: 'PROVIDER_SHARED_API_KEY',
           enabled: !disabled.includes(name),
           timeoutMs: 1000,
           maxRetries: 1,
