@@ -4,6 +4,8 @@ import { configDefaults, defineConfig } from 'vitest/config'
 // Two projects, both run by `npm test` (`vitest run`; pick one with `--project workers|browser`):
 // - workers: the Worker under test inside workerd. It reaches the local Neon and Upstash endpoints (and
 //   the mock upstream) that test/global-setup.ts starts; their addresses arrive through provide/inject.
+// - runtime: plain Node. The production bundle under a bare `workerd serve` on the local stack
+//   (test/runtime/).
 // - browser: plain Node. Starts the whole local stack the way a user does (`npm run dev`), drives the
 //   admin page in headless Chromium (test/browser/) and replays the seed's curls (test/dev/).
 // wrangler.toml declares these secrets as required; the tests bind their real values below (miniflare
@@ -39,9 +41,20 @@ export default defineConfig({
           name: 'workers',
           globalSetup: ['./test/global-setup.ts'],
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, 'test/browser/**', 'test/dev/**'],
+          exclude: [...configDefaults.exclude, 'test/browser/**', 'test/dev/**', 'test/runtime/**'],
           testTimeout: 20_000,
           hookTimeout: 60_000,
+        },
+      },
+      {
+        // The production bundle under a bare workerd (what `npm run bench` runs): behaviour that
+        // `wrangler dev` and the workers pool do not show, such as a client's disconnect.
+        test: {
+          name: 'runtime',
+          environment: 'node',
+          include: ['test/runtime/**/*.test.ts'],
+          testTimeout: 60_000,
+          hookTimeout: 180_000,
         },
       },
       {

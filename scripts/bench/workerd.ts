@@ -44,6 +44,10 @@ export type ServeOptions = {
   compatibilityFlags: string[]
   bindings: Record<string, string>
   port: number
+  // A module (path relative to dir) served on the socket instead, with the Worker as its GATEWAY service
+  // binding: a subrequest it cancels is cancelled in the Worker the way the edge cancels a request
+  // whose client left (a bare workerd's HTTP listener does not notice a client leaving before the head).
+  front?: string
 }
 
 const q = (s: string) => JSON.stringify(s) // capnp text strings use JSON-compatible escapes
@@ -57,15 +61,19 @@ export function capnpConfig(o: ServeOptions): string {
   const bindings = Object.entries(o.bindings)
     .map(([name, text]) => `(name = ${q(name)}, text = ${q(text)})`)
     .join(',\n      ')
+  const front = o.front
+    ? `(name = "front", worker = (modules = [(name = "front.js", esModule = embed ${q(o.front)})], ` +
+      `compatibilityDate = ${q(o.compatibilityDate)}, bindings = [(name = "GATEWAY", service = "main")])),`
+    : ''
   return `using Workerd = import "/workerd/workerd.capnp";
 
 const config :Workerd.Config = (
   services = [
-    (name = "main", worker = .worker),
+    (name = "main", worker = .worker),${front}
     # The default globalOutbound: loopback allowed, since every store and the mock live on 127.0.0.1.
     (name = "internet", network = (allow = ["public", "private", "local"])),
   ],
-  sockets = [ (name = "http", address = "127.0.0.1:${o.port}", http = (), service = "main") ],
+  sockets = [ (name = "http", address = "127.0.0.1:${o.port}", http = (), service = "${o.front ? 'front' : 'main'}") ],
 );
 
 const worker :Workerd.Worker = (

@@ -10,6 +10,9 @@ import { settleAndCount, type Hold } from '../usage/spend'
 
 // Opens the request's usage draft right after authentication and, once the response (or its stream)
 // is over, settles the guard's hold, writes the usage row and counts the metrics — all in waitUntil.
+// That work is registered before the request runs: on the production runtime a client that leaves
+// before the response head cancels the handler (its continuation never runs), and only work already
+// registered with waitUntil, woken by the request's abort signal, still happens.
 export function account(route: Route) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const { deps } = c.var
@@ -17,14 +20,42 @@ export function account(route: Route) {
     c.set('draft', draft)
     c.set('hold', null)
     c.set('limitHeaders', {})
-    await next()
-    draft.status ||= c.res.status
-    if (c.error instanceof OpenAIError) draft.errorCode = c.error.code
-    else if (c.error) draft.errorCode = 'internal_error'
-    const gatewayMs = Math.max(0, deps.now() - draft.startedAt - draft.upstreamMs)
-    for (const [name, value] of Object.entries(c.var.limitHeaders)) c.res.headers.set(name, value)
-    c.res.headers.set('server-timing', `gateway;dur=${gatewayMs}, upstream;dur=${draft.upstreamMs}`)
-    c.executionCtx.waitUntil(draft.finished.then(() => closeRequest(deps, draft, c.var.hold)))
+    let handled: () => void = () => {}
+    const responded = new Promise<'handled'>((resolve) => (handled = () => resolve('handled')))
+    c.executionCtx.waitUntil(
+      Promise.race([responded, clientGone(c.req.raw.signal)]).then(async (first) => {
+        // A runtime that lets the handler go on (wrangler dev, tests) finishes it at once, since the
+        // upstream call stops on the same signal; on the edge the grace just runs out.
+        if (first === 'gone' && (await Promise.race([responded, sleep(GONE_GRACE_MS)])) !== 'handled') {
+          draft.status = 499
+          draft.errorCode = 'client_disconnected'
+        }
+        await draft.finished
+        await closeRequest(deps, draft, c.var.hold)
+      }),
+    )
+    try {
+      await next()
+      draft.status ||= c.res.status
+      if (c.error instanceof OpenAIError) draft.errorCode = c.error.code
+      else if (c.error) draft.errorCode = 'internal_error'
+      const gatewayMs = Math.max(0, deps.now() - draft.startedAt - draft.upstreamMs)
+      for (const [name, value] of Object.entries(c.var.limitHeaders)) c.res.headers.set(name, value)
+      c.res.headers.set('server-timing', `gateway;dur=${gatewayMs}, upstream;dur=${draft.upstreamMs}`)
+    } finally {
+      handled()
+    }
+  })
+}
+
+const GONE_GRACE_MS = 1000
+const sleep = (ms: number) => new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), ms))
+
+// Resolves when the client goes away (never when the request has no signal or it never aborts).
+function clientGone(signal: AbortSignal | undefined): Promise<'gone'> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) resolve('gone')
+    else signal?.addEventListener('abort', () => resolve('gone'), { once: true })
   })
 }
 
