@@ -1,7 +1,7 @@
 import { cloudflareTest } from '@cloudflare/vitest-plugin'
 import { configDefaults, defineConfig } from 'vitest/config'
 
-// Two projects, both run by `npm test` (`vitest run`; pick one with `--project workers|browser`):
+// Three projects, all run by `npm test` (`vitest run`; pick one with `--project workers|runtime|browser`):
 // - workers: the Worker under test inside workerd. It reaches the local Neon and Upstash endpoints (and
 //   the mock upstream) that test/global-setup.ts starts; their addresses arrive through provide/inject.
 // - runtime: plain Node. The production bundle under a bare `workerd serve` on the local stack
