@@ -1,6 +1,6 @@
 import { DURATION_BUCKETS, SEP } from './counters'
 
-type Family = { help: string; type: 'counter' | 'histogram'; scale?: number }
+type Family = { help: string; type: 'counter' | 'gauge' | 'histogram'; scale?: number }
 
 // The contract's metric families (CONTRACT §6). Values stored in integer units are scaled back here.
 export const FAMILIES: Record<string, Family> = {
@@ -21,6 +21,15 @@ export const FAMILIES: Record<string, Family> = {
   },
   nexusai_tokens_total: { help: 'Tokens accounted, by model, provider and type.', type: 'counter' },
   nexusai_cost_usd_total: { help: 'Cost accounted in USD.', type: 'counter', scale: 1e-9 },
+  // Both written by the circuit breakers' own Redis steps (redis/circuit-lua.ts), the gauge with HSET.
+  nexusai_provider_circuit_state: {
+    help: "Each provider's circuit breaker: 0 closed, 1 half-open, 2 open.",
+    type: 'gauge',
+  },
+  nexusai_circuit_transitions_total: {
+    help: 'Circuit breaker state changes, by provider and new state.',
+    type: 'counter',
+  },
 }
 
 const BUCKET_BOUNDS = DURATION_BUCKETS.map(String)
@@ -46,7 +55,7 @@ export function renderPrometheus(hash: Record<string, unknown>): string {
     if (!series) continue
     for (const [labelText, kinds] of [...series.entries()].sort(([a], [b]) => a.localeCompare(b))) {
       const sep = labelText ? ',' : ''
-      if (family.type === 'counter') {
+      if (family.type !== 'histogram') {
         lines.push(`${name}{${labelText}} ${num((kinds.get('') ?? 0) * (family.scale ?? 1))}`)
         continue
       }

@@ -4,6 +4,7 @@ import type { Deps } from '../deps'
 import { OpenAIError } from '../errors'
 import { log } from '../lib/log'
 import { requestIncrements } from '../metrics/counters'
+import { circuitRecordArgs, STATE_NAMES } from '../upstream/circuit'
 import { newDraft, type Route, type UsageDraft } from '../usage/draft'
 import { recordUsage, toRow } from '../usage/record'
 import { settleAndCount, type Hold } from '../usage/spend'
@@ -70,6 +71,7 @@ async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null): P
       hold,
       { tokens: draft.promptTokens + draft.completionTokens, costPico: draft.costPico },
       requestIncrements(draft, endedAt),
+      circuitRecordArgs(draft.outcomes, endedAt),
     ),
     recordUsage(deps, toRow(draft, endedAt)),
   ])
@@ -84,6 +86,15 @@ async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null): P
     attempts: draft.attempts,
     tokens: draft.promptTokens + draft.completionTokens,
   })
+  const moves = results[0].status === 'fulfilled' ? results[0].value : []
+  for (let i = 0; i + 1 < moves.length; i += 2) {
+    const record = draft.outcomes[moves[i]!]
+    log(moves[i + 1] === 2 ? 'warn' : 'info', 'circuit transition', {
+      request_id: draft.requestId,
+      provider: record?.target.provider,
+      to: STATE_NAMES[moves[i + 1]!],
+    })
+  }
   for (const r of results) {
     if (r.status === 'rejected')
       log('warn', 'after-response step failed', { request_id: draft.requestId, error: String(r.reason) })

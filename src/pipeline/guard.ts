@@ -5,8 +5,10 @@ import { OpenAIError } from '../errors'
 import { log } from '../lib/log'
 import { costPico, MICROS_TO_PICO, usdToMicros } from '../lib/money'
 import { dayTag, formatResetDuration, monthTag, startOfNextUtcDay, startOfNextUtcMonth } from '../lib/time'
+import { labels } from '../metrics/counters'
 import { keys } from '../redis/keys'
 import { guardScript, type GuardReply } from '../redis/scripts'
+import { orderTargets } from '../upstream/route-order'
 import type { Route } from '../usage/draft'
 import { rebuildSpend, type Hold } from '../usage/spend'
 import type { Target } from '../upstream/targets'
@@ -18,6 +20,9 @@ import { fromStore } from './stores'
 // A reservation outlives any upstream call (heads time out, streams go idle) but not a crashed isolate.
 const RESERVATION_TTL_MS = 15 * 60_000
 const MAX_ROUNDS = 4
+
+// A half-open probe's lease outlives the probe's own attempts; if it never reports, another request probes.
+const probeLeaseMs = (t: Target) => t.timeoutMs * (t.maxRetries + 1) + 5_000
 
 const limitOrNone = (n: number | null) => (n === null ? -1 : n)
 const budgetPico = (usd: string | null) => (usd === null ? -1n : BigInt(usdToMicros(usd)) * MICROS_TO_PICO)
@@ -38,6 +43,7 @@ function limitHeaders(key: KeyRow, reply: GuardReply): Record<string, string> {
     number,
     number,
     number,
+    ...unknown[],
   ]
   const headers: Record<string, string> = {}
   const trio = (unit: string, limit: number, remaining: number, resetMs: number) => {
@@ -112,7 +118,8 @@ function reservationPico(
 }
 
 // RPM, TPM and both budgets in one atomic Redis step (one round trip on a warm key). A stale cache
-// or a missing spend counter costs extra rounds, never a wrong decision.
+// or a missing spend counter costs extra rounds, never a wrong decision. The same step reads the
+// candidate providers' circuit breakers, which reorder the targets.
 export function guard(route: Exclude<Route, 'models'>) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const { deps, draft, requestId } = c.var
@@ -148,6 +155,8 @@ export function guard(route: Exclude<Route, 'models'>) {
             keys.spendMonth(key.id, month),
             keys.reservations(key.id),
             keys.tpmTotal(key.id),
+            keys.metrics(),
+            ...targets.map((t) => keys.circuit(t.providerId)),
           ],
           [
             version,
@@ -164,6 +173,7 @@ export function guard(route: Exclude<Route, 'models'>) {
             month,
             startOfNextUtcDay(now) - now,
             startOfNextUtcMonth(now) - now,
+            ...targets.flatMap((t) => [probeLeaseMs(t), labels({ provider: t.provider })]),
           ].map(String),
         )
       } catch (error) {
@@ -201,7 +211,12 @@ export function guard(route: Exclude<Route, 'models'>) {
         refuse(key, reply, { tokens, costPico: cost })
       }
       c.set('limitHeaders', limitHeaders(key, reply))
-      c.set('targets', targets)
+      const circuits = (reply as Extract<GuardReply, ['ok', ...unknown[]]>)[5]
+      circuits.forEach(([route], i) => {
+        if (route === 1)
+          log('info', 'circuit probe', { request_id: requestId, provider: targets[i]?.provider })
+      })
+      c.set('targets', orderTargets(targets, circuits, 'priority'))
       const hold: Hold = {
         keyId: key.id,
         ticket,

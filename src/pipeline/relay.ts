@@ -5,6 +5,7 @@ import type { AppliedPrice } from '../db/catalog'
 import { costPico } from '../lib/money'
 import type { UsageDraft } from '../usage/draft'
 import { estimateRequest, tokensForChars } from '../usage/tokens'
+import { outcomeOf } from '../upstream/circuit'
 import { forwardWithFallback, type ForwardError } from '../upstream/fallback'
 import { PROVIDERS } from '../upstream/providers'
 import {
@@ -76,6 +77,10 @@ export async function relay(c: Context<AppEnv>, route: UpstreamRoute): Promise<R
   const estimate = estimateRequest(route, body)
   const started = Date.now()
   const result = await forwardWithFallback(targets, exchange, c.req.raw.signal, !streaming, {
+    onAttempt: (target, res) => {
+      const outcome = outcomeOf(target, res)
+      if (outcome) draft.outcomes.push({ target, outcome })
+    },
     onRetry: (provider, reason) => draft.retries.push({ provider, reason }),
     onFallback: (from, to) => draft.fallbacks.push({ from, to }),
   })

@@ -22,6 +22,8 @@ export const keys = {
   usageSpoolDead: () => `${P}:spool:usage:dead`,
   // Failed admin sign-ins per client IP (@upstash/ratelimit fixed window; it appends ":<ip>:<window>").
   adminAuthFailures: () => `${P}:adminfail`,
+  // A provider's circuit breaker and health figures (HASH, fields in redis/circuit-lua.ts), 7 days after its last outcome.
+  circuit: (providerId: string) => `${P}:circuit:${providerId}`,
   // Prometheus counters and histograms (HASH field = "<metric>{<labels>}", value = number).
   metrics: () => `${P}:metrics`,
 }

@@ -1,3 +1,4 @@
+import { CIRCUIT_READ, CIRCUIT_RECORD } from './circuit-lua'
 import type { Redis } from './client'
 
 // Decides RPM, TPM, daily and monthly budget for one request in one atomic step, and commits all of
@@ -9,12 +10,13 @@ import type { Redis } from './client'
 //   {'tpm', rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs, retryMs}  refused by the token limit
 //   {'budget', rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs, 'daily'|'monthly', limitPico,
 //    retryMs, leftPico}                                                   refused by a budget
-// Every refusal carries both rate-limit states, so its x-ratelimit-* headers are complete.
+// Every refusal carries both rate-limit states, so its x-ratelimit-* headers are complete. An admitted
+// request also gets its candidate providers' circuits (KEYS[8] metrics, KEYS[9..] circuits, ARGV[15..]).
 // Limits of -1 mean "no limit". Token log members are "<ticket>:<tokens>"; reservation members are
 // "<ticket>|<day>|<month>|<pico-USD>" scored by their expiry, so a crashed isolate's hold lapses.
 // Money is integer pico-USD: counters change only through INCRBY with the exact decimal string (64-bit
 // integers in Redis); Lua compares them as doubles, exact to a few pico-USD, far below a budget's 1e-6.
-const GUARD = `
+const GUARD = `${CIRCUIT_READ}
 local version = redis.call('GET', KEYS[1]) or '0'
 if version ~= ARGV[1] then return {'stale', version} end
 local now, window = tonumber(ARGV[2]), 60000
@@ -102,14 +104,15 @@ if tpmLimit >= 0 then
   redis.call('INCRBY', KEYS[7], tokens)
   redis.call('PEXPIRE', KEYS[7], window)
 end
-return {'ok', rpmLimit - rpmUsed - 1, rpmReset, tpmLimit - tpmUsed - tokens, tpmReset}
+return {'ok', rpmLimit - rpmUsed - 1, rpmReset, tpmLimit - tpmUsed - tokens, tpmReset, circuitRead(9, 15, KEYS[8], now)}
 `
 
 // Everything after the response in one step: settles the guard's hold (when there is one) — the
 // token log and its running total (KEYS[6]) get the real count, the reservation goes, the spend counters get the real cost (only
 // where they exist: a missing counter is rebuilt from Postgres) — and adds the request's metric
-// increments (ARGV[6..] = field, amount, field, amount, …).
-const FINISH = `
+// increments (ARGV[8 + 8n..] = field, amount, field, amount, …), after the n provider outcomes that
+// move the circuits (ARGV[6] = n, ARGV[7] = now, KEYS[7..]). Returns the circuits' transitions.
+const FINISH = `${CIRCUIT_RECORD}
 if ARGV[1] ~= '' then
   if ARGV[2] ~= '' then
     local member = ARGV[1] .. ':' .. ARGV[2]
@@ -128,22 +131,28 @@ if ARGV[1] ~= '' then
     if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('INCRBY', KEYS[3], ARGV[5]) end
   end
 end
-for i = 6, #ARGV, 2 do redis.call('HINCRBY', KEYS[5], ARGV[i], ARGV[i + 1]) end
-return 1
+local outcomes = tonumber(ARGV[6])
+local moves = circuitRecord(7, 8, outcomes, KEYS[5], tonumber(ARGV[7]))
+for i = 8 + outcomes * 8, #ARGV, 2 do redis.call('HINCRBY', KEYS[5], ARGV[i], ARGV[i + 1]) end
+return moves
 `
 
 export type GuardReply =
   | ['stale', string]
   | ['rebuild']
-  | ['ok' | 'rpm' | 'tpm', number, number, number, number, number?]
+  | ['ok', number, number, number, number, CircuitRead[]]
+  | ['rpm' | 'tpm', number, number, number, number, number]
   | ['budget', number, number, number, number, 'daily' | 'monthly', number, number, number]
+
+// Per candidate provider: route (0 use, 1 probe, 2 skip), success ratio in ‰ and latency in ms (-1 unknown).
+export type CircuitRead = [route: 0 | 1 | 2, successPermille: number, latencyMs: number]
 
 export function guardScript(redis: Redis) {
   return redis.createScript<GuardReply>(GUARD)
 }
 
 export function finishScript(redis: Redis) {
-  return redis.createScript<number>(FINISH)
+  return redis.createScript<number[]>(FINISH)
 }
 
 // The usage spool's drain step, so a drain killed midway loses nothing and two overlapping drains

@@ -13,6 +13,8 @@ export type ForwardError =
   | { reason: 'client_gone'; attempts: number }
 
 export type ForwardEvents = {
+  // Every attempt's result, for the provider's circuit breaker and health (upstream/circuit.ts).
+  onAttempt(target: Target, result: Result<AttemptOk, AttemptError>): void
   onRetry(provider: string, reason: string): void
   onFallback(from: string, to: string): void
 }
@@ -63,6 +65,7 @@ export async function forwardWithFallback(
       if (signal?.aborted) return err({ reason: 'client_gone', attempts })
       attempts++
       const res = await attempt(target, exchange, signal, readBody)
+      events.onAttempt(target, res)
       if (res.ok) return ok({ ...res.value, target, attempts })
       const error = res.error
       if (error.reason === 'client_gone') return err({ reason: 'client_gone', attempts })

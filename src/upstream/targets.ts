@@ -1,6 +1,7 @@
 import type { AppliedPrice, Catalog, MappingRow, ProviderRow } from '../db/catalog'
 import { providerApiKey, providerVar, type Config } from '../env'
 import { isProviderType, type ProviderType } from './providers/types'
+import { circuitSettings, type CircuitSettings } from './circuit'
 
 export type Target = {
   provider: string
@@ -14,10 +15,13 @@ export type Target = {
   maxOutputTokens: number | null
   // What a request served by this target costs; set by the route resolution (see priceFor).
   price?: AppliedPrice
+  priority: number
+  weight: number
+  circuit: CircuitSettings
 }
 
 // Weighted order without replacement: repeatedly draw one mapping with probability weight/total.
-function weightedShuffle<T extends { weight: number }>(items: T[], random: () => number): T[] {
+export function weightedShuffle<T extends { weight: number }>(items: T[], random: () => number): T[] {
   const pool = [...items]
   const out: T[] = []
   while (pool.length > 0) {
@@ -63,6 +67,9 @@ function toTarget(mapping: MappingRow, provider: ProviderRow, config: Config): T
     maxRetries: provider.maxRetries,
     upstreamModel: mapping.upstreamModel,
     maxOutputTokens: mapping.maxOutputTokens,
+    priority: mapping.priority,
+    weight: mapping.weight,
+    circuit: circuitSettings(config, provider.name),
   }
 }
 

@@ -1,6 +1,7 @@
 import type { AppliedPrice } from '../db/catalog'
 import type { KeyRow } from '../db/keys'
 import { emptyUsage, type Usage } from '../upstream/providers/types'
+import type { AttemptRecord } from '../upstream/circuit'
 
 export type Route = 'chat' | 'embeddings' | 'models'
 
@@ -37,6 +38,8 @@ export type UsageDraft = {
   attempts: number
   retries: { provider: string; reason: string }[]
   fallbacks: { from: string; to: string }[]
+  // What each upstream attempt said about its provider, for the circuit breakers.
+  outcomes: AttemptRecord[]
   rateLimited: 'rpm' | 'tpm' | 'budget' | null
   // Resolves when the response body is complete (streams end later than the handler returns).
   finished: Promise<void>
@@ -75,6 +78,7 @@ export function newDraft(
     attempts: 0,
     retries: [],
     fallbacks: [],
+    outcomes: [],
     rateLimited: null,
     finished: Promise.resolve(),
   }

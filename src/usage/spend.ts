@@ -79,15 +79,17 @@ export async function reconcileSpend(deps: Deps): Promise<number> {
 }
 
 // After the response, in one Redis round trip: settle the hold with the real tokens and cost (a failed
-// call has neither, which releases it) and count the request's metrics.
+// call has neither, which releases it), count the request's metrics and move the circuit breakers
+// (returns their transitions: outcome index, new state, …).
 export async function settleAndCount(
   deps: Deps,
   keyId: string,
   hold: Hold | null,
   actual: { tokens: number; costPico: bigint },
   increments: Increment[],
-): Promise<void> {
-  await finishScript(deps.redis).exec(
+  circuit: { keys: string[]; args: string[] },
+): Promise<number[]> {
+  return finishScript(deps.redis).exec(
     [
       keys.tpm(keyId),
       keys.spendDay(keyId, hold?.day ?? ''),
@@ -95,6 +97,7 @@ export async function settleAndCount(
       keys.reservations(keyId),
       keys.metrics(),
       keys.tpmTotal(keyId),
+      ...circuit.keys,
     ],
     [
       hold?.ticket ?? '',
@@ -102,6 +105,7 @@ export async function settleAndCount(
       String(actual.tokens),
       hold?.reservation ?? '',
       String(actual.costPico),
+      ...circuit.args,
       ...increments.flatMap(([field, by]) => [field, String(by)]),
     ],
   )

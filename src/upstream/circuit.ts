@@ -1,0 +1,89 @@
+import { providerVar, type Config } from '../env'
+import type { Result } from '../lib/result'
+import { labels } from '../metrics/counters'
+import { keys } from '../redis/keys'
+import type { AttemptError, AttemptOk } from './attempt'
+import { decide } from './fallback'
+import type { Target } from './targets'
+
+// When a provider's breaker opens and for how long (README "Circuit breakers"). Per provider through
+// PROVIDER_<NAME>_CIRCUIT_{THRESHOLD,WINDOW_MS,FAILURE_RATIO,COOLDOWN_MS}; these are the defaults.
+export type CircuitSettings = {
+  // Consecutive provider faults that open the breaker; also the fewest outcomes the ratio rule judges.
+  threshold: number
+  // The failure-ratio window.
+  windowMs: number
+  // Percentage of faults in the window that opens the breaker.
+  failureRatio: number
+  // How long an open breaker skips its provider before one request probes it.
+  cooldownMs: number
+}
+
+export const CIRCUIT_DEFAULTS: CircuitSettings = {
+  threshold: 5,
+  windowMs: 60_000,
+  failureRatio: 50,
+  cooldownMs: 30_000,
+}
+
+export function circuitSettings(config: Config, provider: string): CircuitSettings {
+  const read = (suffix: string, fallback: number, max: number) => {
+    const n = Number(providerVar(config, provider, `CIRCUIT_${suffix}`))
+    return Number.isInteger(n) && n > 0 && n <= max ? n : fallback
+  }
+  return {
+    threshold: read('THRESHOLD', CIRCUIT_DEFAULTS.threshold, 1000),
+    windowMs: read('WINDOW_MS', CIRCUIT_DEFAULTS.windowMs, 3_600_000),
+    failureRatio: read('FAILURE_RATIO', CIRCUIT_DEFAULTS.failureRatio, 100),
+    cooldownMs: read('COOLDOWN_MS', CIRCUIT_DEFAULTS.cooldownMs, 3_600_000),
+  }
+}
+
+// What one upstream attempt says about its provider's health.
+export type ProviderOutcome =
+  | { kind: 'ok'; latencyMs: number }
+  | { kind: 'fault' }
+  // An upstream 429 with Retry-After: skip the provider that long, without counting a fault.
+  | { kind: 'cool'; retryAfterMs: number }
+
+const MAX_COOLDOWN_MS = 10 * 60_000
+
+// The one place that decides whether an attempt was its provider's fault. What the provider's error
+// table relays (the client's own request is wrong) and the client leaving say nothing about the
+// provider; a 429 cools it when it says for how long, and otherwise counts for nothing. Everything
+// else (5xx, 529, timeouts, network errors, 401/403 on our provider key, …) is the provider's fault.
+export function outcomeOf(target: Target, result: Result<AttemptOk, AttemptError>): ProviderOutcome | null {
+  if (result.ok) return { kind: 'ok', latencyMs: result.value.ttfbMs }
+  const error = result.error
+  if (error.reason === 'client_gone') return null
+  if (error.reason !== 'upstream_status') return { kind: 'fault' }
+  if (error.status === 429) {
+    if (!error.retryAfterMs) return null
+    return { kind: 'cool', retryAfterMs: Math.min(error.retryAfterMs, MAX_COOLDOWN_MS) }
+  }
+  return decide(target, error).action === 'relay' ? null : { kind: 'fault' }
+}
+
+export type AttemptRecord = { target: Target; outcome: ProviderOutcome }
+
+// The finish script's circuit section (redis/circuit-lua.ts CIRCUIT_RECORD): one hash and eight
+// arguments per outcome, after their count and the clock.
+export function circuitRecordArgs(records: AttemptRecord[], now: number): { keys: string[]; args: string[] } {
+  const args = [String(records.length), String(now)]
+  for (const { target, outcome } of records) {
+    const { threshold, windowMs, failureRatio, cooldownMs } = target.circuit
+    args.push(
+      outcome.kind,
+      String(outcome.kind === 'ok' ? Math.round(outcome.latencyMs) : 0),
+      String(outcome.kind === 'cool' ? Math.round(outcome.retryAfterMs) : 0),
+      String(threshold),
+      String(windowMs),
+      String(failureRatio),
+      String(cooldownMs),
+      labels({ provider: target.provider }),
+    )
+  }
+  return { keys: records.map((r) => keys.circuit(r.target.providerId)), args }
+}
+
+export const STATE_NAMES = ['closed', 'half_open', 'open'] as const

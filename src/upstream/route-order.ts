@@ -1,0 +1,45 @@
+import type { CircuitRead } from '../redis/scripts'
+import { weightedShuffle, type Target } from './targets'
+
+// How a model's mapping set orders its targets: `priority` (lower first, weighted choice among equals),
+// `weighted` (weights only, across priorities) or `latency` (fastest recent successes first).
+export type Strategy = 'priority' | 'weighted' | 'latency'
+
+const UNSKIPPED = 0
+const SKIP = 2
+
+// A share of the weight kept however unhealthy a provider looks, so it still gets traffic to recover on.
+const MIN_HEALTH = 0.05
+
+// Orders the targets by the strategy, with each weight scaled by its provider's recent success ratio,
+// then moves the providers whose breaker is open (or that are cooling down after a 429) to the end.
+// Breakers only reorder: when every provider is skipped they are all still tried, in order.
+export function orderTargets(
+  targets: Target[],
+  reads: CircuitRead[],
+  strategy: Strategy,
+  random: () => number = Math.random,
+): Target[] {
+  const items = targets.map((target, i) => {
+    const [route = UNSKIPPED, permille = -1, latencyMs = -1] = reads[i] ?? []
+    const health = permille < 0 ? 1 : Math.max(permille / 1000, MIN_HEALTH)
+    return { target, route, latencyMs, weight: Math.max(target.weight, 0) * health }
+  })
+  let ordered: typeof items
+  if (strategy === 'latency') {
+    ordered = [...items].sort((a, b) => Math.max(a.latencyMs, 0) - Math.max(b.latencyMs, 0))
+  } else if (strategy === 'weighted') {
+    ordered = weightedShuffle(items, random)
+  } else {
+    const priorities = [...new Set(items.map((i) => i.target.priority))].sort((a, b) => a - b)
+    ordered = priorities.flatMap((p) =>
+      weightedShuffle(
+        items.filter((i) => i.target.priority === p),
+        random,
+      ),
+    )
+  }
+  const usable = ordered.filter((i) => i.route !== SKIP)
+  const skipped = ordered.filter((i) => i.route === SKIP)
+  return [...usable, ...skipped].map((i) => i.target)
+}
