@@ -8,6 +8,7 @@ import type { WriteError } from '../db/admin-write'
 import type { ProviderRow } from '../db/catalog'
 import { providerEnvName } from '../env'
 import { OpenAIError } from '../errors'
+import { readHealth } from './circuits'
 import { audit, commit, toColumns, type Admin } from './context'
 import { notFound, providerRef } from './query'
 import type { ProviderCreate, ProviderPatch } from './schemas'
@@ -49,7 +50,11 @@ async function refuseEnvCollision(admin: Admin, name: string, id: string) {
 
 export async function listProviders(admin: Admin) {
   const rows = await selectProviders(admin.deps.db)
-  return { object: 'list' as const, data: rows.map((row) => serializeProvider(row, admin.deps.config)) }
+  const health = await readHealth(admin.deps, rows)
+  return {
+    object: 'list' as const,
+    data: rows.map((row, i) => ({ ...serializeProvider(row, admin.deps.config), health: health[i] })),
+  }
 }
 
 export async function createProvider(admin: Admin, body: ProviderCreate) {

@@ -101,5 +101,6 @@ export const CIRCUIT_RESET = `${COMMON}
 local st = tonumber(redis.call('HGET', KEYS[1], 'st')) or 0
 redis.call('HSET', KEYS[1], 'f', 0, 'cu', 0, 'wo', 0, 'wf', 0)
 if st ~= 0 then circuitMove(KEYS[1], KEYS[2], ARGV[2], 0, tonumber(ARGV[1]), 0) end
+redis.call('PEXPIRE', KEYS[1], ${TTL_MS})
 return st
 `

@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono'
 import { auditLog } from '../admin/audit'
+import { resetCircuit } from '../admin/circuits'
 import { adminAuth } from '../admin/auth'
 import { act } from '../admin/context'
 import { createKey, getKey, listKeys, patchKey, rotateKey } from '../admin/keys'
@@ -52,6 +53,7 @@ export const admin = new Hono<AppEnv>()
   .patch('/providers/:id', validateJson(schema.ProviderPatch), async (c) =>
     c.json(await act(c, (a) => patchProvider(a, c.req.param('id'), body(c)))),
   )
+  .post('/providers/:id/reset', async (c) => c.json(await act(c, (a) => resetCircuit(a, c.req.param('id')))))
 
   .get('/model-mappings', async (c) =>
     c.json(await act(c, (a) => listMappings(a, c.req.query('model') || undefined))),

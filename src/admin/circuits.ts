@@ -1,0 +1,99 @@
+import { auditInsert } from '../db/audit'
+import { findProvider } from '../db/admin-catalog'
+import type { ProviderRow } from '../db/catalog'
+import type { Deps } from '../deps'
+import { log } from '../lib/log'
+import { labels } from '../metrics/counters'
+import { CIRCUIT_RESET } from '../redis/circuit-lua'
+import { keys } from '../redis/keys'
+import { circuitSettings, STATE_NAMES } from '../upstream/circuit'
+import { audit, type Admin } from './context'
+import { notFound, rowId } from './query'
+
+const FIELDS = ['st', 'f', 'ou', 'cu', 'sr', 'lat'] as const
+
+export type Health = {
+  state: (typeof STATE_NAMES)[number]
+  // Consecutive provider faults so far.
+  failures: number
+  // When an open breaker lets a probe through, or a 429 cooldown ends; null when neither is pending.
+  retry_at: string | null
+  success_ratio: number | null
+  latency_ms: number | null
+  threshold: number
+  window_ms: number
+  failure_ratio: number
+  cooldown_ms: number
+}
+
+function toHealth(raw: Record<string, unknown> | null, row: ProviderRow, deps: Deps): Health {
+  const n = (field: (typeof FIELDS)[number]) => {
+    const v = Number(raw?.[field])
+    return raw?.[field] === undefined || raw?.[field] === null || Number.isNaN(v) ? null : v
+  }
+  const st = n('st') ?? 0
+  const now = deps.now()
+  const openUntil = st === 2 ? (n('ou') ?? 0) : 0
+  const coolUntil = (n('cu') ?? 0) > now ? (n('cu') ?? 0) : 0
+  const retryAt = Math.max(openUntil, coolUntil)
+  const settings = circuitSettings(deps.config, row.name)
+  const latency = n('lat')
+  return {
+    state: STATE_NAMES[st] ?? 'closed',
+    failures: n('f') ?? 0,
+    retry_at: retryAt > 0 ? new Date(retryAt).toISOString() : null,
+    success_ratio: n('sr') === null ? null : Math.round((n('sr') as number) * 1000) / 1000,
+    latency_ms: latency === null || latency === 0 ? null : Math.round(latency),
+    threshold: settings.threshold,
+    window_ms: settings.windowMs,
+    failure_ratio: settings.failureRatio,
+    cooldown_ms: settings.cooldownMs,
+  }
+}
+
+// Every listed provider's breaker in one Redis round trip. Health is advisory: without Redis the
+// listing still answers, with `health: null`.
+export async function readHealth(deps: Deps, rows: ProviderRow[]): Promise<(Health | null)[]> {
+  if (rows.length === 0) return []
+  try {
+    const pipe = deps.redis.pipeline()
+    for (const row of rows) pipe.hmget(keys.circuit(row.id), ...FIELDS)
+    const raw = (await pipe.exec()) as (Record<string, unknown> | null)[]
+    return rows.map((row, i) => toHealth(raw[i] ?? null, row, deps))
+  } catch (error) {
+    log('warn', 'circuit health unavailable', { error: (error as Error).message })
+    return rows.map(() => null)
+  }
+}
+
+// POST /admin/providers/:id/reset: closes the breaker and clears its counters and cooldown; the
+// success ratio and latency stay, they are history rather than state.
+export async function resetCircuit(admin: Admin, id: string) {
+  const { deps } = admin
+  const row = await findProvider(deps.db, rowId(id, 'provider'))
+  if (!row) throw notFound('provider', id)
+  const previous = await deps.redis.eval<string[], number>(
+    CIRCUIT_RESET,
+    [keys.circuit(row.id), keys.metrics()],
+    [String(deps.now()), labels({ provider: row.name })],
+  )
+  const from = STATE_NAMES[previous] ?? 'closed'
+  log('info', 'circuit transition', {
+    request_id: admin.requestId,
+    provider: row.name,
+    to: 'closed',
+    by: 'reset',
+  })
+  await auditInsert(
+    deps.db,
+    audit(
+      admin,
+      'provider.circuit_reset',
+      { type: 'provider', id: row.id },
+      { state: from },
+      { state: 'closed' },
+    ),
+  )
+  const [health] = await readHealth(deps, [row])
+  return { id: row.id, object: 'provider.circuit' as const, name: row.name, health }
+}
