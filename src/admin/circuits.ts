@@ -1,5 +1,5 @@
 import { auditInsert } from '../db/audit'
-import { findProvider } from '../db/admin-catalog'
+import { findProviderByRef } from '../db/admin-catalog'
 import type { ProviderRow } from '../db/catalog'
 import type { Deps } from '../deps'
 import { log } from '../lib/log'
@@ -8,7 +8,8 @@ import { CIRCUIT_RESET } from '../redis/circuit-lua'
 import { keys } from '../redis/keys'
 import { circuitSettings, STATE_NAMES } from '../upstream/circuit'
 import { audit, type Admin } from './context'
-import { notFound, rowId } from './query'
+import { notFound, providerRef } from './query'
+import { serializeProvider } from './serialize'
 
 const FIELDS = ['st', 'f', 'ou', 'cu', 'sr', 'lat'] as const
 
@@ -66,12 +67,19 @@ export async function readHealth(deps: Deps, rows: ProviderRow[]): Promise<(Heal
   }
 }
 
+// Responses carry the provider's circuit breaker state, read from Redis (not part of the row or its audit).
+export async function withHealth(admin: Admin, row: ProviderRow) {
+  const [health] = await readHealth(admin.deps, [row])
+  return { ...serializeProvider(row, admin.deps.config), health }
+}
+
 // POST /admin/providers/:id/reset: closes the breaker and clears its counters and cooldown; the
 // success ratio and latency stay, they are history rather than state.
-export async function resetCircuit(admin: Admin, id: string) {
+// `ref` is the provider's id, number or name.
+export async function resetCircuit(admin: Admin, ref: string) {
   const { deps } = admin
-  const row = await findProvider(deps.db, rowId(id, 'provider'))
-  if (!row) throw notFound('provider', id)
+  const row = await findProviderByRef(deps.db, providerRef(ref))
+  if (!row) throw notFound('provider', ref)
   const previous = await deps.redis.eval<string[], number>(
     CIRCUIT_RESET,
     [keys.circuit(row.id), keys.metrics()],
@@ -94,6 +102,5 @@ export async function resetCircuit(admin: Admin, id: string) {
       { state: 'closed' },
     ),
   )
-  const [health] = await readHealth(deps, [row])
-  return { id: row.id, object: 'provider.circuit' as const, name: row.name, health }
+  return withHealth(admin, row)
 }

@@ -8,7 +8,7 @@ import type { WriteError } from '../db/admin-write'
 import type { ProviderRow } from '../db/catalog'
 import { providerEnvName } from '../env'
 import { OpenAIError } from '../errors'
-import { readHealth } from './circuits'
+import { readHealth, withHealth } from './circuits'
 import { audit, commit, toColumns, type Admin } from './context'
 import { notFound, providerRef } from './query'
 import type { ProviderCreate, ProviderPatch } from './schemas'
@@ -81,7 +81,7 @@ export async function createProvider(admin: Admin, body: ProviderCreate) {
     null,
     serializeProvider(row, config),
   )
-  return serializeProvider(await commit(admin, () => insertProvider(db, row, entry), refuse), config)
+  return withHealth(admin, await commit(admin, () => insertProvider(db, row, entry), refuse))
 }
 
 // `ref` is the provider's id, number or name.
@@ -102,5 +102,5 @@ export async function patchProvider(admin: Admin, ref: string, body: ProviderPat
   )
   const updated = await commit(admin, () => updateProvider(db, id, changes, entry), refuse)
   if (!updated) throw notFound('provider', ref)
-  return serializeProvider(updated, config)
+  return withHealth(admin, updated)
 }

@@ -1,7 +1,32 @@
-// Upstream providers: list, create, edit, enable/disable.
+// Upstream providers: list, create, edit, enable/disable, circuit breaker health and reset.
 import { dropEmpty, list, patch, post } from '../api.js'
 import { int } from '../format.js'
 import { attempt, badge, formDialog, h, loading, table } from '../ui.js'
+
+const BREAKER = { closed: 'good', half_open: 'warn', open: 'bad' }
+
+// The breaker's state, with its health figures beside it and its counters in the tooltip.
+function health(p) {
+  const hl = p.health
+  if (!hl) return h('span', { class: 'muted small' }, '—')
+  const tip = [
+    `${hl.failures} consecutive failures (opens at ${hl.threshold})`,
+    hl.retry_at ? `retry at ${new Date(hl.retry_at).toLocaleTimeString()}` : null,
+    `cooldown ${int(hl.cooldown_ms)} ms`,
+  ]
+    .filter(Boolean)
+    .join(' · ')
+  const figures = [
+    hl.success_ratio == null ? null : `${Math.round(hl.success_ratio * 100)}%`,
+    hl.latency_ms == null ? null : `${int(hl.latency_ms)} ms`,
+  ].filter(Boolean)
+  return h(
+    'span',
+    { class: 'nowrap', testid: 'provider-health', 'data-state': hl.state },
+    badge(hl.state.replace('_', '-'), BREAKER[hl.state] ?? 'neutral', tip),
+    figures.length ? h('span', { class: 'muted small' }, ` ${figures.join(' · ')}`) : '',
+  )
+}
 
 const fields = [
   { name: 'name', label: 'Name', required: true, placeholder: 'e.g. openai' },
@@ -81,6 +106,7 @@ export default {
               label: 'Status',
               cell: (p) => (p.enabled ? badge('enabled', 'good') : badge('disabled', 'neutral')),
             },
+            { label: 'Breaker', cell: health },
             {
               label: 'Timeout',
               class: 'num',
@@ -91,6 +117,18 @@ export default {
               label: '',
               class: 'actions',
               cell: (p) => [
+                p.health && p.health.state !== 'closed'
+                  ? h(
+                      'button',
+                      {
+                        type: 'button',
+                        class: 'btn btn-sm',
+                        testid: 'provider-reset',
+                        onclick: () => reset(p),
+                      },
+                      'Reset',
+                    )
+                  : null,
                 h(
                   'button',
                   {
@@ -123,6 +161,7 @@ export default {
       )
 
     const path = (p) => `/admin/providers/${encodeURIComponent(p.id)}`
+    const reset = (p) => attempt(async () => upsert(await post(`${path(p)}/reset`, {})))
     const toggle = (p) => attempt(async () => upsert(await patch(path(p), { enabled: !p.enabled })))
     const edit = (p) =>
       formDialog({
