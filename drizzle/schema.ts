@@ -52,6 +52,9 @@ export const modelMappings = pgTable(
     // The most output tokens this upstream model may produce: what a budget reserves when a request sets no
     // max_tokens (null: DEFAULT_MAX_OUTPUT_TOKENS).
     maxOutputTokens: integer('max_output_tokens'),
+    // How the model's mapping set orders its targets (priority · weighted · latency); the first mapping in
+    // priority order that names another strategy than 'priority' sets it for the whole set.
+    strategy: text('strategy').notNull().default('priority'),
     enabled: boolean('enabled').notNull().default(true),
     createdAt: createdAt(),
     updatedAt: updatedAt(),

@@ -21,6 +21,7 @@ const COLUMNS: Record<string, keyof MappingRow> = {
   upstream_model: 'upstreamModel',
   priority: 'priority',
   weight: 'weight',
+  strategy: 'strategy',
   enabled: 'enabled',
   max_output_tokens: 'maxOutputTokens',
 }
@@ -57,6 +58,7 @@ export async function createMapping(admin: Admin, body: MappingCreate) {
     upstreamModel: body.model,
     priority: 1,
     weight: 1,
+    strategy: 'priority',
     enabled: true,
     maxOutputTokens: null,
     createdAt: now,

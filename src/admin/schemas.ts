@@ -2,6 +2,7 @@ import * as z from 'zod/mini'
 import { PROVIDER_KEY_REF } from '../env'
 import '../lib/zod-en'
 import { PROVIDER_TYPES } from '../upstream/providers/types'
+import { STRATEGIES } from '../upstream/route-order'
 
 // Admin request bodies. Every object refuses unknown fields (a typo such as `rpm` must not be a
 // silent no-op) with the field as `param`; PATCH bodies are the same fields, all optional, not empty.
@@ -110,6 +111,7 @@ const mappingFields = {
   upstream_model: model,
   priority: count(1_000_000),
   weight: count(1_000_000),
+  strategy: z.enum(STRATEGIES),
   enabled: z.boolean(),
   // What a budget reserves for a request without max_tokens; null: the documented default.
   max_output_tokens: z.nullable(z.int().check(z.gte(1), z.lte(10_000_000))),

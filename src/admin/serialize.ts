@@ -64,6 +64,7 @@ export function serializeMapping(row: MappingRow, providerName: string | null) {
     upstream_model: row.upstreamModel,
     priority: row.priority,
     weight: row.weight,
+    strategy: row.strategy,
     enabled: row.enabled,
     max_output_tokens: row.maxOutputTokens,
     created_at: iso(row.createdAt),

@@ -8,7 +8,7 @@ import { dayTag, formatResetDuration, monthTag, startOfNextUtcDay, startOfNextUt
 import { labels } from '../metrics/counters'
 import { keys } from '../redis/keys'
 import { guardScript, type GuardReply } from '../redis/scripts'
-import { orderTargets } from '../upstream/route-order'
+import { orderTargets, strategyOf } from '../upstream/route-order'
 import type { Route } from '../usage/draft'
 import { rebuildSpend, type Hold } from '../usage/spend'
 import type { Target } from '../upstream/targets'
@@ -216,7 +216,7 @@ export function guard(route: Exclude<Route, 'models'>) {
         if (route === 1)
           log('info', 'circuit probe', { request_id: requestId, provider: targets[i]?.provider })
       })
-      c.set('targets', orderTargets(targets, circuits, 'priority'))
+      c.set('targets', orderTargets(targets, circuits, strategyOf(targets)))
       const hold: Hold = {
         keyId: key.id,
         ticket,

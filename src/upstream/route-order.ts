@@ -3,7 +3,16 @@ import { weightedShuffle, type Target } from './targets'
 
 // How a model's mapping set orders its targets: `priority` (lower first, weighted choice among equals),
 // `weighted` (weights only, across priorities) or `latency` (fastest recent successes first).
-export type Strategy = 'priority' | 'weighted' | 'latency'
+export const STRATEGIES = ['priority', 'weighted', 'latency'] as const
+export type Strategy = (typeof STRATEGIES)[number]
+
+const isStrategy = (s: string): s is Strategy => (STRATEGIES as readonly string[]).includes(s)
+
+// A mapping set's strategy: the first target (in priority order) that names one other than 'priority'.
+export function strategyOf(targets: Target[]): Strategy {
+  const named = targets.find((t) => t.strategy !== 'priority' && isStrategy(t.strategy))?.strategy
+  return named && isStrategy(named) ? named : 'priority'
+}
 
 const UNSKIPPED = 0
 const SKIP = 2

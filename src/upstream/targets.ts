@@ -17,6 +17,7 @@ export type Target = {
   price?: AppliedPrice
   priority: number
   weight: number
+  strategy: string
   circuit: CircuitSettings
 }
 
@@ -69,6 +70,7 @@ function toTarget(mapping: MappingRow, provider: ProviderRow, config: Config): T
     maxOutputTokens: mapping.maxOutputTokens,
     priority: mapping.priority,
     weight: mapping.weight,
+    strategy: mapping.strategy,
     circuit: circuitSettings(config, provider.name),
   }
 }

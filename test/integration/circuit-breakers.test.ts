@@ -170,3 +170,31 @@ describe('circuit breakers', () => {
     expect((await admin('POST', `/providers/00000000-0000-4000-8000-000000000000/reset`)).status).toBe(404)
   })
 })
+
+describe('routing strategies', () => {
+  it("a mapping set's strategy is set through the admin API; weighted ignores priority", async () => {
+    const preferred = await createProvider()
+    const heavy = await createProvider()
+    const model = `m-${uid()}`
+    const first = await admin('POST', '/model-mappings', { model, provider_id: preferred.id, priority: 1 })
+    expect(first.body.strategy).toBe('priority')
+    const second = await admin('POST', '/model-mappings', {
+      model,
+      provider_id: heavy.id,
+      priority: 2,
+      weight: 1_000_000,
+    })
+    const key = await createKey({ models: [model] })
+    await call(key.raw, model)
+    expect(await calls(preferred.scenario)).toBe(1)
+
+    expect((await admin('PATCH', `/model-mappings/${second.body.id}`, { strategy: 'fastest' })).status).toBe(
+      400,
+    )
+    const patched = await admin('PATCH', `/model-mappings/${second.body.id}`, { strategy: 'weighted' })
+    expect(patched.body.strategy).toBe('weighted')
+    for (let i = 0; i < 3; i++) await call(key.raw, model)
+    expect(await calls(preferred.scenario)).toBe(1)
+    expect(await calls(heavy.scenario)).toBe(3)
+  })
+})

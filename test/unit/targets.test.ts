@@ -48,6 +48,7 @@ function catalog(
           upstreamModel: `up-${m.provider}`,
           priority: m.priority,
           weight: m.weight ?? 1,
+          strategy: 'priority',
           enabled: m.enabled ?? true,
           maxOutputTokens: null,
           createdAt: now,

@@ -1,0 +1,1 @@
+ALTER TABLE "model_mappings" ADD COLUMN "strategy" text DEFAULT 'priority' NOT NULL;
