@@ -13,7 +13,8 @@
 // REDIS_URL (default: a private redis-server), BENCH_POSTGRES_URL (admin URL; default the local one,
 // else PGlite). Flag --quick: 1.5 s cells, 2 repeats.
 import { randomBytes } from 'node:crypto'
-import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
+import { gzipSync } from 'node:zlib'
 import os from 'node:os'
 import { join } from 'node:path'
 import { neon, neonConfig } from '@neondatabase/serverless'
@@ -430,12 +431,26 @@ async function main() {
     floorTiming,
     cpuPressure,
     composition,
+    tokenizerAssets: await tokenizerAssetSize(root),
   })
   await mkdir(join(root, 'bench', 'results'), { recursive: true })
   await writeFile(join(root, 'bench', 'results', 'latest.json'), JSON.stringify(report.json, null, 2) + '\n')
   await writeFile(join(root, 'bench', 'results', 'latest.md'), report.markdown)
   console.log(report.text)
   log('wrote bench/results/latest.json and bench/results/latest.md')
+}
+
+// The tokenizer's tables (public/tokenizer/, written by npm install): uploaded as assets, not with the Worker.
+async function tokenizerAssetSize(dir: string) {
+  const folder = join(dir, 'public', 'tokenizer')
+  let rawBytes = 0
+  let gzipBytes = 0
+  for (const name of await readdir(folder)) {
+    const data = await readFile(join(folder, name))
+    rawBytes += data.length
+    gzipBytes += gzipSync(data).length
+  }
+  return { rawBytes, gzipBytes }
 }
 
 try {

@@ -2,7 +2,8 @@ import { createDb, type Db } from './db/client'
 import { readConfig, type Config } from './env'
 import { createRedis, type Redis } from './redis/client'
 
-export type Deps = { config: Config; db: Db; redis: Redis; now: () => number }
+// assets: the Workers assets binding (the tokenizer's tables); absent where no assets are configured.
+export type Deps = { config: Config; db: Db; redis: Redis; now: () => number; assets?: Fetcher }
 
 const cache = new WeakMap<object, Deps>()
 
@@ -17,6 +18,7 @@ export function getDeps(env: object): Deps {
     db: createDb(config),
     redis: createRedis(config),
     now: offset ? () => Date.now() + offset : Date.now,
+    assets: (env as { ASSETS?: Fetcher }).ASSETS,
   }
   cache.set(env, deps)
   return deps

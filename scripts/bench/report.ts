@@ -25,6 +25,7 @@ export function buildReport(r: {
   floorTiming: Record<'passthrough' | 'direct', ReturnType<typeof timingSummary>>
   cpuPressure: number | null
   composition: ReturnType<typeof bundleComposition>
+  tokenizerAssets: { rawBytes: number; gzipBytes: number }
 }) {
   const targets: Target[] = ['direct', 'passthrough', 'gateway', 'gateway+limits']
   type Agg = {
@@ -145,6 +146,8 @@ export function buildReport(r: {
       gzipBytes: r.bundle.gzipBytes,
       unminified: { rawBytes: r.readable.rawBytes, gzipBytes: r.readable.gzipBytes },
       composition: r.composition,
+      // Not in the bundle: served from Workers assets and fetched only when an upstream reports no usage.
+      tokenizerAssets: r.tokenizerAssets,
     },
     latencyBreakdown: {
       direct: r.floorTiming.direct,
@@ -284,9 +287,12 @@ export function buildReport(r: {
     .slice(0, 6)
     .map((c) => `${c.name} ${pct(c.share)}`)
     .join(', ')}`
+  const tokenizerShare = r.composition.find((c) => c.name === 'gpt-tokenizer')?.share ?? 0
   const bundleLine =
     `Bundle (wrangler deploy --dry-run): ${kb(r.bundle.rawBytes)} raw, ${kb(r.bundle.gzipBytes)} gzipped` +
-    `; unminified: ${kb(r.readable.rawBytes)} raw, ${kb(r.readable.gzipBytes)} gzipped`
+    `; unminified: ${kb(r.readable.rawBytes)} raw, ${kb(r.readable.gzipBytes)} gzipped` +
+    `; of it the tokenizer's core (imported lazily) ${pct(tokenizerShare)} of the raw unminified bytes` +
+    `; its rank tables are Workers assets outside the bundle: ${kb(r.tokenizerAssets.rawBytes)} raw, ${kb(r.tokenizerAssets.gzipBytes)} gzipped`
   const machineLine = `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGb} GB, ${machine.os}; Node ${machine.node}, workerd ${machine.workerd}; load average at end ${machine.loadavgAtEnd.join(' ')}; CPU pressure during the run ${r.cpuPressure === null ? 'n/a' : pct(r.cpuPressure)} (share of time some task waited for a CPU)`
   const setupLine = `Cells: ${opts.durationMs} ms after ${opts.warmupMs} ms warm-up, ${opts.repeats} runs each (median shown; limits key: 1 run); mock latency ${opts.mockLatencyMs} ms; database: ${r.databaseKind}; keys created via ${r.keys.free}`
   const noiseLine = noisy

@@ -6,6 +6,7 @@ import { log } from '../lib/log'
 import { requestIncrements } from '../metrics/counters'
 import { circuitRecordArgs, STATE_NAMES } from '../upstream/circuit'
 import { newDraft, type Route, type UsageDraft } from '../usage/draft'
+import { countWithTokenizer } from '../usage/tokenizer'
 import { recordUsage, toRow } from '../usage/record'
 import { settleAndCount, type Hold } from '../usage/spend'
 
@@ -62,6 +63,12 @@ function clientGone(signal: AbortSignal | undefined): Promise<'gone'> {
 
 async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null): Promise<void> {
   const endedAt = deps.now()
+  await countWithTokenizer(deps.assets, draft).catch((error) =>
+    log('warn', 'tokenizer unavailable; tokens estimated from characters', {
+      request_id: draft.requestId,
+      error: String(error),
+    }),
+  )
   // A failed call has no tokens and no cost, so settling it releases the hold; a stream cut short is
   // charged for what the upstream produced before it ended.
   const results = await Promise.allSettled([

@@ -2,8 +2,7 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../context'
 import { OpenAIError, type ErrorCode } from '../errors'
 import type { AppliedPrice } from '../db/catalog'
-import { costPico } from '../lib/money'
-import type { UsageDraft } from '../usage/draft'
+import { chargeUsage, type UsageDraft } from '../usage/draft'
 import { estimateRequest, tokensForChars } from '../usage/tokens'
 import { outcomeOf } from '../upstream/circuit'
 import { forwardWithFallback, type ForwardError } from '../upstream/fallback'
@@ -34,8 +33,25 @@ function applyUsage(
   draft.completionTokens = counted.output
   draft.tokensEstimated = usage === null
   draft.tokensMethod = usage === null ? 'chars' : null
-  draft.costPico = costPico(draft.promptTokens, draft.completionTokens, price)
   draft.price = price ?? null
+  chargeUsage(draft)
+}
+
+// The generated text of an OpenAI chat.completion (content and tool-call arguments), for the tokenizer.
+function generatedText(json: string): string {
+  let choices: unknown
+  try {
+    choices = (JSON.parse(json) as { choices?: unknown }).choices
+  } catch {
+    return ''
+  }
+  let text = ''
+  for (const c of Array.isArray(choices) ? choices : []) {
+    if (typeof c?.message?.content === 'string') text += c.message.content
+    for (const call of Array.isArray(c?.message?.tool_calls) ? c.message.tool_calls : [])
+      if (typeof call?.function?.arguments === 'string') text += call.function.arguments
+  }
+  return text
 }
 
 function failure(draft: UsageDraft, error: ForwardError): Response {
@@ -98,6 +114,13 @@ export async function relay(c: Context<AppEnv>, route: UpstreamRoute): Promise<R
     }
     const completion = tokensForChars(decoded.outputChars)
     applyUsage(draft, decoded.usage, { prompt: estimate.prompt, completion }, target.price)
+    if (!decoded.usage)
+      draft.recount = {
+        model: target.upstreamModel,
+        route,
+        body,
+        output: route === 'chat' ? generatedText(decoded.text) : null,
+      }
     return new Response(decoded.text, {
       status: response.status,
       headers: { 'content-type': 'application/json' },
@@ -116,6 +139,8 @@ export async function relay(c: Context<AppEnv>, route: UpstreamRoute): Promise<R
         const completion = tokensForChars(outcome.contentChars)
         const complete = outcome.end === 'done'
         applyUsage(draft, outcome.usage, { prompt: estimate.prompt, completion }, target.price, complete)
+        if (!outcome.usage)
+          draft.recount = { model: target.upstreamModel, route, body, output: outcome.contentText }
         if (outcome.end === 'client_gone') {
           draft.status = 499
           draft.errorCode = 'client_disconnected'

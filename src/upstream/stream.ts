@@ -4,18 +4,27 @@ import type { Chunk, StreamDecoder, StreamStep, Usage } from './providers/types'
 export type StreamOutcome = {
   end: 'done' | 'upstream_error' | 'idle_timeout' | 'client_gone'
   usage: Usage | null
-  // Characters of generated content the client received, for the estimate when no usage came.
+  // Generated content the client received, for the estimate when no usage came (the text is kept up to
+  // MAX_KEPT_TEXT characters, for the tokenizer).
   contentChars: number
+  contentText: string
 }
+
+const MAX_KEPT_TEXT = 1_000_000
 
 const encoder = new TextEncoder()
 
-function contentLength(chunk: Chunk): number {
+// Generated text in an OpenAI chunk: content deltas and streamed tool-call arguments.
+function contentOf(chunk: Chunk): string {
   const choices = chunk.json?.choices
-  let n = 0
+  let text = ''
   if (Array.isArray(choices))
-    for (const c of choices) if (typeof c?.delta?.content === 'string') n += c.delta.content.length
-  return n
+    for (const c of choices) {
+      if (typeof c?.delta?.content === 'string') text += c.delta.content
+      for (const call of Array.isArray(c?.delta?.tool_calls) ? c.delta.tool_calls : [])
+        if (typeof call?.function?.arguments === 'string') text += call.function.arguments
+    }
+  return text
 }
 
 // A usage-only chunk (OpenAI's final `{"choices":[],"usage":{…}}`): shown only to a client that asked.
@@ -41,7 +50,7 @@ export function pipeStream(
 ): ReadableStream<Uint8Array> {
   const reader = upstream.getReader()
   const text = new TextDecoder()
-  const outcome: StreamOutcome = { end: 'done', usage: null, contentChars: 0 }
+  const outcome: StreamOutcome = { end: 'done', usage: null, contentChars: 0, contentText: '' }
   let finished = false
   let out: ReadableStreamDefaultController<Uint8Array>
 
@@ -75,7 +84,9 @@ export function pipeStream(
     if (finished) return
     if (step.usage) outcome.usage = step.usage
     for (const chunk of step.chunks ?? []) {
-      outcome.contentChars += contentLength(chunk)
+      const content = contentOf(chunk)
+      outcome.contentChars += content.length
+      if (outcome.contentText.length < MAX_KEPT_TEXT) outcome.contentText += content
       if (isUsageOnly(chunk) && !opts.clientWantsUsage) continue
       emit(encode(chunk))
     }

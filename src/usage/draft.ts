@@ -1,5 +1,6 @@
 import type { AppliedPrice } from '../db/catalog'
 import type { KeyRow } from '../db/keys'
+import { costPico } from '../lib/money'
 import { emptyUsage, type Usage } from '../upstream/providers/types'
 import type { AttemptRecord } from '../upstream/circuit'
 
@@ -27,6 +28,14 @@ export type UsageDraft = {
   tokensEstimated: boolean
   // How estimated tokens were counted (tokenizer encoding or 'chars'); null when the upstream reported them.
   tokensMethod: string | null
+  // What the tokenizer counts after the response when the upstream reported no usage: the model (for its
+  // encoding), the request body (prompt) and the generated text (null: keep the output count as it is).
+  recount: {
+    model: string
+    route: 'chat' | 'embeddings'
+    body: Record<string, unknown>
+    output: string | null
+  } | null
   costPico: bigint
   // The price costPico was computed with (recorded on the row), null when none applied.
   price: AppliedPrice | null
@@ -69,6 +78,7 @@ export function newDraft(
     completionTokens: 0,
     tokensEstimated: false,
     tokensMethod: null,
+    recount: null,
     costPico: 0n,
     price: null,
     startedAt,
@@ -82,4 +92,9 @@ export function newDraft(
     rateLimited: null,
     finished: Promise.resolve(),
   }
+}
+
+// The cost of the draft's tokens at the price that applies to it (none: 0).
+export function chargeUsage(draft: UsageDraft): void {
+  draft.costPico = costPico(draft.promptTokens, draft.completionTokens, draft.price ?? undefined)
 }
