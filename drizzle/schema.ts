@@ -56,6 +56,8 @@ export const modelMappings = pgTable(
     // priority order that names another strategy than 'priority' sets it for the whole set.
     strategy: text('strategy').notNull().default('priority'),
     enabled: boolean('enabled').notNull().default(true),
+    // What the upstream model accepts (src/upstream/providers/capabilities.ts), e.g. {"sampling": false}.
+    capabilities: jsonb('capabilities').$type<Record<string, unknown>>().notNull().default({}),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -11,12 +11,13 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { pathToFileURL } from 'node:url'
 import type { Call, ProtocolMock } from './mock/call.ts'
 import { parseQuery, readBody, safeDecode, sendJson, wait } from './mock/http.ts'
+import { anthropicMock } from './mock/anthropic.ts'
 import { openaiMock, sendError } from './mock/openai.ts'
 import { parseScenario } from './mock/scenario.ts'
 
 export { parseScenario }
 
-const PROTOCOLS: ProtocolMock[] = [openaiMock]
+const PROTOCOLS: ProtocolMock[] = [openaiMock, anthropicMock]
 
 export type RecordedRequest = {
   scenario: string

@@ -24,6 +24,7 @@ const COLUMNS: Record<string, keyof MappingRow> = {
   strategy: 'strategy',
   enabled: 'enabled',
   max_output_tokens: 'maxOutputTokens',
+  capabilities: 'capabilities',
 }
 const TARGET = 'model_mapping'
 
@@ -61,6 +62,7 @@ export async function createMapping(admin: Admin, body: MappingCreate) {
     strategy: 'priority',
     enabled: true,
     maxOutputTokens: null,
+    capabilities: {},
     createdAt: now,
     updatedAt: now,
     ...toColumns<MappingRow>(body, COLUMNS),

@@ -104,6 +104,17 @@ export const ProviderPatch = patchOf(providerFields)
 export type ProviderCreate = z.infer<typeof ProviderCreate>
 export type ProviderPatch = z.infer<typeof ProviderPatch>
 
+// The flags of src/upstream/providers/capabilities.ts; a PATCH replaces the whole object.
+const capabilities = strict({
+  anthropic_version: z.optional(z.enum(['2023-06-01', '2026-10-21'])),
+  sampling: z.optional(z.boolean()),
+  thinking: z.optional(z.enum(['none', 'budget', 'adaptive', 'always'])),
+  mid_conversation_system: z.optional(z.boolean()),
+  default_max_tokens: z.optional(z.int().check(z.gte(1), z.lte(1_000_000))),
+  gemini_api_version: z.optional(z.enum(['v1beta', 'v1'])),
+  embedding_task_type: z.optional(trimmed(z.minLength(1), z.maxLength(100))),
+})
+
 const mappingFields = {
   model,
   // The provider's id, number or name.
@@ -115,6 +126,7 @@ const mappingFields = {
   enabled: z.boolean(),
   // What a budget reserves for a request without max_tokens; null: the documented default.
   max_output_tokens: z.nullable(z.int().check(z.gte(1), z.lte(10_000_000))),
+  capabilities,
 }
 export const MappingCreate = strict(
   z.required(z.partial(z.object(mappingFields)), { model: true, provider_id: true }).shape,

@@ -67,6 +67,7 @@ export function serializeMapping(row: MappingRow, providerName: string | null) {
     strategy: row.strategy,
     enabled: row.enabled,
     max_output_tokens: row.maxOutputTokens,
+    capabilities: row.capabilities,
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
   }

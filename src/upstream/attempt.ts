@@ -1,12 +1,14 @@
 import { err, ok, type Result } from '../lib/result'
 import { PROVIDERS } from './providers'
-import type { Exchange } from './providers/types'
+import { RequestRejected, type Exchange, type OpenAIErrorObject } from './providers/types'
 import type { Target } from './targets'
 
 export type AttemptError =
   | { reason: 'timeout' }
   | { reason: 'network' }
   | { reason: 'client_gone' }
+  // The request cannot be expressed in this provider's protocol; nothing was sent.
+  | { reason: 'rejected'; error: OpenAIErrorObject }
   | {
       reason: 'upstream_status'
       status: number
@@ -73,7 +75,8 @@ export async function attempt(
       contentType: response.headers.get('content-type') ?? '',
       headers: response.headers,
     })
-  } catch {
+  } catch (error) {
+    if (error instanceof RequestRejected) return err({ reason: 'rejected', error: error.error })
     if (clientSignal?.aborted) return err({ reason: 'client_gone' })
     return err({ reason: timedOut ? 'timeout' : 'network' })
   } finally {

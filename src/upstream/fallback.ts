@@ -26,6 +26,7 @@ const HEAD_DEADLINE_MS = 120_000
 // One decision per failed attempt: the provider's table for an upstream status; a timeout or a broken
 // connection is worth another try.
 export function decide(target: Target, error: AttemptError): ErrorDecision {
+  if (error.reason === 'rejected') return { action: 'relay', status: 400, error: error.error }
   if (error.reason !== 'upstream_status') return { action: 'retry' }
   const { status, body, headers } = error
   return PROVIDERS[target.type].classifyError({ status, body, headers })

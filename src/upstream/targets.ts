@@ -1,5 +1,6 @@
 import type { AppliedPrice, Catalog, MappingRow, ProviderRow } from '../db/catalog'
 import { providerApiKey, providerVar, type Config } from '../env'
+import { capabilitiesOf, type Capabilities } from './providers/capabilities'
 import { isProviderType, type ProviderType } from './providers/types'
 import { circuitSettings, type CircuitSettings } from './circuit'
 
@@ -19,6 +20,7 @@ export type Target = {
   weight: number
   strategy: string
   circuit: CircuitSettings
+  capabilities: Capabilities
 }
 
 // Weighted order without replacement: repeatedly draw one mapping with probability weight/total.
@@ -72,6 +74,7 @@ function toTarget(mapping: MappingRow, provider: ProviderRow, config: Config): T
     weight: mapping.weight,
     strategy: mapping.strategy,
     circuit: circuitSettings(config, provider.name),
+    capabilities: capabilitiesOf(mapping.capabilities),
   }
 }
 

@@ -11,6 +11,7 @@ async function bump() {
 }
 
 export type ProviderSpec = {
+  type?: 'openai' | 'anthropic'
   scenario?: string
   baseUrl?: string
   maxRetries?: number
@@ -25,7 +26,7 @@ export async function createProvider(spec: ProviderSpec = {}) {
     .insert(providers)
     .values({
       name: `p-${uid()}`,
-      type: 'openai',
+      type: spec.type ?? 'openai',
       baseUrl: spec.baseUrl ?? `${mockUrl()}/s/${scenario}/v1`,
       apiKeyRef: spec.apiKeyRef === undefined ? 'PROVIDER_TESTS_API_KEY' : spec.apiKeyRef,
       enabled: spec.enabled ?? true,
@@ -40,7 +41,12 @@ export async function createProvider(spec: ProviderSpec = {}) {
 // A model routed to the given providers in order (priority 1, 2, …), priced at the given USD per 1M tokens.
 export async function createModel(
   providerIds: string[],
-  options: { input?: string; output?: string; model?: string } = {},
+  options: {
+    input?: string
+    output?: string
+    model?: string
+    capabilities?: Record<string, unknown>
+  } = {},
 ): Promise<string> {
   const model = options.model ?? `m-${uid()}`
   const db = testDb()
@@ -50,6 +56,7 @@ export async function createModel(
       providerId,
       upstreamModel: `up-${model}`,
       priority: i + 1,
+      capabilities: options.capabilities ?? {},
     })),
   )
   await db.insert(prices).values({

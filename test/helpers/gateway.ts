@@ -50,7 +50,7 @@ export async function eventually<T>(check: () => Promise<T>, timeoutMs = 5000): 
 
 export async function mockRequests(
   scenario: string,
-): Promise<{ authorization: string | null; body: any; path: string }[]> {
+): Promise<{ authorization: string | null; body: any; path: string; headers: Record<string, string> }[]> {
   const res = await fetch(`${mockUrl()}/__requests?scenario=${encodeURIComponent(scenario)}`)
   return res.json()
 }

@@ -87,7 +87,7 @@ describe('providers', () => {
   })
 
   const invalid: [string, Record<string, unknown>, string][] = [
-    ['a type other than openai', { type: 'anthropic' }, 'type'],
+    ['a type nexusai does not speak', { type: 'cohere' }, 'type'],
     ['a base_url that is not http(s)', { base_url: 'ftp://files.test/v1' }, 'base_url'],
     ['a base_url that is not a URL', { base_url: 'api.openai.com' }, 'base_url'],
     ['a base_url carrying credentials', { base_url: 'https://user:sk-secret@api.test/v1' }, 'base_url'],

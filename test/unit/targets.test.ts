@@ -49,6 +49,7 @@ function catalog(
           priority: m.priority,
           weight: m.weight ?? 1,
           strategy: 'priority',
+          capabilities: {},
           enabled: m.enabled ?? true,
           maxOutputTokens: null,
           createdAt: now,

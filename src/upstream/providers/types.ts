@@ -3,7 +3,7 @@ import type { Target } from '../targets'
 
 // The provider types the gateway speaks to. One list for the admin schema, the router and the adapters:
 // a provider row of any other type is never routed (no silent default to OpenAI's wire format).
-export const PROVIDER_TYPES = ['openai'] as const
+export const PROVIDER_TYPES = ['openai', 'anthropic'] as const
 export type ProviderType = (typeof PROVIDER_TYPES)[number]
 
 export const isProviderType = (type: string): type is ProviderType =>
@@ -79,4 +79,14 @@ export type Provider = {
   decodeResponse(text: string, exchange: Exchange): Decoded
   streamDecoder(exchange: Exchange): StreamDecoder
   classifyError(failure: UpstreamFailure): ErrorDecision
+}
+
+// Thrown by buildRequest when the client's request cannot be expressed in this provider's protocol (an
+// unsupported parameter, an image type it refuses…): answered as a 400, with no upstream call.
+export class RequestRejected extends Error {
+  readonly error: OpenAIErrorObject
+  constructor(message: string, param: string | null, code: string | null = 'invalid_value') {
+    super(message)
+    this.error = { message, type: 'invalid_request_error', param, code }
+  }
 }

@@ -1,0 +1,1 @@
+ALTER TABLE "model_mappings" ADD COLUMN "capabilities" jsonb DEFAULT '{}'::jsonb NOT NULL;
