@@ -55,7 +55,8 @@ const MAX_COOLDOWN_MS = 10 * 60_000
 export function outcomeOf(target: Target, result: Result<AttemptOk, AttemptError>): ProviderOutcome | null {
   if (result.ok) return { kind: 'ok', latencyMs: result.value.ttfbMs }
   const error = result.error
-  if (error.reason === 'client_gone') return null
+  // A request the provider's protocol cannot express never reached it.
+  if (error.reason === 'client_gone' || error.reason === 'rejected') return null
   if (error.reason !== 'upstream_status') return { kind: 'fault' }
   if (error.status === 429) {
     if (!error.retryAfterMs) return null

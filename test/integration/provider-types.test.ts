@@ -3,7 +3,16 @@ import { describe, expect, it } from 'vitest'
 import { providers } from '../../drizzle/schema'
 import { admin, adminKey, adminProvider, expectOpenAIError } from '../helpers/admin'
 import { createKey, createModel, createProvider } from '../helpers/fixtures'
-import { mockUrl, sdk, testDb, testRedis, uid } from '../helpers/gateway'
+import {
+  chatRequest,
+  gatewayWith,
+  mockRequests,
+  mockUrl,
+  sdk,
+  testDb,
+  testRedis,
+  uid,
+} from '../helpers/gateway'
 import { keys } from '../../src/redis/keys'
 
 describe('provider types', () => {
@@ -12,7 +21,6 @@ describe('provider types', () => {
     const provider = await adminProvider({
       type: 'anthropic',
       base_url: `${mockUrl()}/s/${scenario}/v1`,
-      api_key_ref: 'TEST_UPSTREAM_KEY',
     })
     expect(provider.type).toBe('anthropic')
     const model = `claude-${uid()}`
@@ -23,6 +31,16 @@ describe('provider types', () => {
     })
     expect(mapping.status).toBe(201)
     expect(mapping.body.capabilities).toEqual({ sampling: false, default_max_tokens: 1000 })
+    const key = await adminKey({ allowed_models: [model] })
+    // The provider's key, as an operator sets it: a PROVIDER_<NAME>_API_KEY secret.
+    const secret = `PROVIDER_${provider.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_API_KEY`
+    const request = chatRequest(key.raw_key, model)
+    const { res, body } = await gatewayWith({ [secret]: 'sk-ant-operator' }, '/v1/chat/completions', request)
+    expect(res.status).toBe(200)
+    expect(JSON.parse(body).choices[0].message.content).toBe('Hello from mock Claude.')
+    const [sent] = await mockRequests(scenario)
+    expect(sent!.headers['x-api-key']).toBe('sk-ant-operator')
+    expect(sent!.body.max_tokens).toBe(1000)
     const patched = await admin('PATCH', `/model-mappings/${mapping.body.id}`, {
       capabilities: { thinking: 'adaptive' },
     })
@@ -33,12 +51,6 @@ describe('provider types', () => {
       'invalid_request_error',
       'capabilities.samplng',
     )
-    const key = await adminKey({ allowed_models: [model] })
-    const reply = await sdk(key.raw_key).chat.completions.create({
-      model,
-      messages: [{ role: 'user', content: 'Hi' }],
-    })
-    expect(reply.choices[0]!.message.content).toBe('Hello from mock Claude.')
   })
 
   it('never routes a provider row of a type this build does not speak', async () => {

@@ -20,6 +20,7 @@ const target = (provider: string, extra: Partial<Target> = {}): Target => ({
   weight: 1,
   strategy: 'priority',
   circuit: CIRCUIT_DEFAULTS,
+  capabilities: {},
   ...extra,
 })
 
