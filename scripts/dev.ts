@@ -23,7 +23,7 @@ const env = process.env
 const port = parsePort(env.PORT)
 // Contract variables (CONTRACT §2) forwarded from the environment to the Worker.
 const FORWARDED =
-  /^(ADMIN_TOKEN|METRICS_TOKEN|MAX_BODY_BYTES|REDIS_FAIL_OPEN|CLOCK_OFFSET_MS|OPENAI_API_KEY|PROVIDER_[A-Za-z0-9_-]+)$/
+  /^(ADMIN_TOKEN|METRICS_TOKEN|KEY_MAC_SECRET|MAX_BODY_BYTES|REDIS_FAIL_OPEN|CLOCK_OFFSET_MS|OPENAI_API_KEY|PROVIDER_[A-Za-z0-9_-]+)$/
 
 type Stack = Awaited<ReturnType<typeof import('./local/stack.ts').startStack>>
 let stack: Stack | undefined

@@ -27,6 +27,8 @@ const EnvSchema = z.object({
   UPSTASH_REDIS_REST_TOKEN: nonEmptyString,
   ADMIN_TOKEN: nonEmptyString,
   METRICS_TOKEN: z.optional(z.string()),
+  // Signs virtual keys (see lib/key-mac.ts); unset, a key derived from ADMIN_TOKEN signs them.
+  KEY_MAC_SECRET: z.optional(z.string()),
   MAX_BODY_BYTES: z.pipe(positiveInt(32 * 1024 * 1024), z.number().check(z.lte(32 * 1024 * 1024))),
   REDIS_FAIL_OPEN: flag,
   // Local stack only: where the Neon driver sends SQL-over-HTTP instead of Neon's servers.

@@ -1,7 +1,8 @@
 import { findKeyById, insertKey, listKeysPage, updateKey, type KeyChanges } from '../db/admin-keys'
 import type { KeyRow } from '../db/keys'
 import { OpenAIError } from '../errors'
-import { keyPrefixOf, newRawKey, sha256Hex } from '../lib/ids'
+import { keyPrefixOf, sha256Hex } from '../lib/ids'
+import { issueRawKey } from '../lib/key-mac'
 import { audit, commit, toColumns, type Admin } from './context'
 import { decodeCursor, notFound, page, rowId } from './query'
 import type { KeyCreate, KeyPatch } from './schemas'
@@ -42,13 +43,13 @@ export async function getKey(admin: Admin, id: string) {
   return serializeKey(await mustFind(admin, id))
 }
 
-async function newSecret() {
-  const raw = newRawKey()
+async function newSecret(admin: Admin) {
+  const raw = await issueRawKey(admin.deps.config)
   return { raw, keyHash: await sha256Hex(raw), keyPrefix: keyPrefixOf(raw) }
 }
 
 export async function createKey(admin: Admin, body: KeyCreate) {
-  const { raw, keyHash, keyPrefix } = await newSecret()
+  const { raw, keyHash, keyPrefix } = await newSecret(admin)
   const now = new Date(admin.deps.now())
   const row: KeyRow = {
     id: crypto.randomUUID(),
@@ -92,6 +93,6 @@ export async function patchKey(admin: Admin, id: string, body: KeyPatch) {
 
 // Same id, new secret: the old raw key stops matching any hash the moment the row is updated.
 export async function rotateKey(admin: Admin, id: string) {
-  const { raw, keyHash, keyPrefix } = await newSecret()
+  const { raw, keyHash, keyPrefix } = await newSecret(admin)
   return { ...serializeKey(await change(admin, id, 'api_key.rotate', { keyHash, keyPrefix })), raw_key: raw }
 }

@@ -5,9 +5,10 @@ import type { KeyRow } from '../db/keys'
 import type { Deps } from '../deps'
 import { OpenAIError } from '../errors'
 import { sha256Hex } from '../lib/ids'
+import { keyShape } from '../lib/key-mac'
+import { log } from '../lib/log'
 import { fromStore } from './stores'
 
-const RAW_KEY = /^lgw_[0-9A-Za-z]{40}$/
 const INVALID = 'Incorrect API key provided. You can find your API key in your nexusai admin.'
 
 export function bearerToken(header: string | undefined): string | null {
@@ -15,20 +16,29 @@ export function bearerToken(header: string | undefined): string | null {
   return match?.[1] ?? null
 }
 
-// Looks a virtual key up (isolate cache first) and refuses unknown, disabled and expired keys.
-// A cached refusal is re-checked against the current config version first, so a key created or
-// re-enabled a moment ago is not refused from a stale cache.
+// Looks a virtual key up (isolate cache first) and refuses unknown, disabled and expired keys, all
+// with the same message (a distinct one would confirm that a leaked old key is real; the reason goes
+// to the log). A cached refusal of a known key is re-checked against the current config version
+// first, so a key re-enabled a moment ago is not refused from a stale cache. An unknown hash is not:
+// no row can appear for it later (raw keys are random), so the cache answers it with no store call.
 export async function resolveKey(deps: Deps, requestId: string, keyHash: string, version?: string) {
   let entry = await fromStore('postgres', requestId, () => getKey(deps, keyHash, version))
-  if (!usable(entry.value, deps.now()) && version === undefined) {
+  if (entry.value && !usable(entry.value, deps.now()) && version === undefined) {
     const current = await fromStore('redis', requestId, () => configVersion(deps))
     if (current !== entry.version)
       entry = await fromStore('postgres', requestId, () => getKey(deps, keyHash, current))
   }
   const key = entry.value
-  if (!key || key.status !== 'active') throw new OpenAIError('invalid_api_key', INVALID)
-  if (key.expiresAt && new Date(key.expiresAt).getTime() <= deps.now()) {
-    throw new OpenAIError('invalid_api_key', 'This API key has expired.')
+  const reason = !key
+    ? 'unknown'
+    : key.status !== 'active'
+      ? 'disabled'
+      : !usable(key, deps.now())
+        ? 'expired'
+        : null
+  if (!key || reason) {
+    log('info', 'api key refused', { request_id: requestId, reason, key_id: key?.id ?? null })
+    throw new OpenAIError('invalid_api_key', INVALID)
   }
   return { key, version: entry.version }
 }
@@ -41,12 +51,17 @@ function usable(key: KeyRow | null, now: number): boolean {
 
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearerToken(c.req.header('authorization'))
-  // Anything not shaped like a key we issue is refused before it costs a store lookup.
-  if (!token || !RAW_KEY.test(token)) {
+  if (!token)
     throw new OpenAIError(
       'invalid_api_key',
-      token ? INVALID : 'You did not provide an API key. Use "Authorization: Bearer lgw_…".',
+      'You did not provide an API key. Use "Authorization: Bearer lgw_…".',
     )
+  // Anything not shaped like a key we issue, or signed keys whose MAC does not match, are refused
+  // before they cost a store call.
+  const shape = await keyShape(c.var.deps.config, token)
+  if (shape === 'malformed' || shape === 'forged') {
+    log('info', 'api key refused', { request_id: c.var.requestId, reason: shape })
+    throw new OpenAIError('invalid_api_key', INVALID)
   }
   const { key, version } = await resolveKey(c.var.deps, c.var.requestId, await sha256Hex(token))
   c.set('apiKey', key satisfies KeyRow)

@@ -1,6 +1,9 @@
 import { eq, sql } from 'drizzle-orm'
 import { apiKeys, modelMappings, prices, providers, usageLogs } from '../../drizzle/schema'
+import { env } from 'cloudflare:workers'
+import { readConfig } from '../../src/env'
 import { keyPrefixOf, newRawKey, sha256Hex } from '../../src/lib/ids'
+import { issueRawKey } from '../../src/lib/key-mac'
 import { keys } from '../../src/redis/keys'
 import { mockUrl, testDb, testRedis, uid } from './gateway'
 
@@ -76,11 +79,13 @@ export type KeySpec = Partial<
   >
 > & {
   models: string[]
+  // A key in the format issued before keys carried a MAC (`lgw_` + 40 characters).
+  legacy?: boolean
 }
 
 export async function createKey(spec: KeySpec): Promise<{ id: string; raw: string }> {
-  const raw = newRawKey()
-  const { models, ...rest } = spec
+  const { models, legacy, ...rest } = spec
+  const raw = legacy ? newRawKey() : await issueRawKey(readConfig(env as unknown as Record<string, unknown>))
   const [row] = await testDb()
     .insert(apiKeys)
     .values({

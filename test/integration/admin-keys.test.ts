@@ -20,7 +20,7 @@ describe('creating and reading API keys', () => {
     })
     expect(created.status).toBe(201)
     const key = created.body
-    expect(key.raw_key).toMatch(/^lgw_[0-9A-Za-z]{40}$/)
+    expect(key.raw_key).toMatch(/^lgw_[0-9A-Za-z]{51}$/)
     expect(key.key_prefix).toBe(key.raw_key.slice(0, 12))
     expect(key).not.toHaveProperty('key_hash')
     const [row] = await testDb().select().from(apiKeys).where(eq(apiKeys.id, key.id))

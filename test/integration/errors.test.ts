@@ -37,6 +37,20 @@ describe('errors are OpenAI-shaped and the SDK maps them to its classes', () => 
     await expect(sdk(expired.raw).models.list()).rejects.toBeInstanceOf(OpenAI.AuthenticationError)
   })
 
+  it('refuses unknown, forged, disabled and expired keys with the same message (nothing confirms a key is real)', async () => {
+    const { model, key } = await setup()
+    const expired = await createKey({ models: [model], expiresAt: new Date(Date.now() - 1000) })
+    const disabled = await createKey({ models: [model], status: 'disabled' })
+    const forged = `${key.raw.slice(0, -1)}${key.raw.endsWith('A') ? 'B' : 'A'}`
+    const refusals = []
+    for (const raw of [`lgw_${'B'.repeat(40)}`, forged, disabled.raw, expired.raw]) {
+      const res = await gateway('/v1/chat/completions', keyedPost(raw, chat(model)))
+      refusals.push({ status: res.status, body: await res.json() })
+    }
+    expect(new Set(refusals.map((r) => JSON.stringify(r))).size).toBe(1)
+    expect(refusals[0]).toMatchObject({ status: 401, body: { error: { code: 'invalid_api_key' } } })
+  })
+
   it('403 model_not_allowed outside the allow-list, 404 model_not_found without a mapping', async () => {
     const { key } = await setup()
     const other = await createModel([(await createProvider()).id])

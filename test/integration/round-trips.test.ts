@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { inject } from 'vitest'
 import { chatRequest, envWith, gatewayWith, mockRequests } from '../helpers/gateway'
+import { adminKey } from '../helpers/admin'
 import { createKey, createModel, createProvider } from '../helpers/fixtures'
 
 // This file owns the probe endpoints: nothing else sends them traffic, so their counters are ours.
@@ -23,6 +24,10 @@ async function counts() {
 }
 
 const request = (raw: string, model: string) => chatRequest(raw, model, { max_tokens: 5 })
+
+const BASE62 = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ'
+const randomBase62 = (n: number) =>
+  [...crypto.getRandomValues(new Uint8Array(n))].map((b) => BASE62[b % 62]).join('')
 
 describe('hot-path store round trips', () => {
   it('a warm key with limits and budgets costs one Redis and zero Postgres round trips before the upstream call', async () => {
@@ -54,5 +59,47 @@ describe('hot-path store round trips', () => {
     const after = await counts()
     expect(after.redis - before.redis).toBe(2)
     expect(after.postgres - before.postgres).toBe(1)
+  })
+
+  it('forged keys shaped like an issued one cost no store call; an unknown key costs one lookup, then none', async () => {
+    // Shaped exactly like what the admin API hands out, random everywhere after the prefix.
+    const issued = (await adminKey({ allowed_models: ['*'] })).raw_key
+    const forge = () => `lgw_${randomBase62(issued.length - 4)}`
+    const before = await counts()
+    for (let i = 0; i < 100; i++) {
+      const { res } = await gatewayWith(probe(), '/v1/chat/completions', request(forge(), 'gpt-4o-mini'))
+      expect(res.status).toBe(401)
+    }
+    const afterForged = await counts()
+    expect(afterForged.redis - before.redis).toBe(0)
+    expect(afterForged.postgres - before.postgres).toBe(0)
+
+    // A key in the format issued before keys were signed can only be told apart by a lookup, once.
+    const unknown = `lgw_${randomBase62(40)}`
+    expect(
+      (await gatewayWith(probe(), '/v1/models', { headers: { authorization: `Bearer ${unknown}` } })).res
+        .status,
+    ).toBe(401)
+    const afterFirst = await counts()
+    expect(afterFirst.postgres - afterForged.postgres).toBe(1)
+    for (let i = 0; i < 20; i++) {
+      const { res } = await gatewayWith(probe(), '/v1/models', {
+        headers: { authorization: `Bearer ${unknown}` },
+      })
+      expect(res.status).toBe(401)
+    }
+    const afterRepeats = await counts()
+    expect(afterRepeats.redis - afterFirst.redis).toBe(0)
+    expect(afterRepeats.postgres - afterFirst.postgres).toBe(0)
+  })
+
+  it('keys issued before keys were signed keep working', async () => {
+    const provider = await createProvider()
+    const model = await createModel([provider.id])
+    const legacy = await createKey({ models: [model], legacy: true })
+    expect(legacy.raw).toMatch(/^lgw_[0-9A-Za-z]{40}$/)
+    expect((await gatewayWith(probe(), '/v1/chat/completions', request(legacy.raw, model))).res.status).toBe(
+      200,
+    )
   })
 })
