@@ -1,7 +1,7 @@
 import * as z from 'zod/mini'
 import type { ProviderRef } from '../db/admin-catalog'
 import { OpenAIError } from '../errors'
-import { Uuid } from './schemas'
+import { isStorableText, Uuid } from './schemas'
 
 // Query strings and path ids of the admin routes, checked like bodies: a bad value is a 400 naming it.
 // An empty parameter (`?model=`) means "no filter", as forms send it.
@@ -28,6 +28,7 @@ export function rowId(id: string, what: string): string {
 // How an operator names a provider in a path or a body: its id, its number (the seed's
 // `PATCH /admin/providers/1`) or its unique name. Names cannot be all digits or a UUID (see ProviderCreate).
 export function providerRef(ref: string): ProviderRef {
+  if (!isStorableText(ref)) return { number: 0 } // names no provider
   if (Uuid.safeParse(ref).success) return { id: ref }
   if (/^[1-9]\d{0,9}$/.test(ref) && Number(ref) <= 2_147_483_647) return { number: Number(ref) }
   return { name: ref }

@@ -33,7 +33,15 @@ const datetime = z.pipe(
   z.iso.datetime({ offset: true }),
   z.transform((v: string) => new Date(v)),
 )
-const trimmed = (...checks: z.core.$ZodCheck<string>[]) => z.string().check(z.trim(), ...checks)
+// Postgres text cannot hold NUL or an unpaired UTF-16 surrogate: such input is the client's mistake
+// (400 naming the field), not a database failure.
+const BAD_TEXT = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/
+export const isStorableText = (value: string) => !BAD_TEXT.test(value)
+export const storable = z.refine<string>(
+  isStorableText,
+  'must not contain NUL characters or unpaired surrogates.',
+)
+const trimmed = (...checks: z.core.$ZodCheck<string>[]) => z.string().check(z.trim(), storable, ...checks)
 const model = trimmed(z.minLength(1), z.maxLength(200))
 export const Uuid = z.guid()
 
@@ -142,3 +150,4 @@ export const PricePut = strict({
 })
 export type PricePut = z.infer<typeof PricePut>
 export const ModelName = model
+export const MappingsQuery = z.object({ model: z.optional(model) })

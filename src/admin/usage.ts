@@ -5,7 +5,7 @@ import { OpenAIError } from '../errors'
 import type { Admin } from './context'
 import { toCsv } from './csv'
 import { decodeCursor, page, PageQuery } from './query'
-import { Uuid } from './schemas'
+import { storable, Uuid } from './schemas'
 import { serializeUsageLog } from './serialize'
 
 const DAY_MS = 86_400_000
@@ -32,8 +32,17 @@ const isoDateTime = z.iso.datetime({ offset: true })
 const instant = z.pipe(
   z.string(),
   z.transform((value: string, ctx) => {
-    if (isoDate.safeParse(value).success) return new Date(`${value}T00:00:00Z`)
-    if (isoDateTime.safeParse(value).success) return new Date(value)
+    const date = isoDate.safeParse(value).success
+      ? new Date(`${value}T00:00:00Z`)
+      : isoDateTime.safeParse(value).success
+        ? new Date(value)
+        : null
+    // Years before 1970 would be shifted by the driver (0001-01-01 read back as 1901).
+    if (date && date.getTime() >= 0 && date.getUTCFullYear() <= 9999) return date
+    if (date) {
+      ctx.issues.push({ code: 'custom', message: 'must be between 1970-01-01 and 9999-12-31.', input: value })
+      return z.NEVER
+    }
     ctx.issues.push({
       code: 'custom',
       message: 'must be a date (YYYY-MM-DD) or an ISO 8601 date-time with offset.',
@@ -47,9 +56,9 @@ const Filters = z.object({
   from: z.optional(instant),
   to: z.optional(instant),
   api_key_id: z.optional(Uuid),
-  project_id: z.optional(z.string().check(z.maxLength(100))),
-  model: z.optional(z.string().check(z.maxLength(200))),
-  provider: z.optional(z.string().check(z.maxLength(100))),
+  project_id: z.optional(z.string().check(z.maxLength(100), storable)),
+  model: z.optional(z.string().check(z.maxLength(200), storable)),
+  provider: z.optional(z.string().check(z.maxLength(100), storable)),
 })
 export const UsageQuery = z.extend(Filters, {
   group_by: z._default(z.enum(['day', 'model', 'provider', 'api_key', 'project']), 'day'),

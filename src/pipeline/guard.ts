@@ -1,4 +1,5 @@
 import { createMiddleware } from 'hono/factory'
+import { configVersion } from '../cache'
 import type { AppEnv } from '../context'
 import type { KeyRow } from '../db/keys'
 import { OpenAIError } from '../errors'
@@ -127,11 +128,32 @@ export function guard(route: Exclude<Route, 'models'>) {
     const tokens = estimate.prompt + estimate.completion
     let key = c.var.apiKey
     let version = c.var.configVersion
+    // Whether `version` is known to be the current one (the script said so, or it was just read).
+    let current = false
+    // The key and its route as of `fresh`, the config version Redis holds now.
+    const reload = async (fresh: string) => {
+      version = fresh
+      current = true
+      key = (await resolveKey(deps, requestId, key.keyHash, version)).key
+      const resolved = await resolveRoute(deps, requestId, key, String(c.var.body.model), version)
+      c.set('apiKey', key)
+      c.set('targets', resolved.targets)
+      version = olderVersion(version, resolved.version)
+    }
     for (let round = 0; round < MAX_ROUNDS; round++) {
       // Under a budget only targets with a price may serve: one without would cost 0 and the budget would
       // mean nothing.
       const targets = hasBudget(key) ? c.var.targets.filter((t) => t.price) : c.var.targets
       if (targets.length === 0) {
+        // Decided from the isolate's cache: a price set a moment ago must apply on this request.
+        if (!current) {
+          const latest = await fromStore('redis', requestId, () => configVersion(deps))
+          current = true
+          if (latest !== version) {
+            await reload(latest)
+            continue
+          }
+        }
         throw new OpenAIError(
           'service_unavailable',
           `No price is in effect for the model '${String(c.var.body.model)}' or the upstream models it routes to, so this key's budget cannot be enforced. An operator must set one (PUT /admin/prices/{model}).`,
@@ -194,12 +216,7 @@ export function guard(route: Exclude<Route, 'models'>) {
       }
       const kind = reply[0]
       if (kind === 'stale') {
-        version = String(reply[1])
-        key = (await resolveKey(deps, requestId, key.keyHash, version)).key
-        const resolved = await resolveRoute(deps, requestId, key, String(c.var.body.model), version)
-        c.set('apiKey', key)
-        c.set('targets', resolved.targets)
-        version = olderVersion(version, resolved.version)
+        await reload(String(reply[1]))
         continue
       }
       if (kind === 'rebuild') {

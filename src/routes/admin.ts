@@ -56,7 +56,7 @@ export const admin = new Hono<AppEnv>()
   .post('/providers/:id/reset', async (c) => c.json(await act(c, (a) => resetCircuit(a, c.req.param('id')))))
 
   .get('/model-mappings', async (c) =>
-    c.json(await act(c, (a) => listMappings(a, c.req.query('model') || undefined))),
+    c.json(await act(c, (a) => listMappings(a, parseQuery(schema.MappingsQuery, c.req.query()).model))),
   )
   .post('/model-mappings', validateJson(schema.MappingCreate), async (c) =>
     c.json(await act(c, (a) => createMapping(a, body(c))), 201),

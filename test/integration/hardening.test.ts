@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest'
+import { admin, adminKey, expectOpenAIError } from '../helpers/admin'
+import { chatRequest, gateway, uid } from '../helpers/gateway'
+import { createKey, createModel, createProvider } from '../helpers/fixtures'
+
+const NUL = 'a\u0000b'
+const SURROGATE = 'a\ud800b'
+
+describe('admin writes apply on the next request', () => {
+  it('a price set through the API lifts the "no price" refusal of a budgeted key at once', async () => {
+    const provider = await createProvider()
+    const model = `m-${uid()}`
+    expect((await admin('POST', '/model-mappings', { model, provider_id: provider.id })).status).toBe(201)
+    const key = await createKey({ models: [model], dailyBudget: '10' })
+    // The refusal loads the catalog into this isolate's cache...
+    const refused = await gateway('/v1/chat/completions', chatRequest(key.raw, model))
+    expect(refused.status).toBe(503)
+    expect((await refused.json()).error.message).toContain('No price')
+    // ...and the price set now must not wait for that cache to expire.
+    const put = await admin('PUT', `/prices/${model}`, { input_per_million: 1, output_per_million: 2 })
+    expect(put.status).toBe(201)
+    expect((await gateway('/v1/chat/completions', chatRequest(key.raw, model))).status).toBe(200)
+  })
+})
+
+describe('admin input Postgres cannot store is a 400 naming the field, not "database down"', () => {
+  const bodies: [string, string, Record<string, unknown>, string][] = [
+    ['key name', '/api-keys', { name: NUL }, 'name'],
+    ['key name (lone surrogate)', '/api-keys', { name: SURROGATE }, 'name'],
+    ['project_id', '/api-keys', { name: 'k', project_id: NUL }, 'project_id'],
+    ['allowed_models', '/api-keys', { name: 'k', allowed_models: ['ok', SURROGATE] }, 'allowed_models[1]'],
+    ['mapping model', '/model-mappings', { model: NUL, provider_id: 'openai-main' }, 'model'],
+    ['mapping provider', '/model-mappings', { model: 'm', provider_id: SURROGATE }, 'provider_id'],
+    [
+      'upstream_model',
+      '/model-mappings',
+      { model: 'm', provider_id: 'openai-main', upstream_model: NUL },
+      'upstream_model',
+    ],
+  ]
+  for (const [what, path, body, param] of bodies) {
+    it(`refuses a ${what} with NUL or an unpaired surrogate`, async () => {
+      expectOpenAIError(await admin('POST', path, body), 400, 'invalid_request_error', param)
+    })
+  }
+
+  it('refuses them in a key PATCH, the price path and the usage and mapping filters', async () => {
+    const key = await adminKey()
+    expectOpenAIError(
+      await admin('PATCH', `/api-keys/${key.id}`, { name: SURROGATE }),
+      400,
+      'invalid_request_error',
+      'name',
+    )
+    const price = await admin('PUT', `/prices/${encodeURIComponent(NUL)}`, {
+      input_per_million: 1,
+      output_per_million: 1,
+    })
+    expectOpenAIError(price, 400, 'invalid_request_error')
+    for (const filter of ['model', 'provider', 'project_id']) {
+      expectOpenAIError(await admin('GET', `/usage?${filter}=a%00b`), 400, 'invalid_request_error', filter)
+      expectOpenAIError(
+        await admin('GET', `/usage/logs?${filter}=a%00b`),
+        400,
+        'invalid_request_error',
+        filter,
+      )
+    }
+    expectOpenAIError(
+      await admin('GET', '/model-mappings?model=a%00b'),
+      400,
+      'invalid_request_error',
+      'model',
+    )
+    expectOpenAIError(await admin('PATCH', '/providers/a%00b', { enabled: true }), 404, 'not_found')
+  })
+
+  it('refuses usage windows outside 1970–9999 instead of shifting them', async () => {
+    expectOpenAIError(await admin('GET', '/usage?from=0001-01-01'), 400, 'invalid_request_error', 'from')
+    expect((await admin('GET', '/usage?from=2020-01-01')).status).toBe(200)
+  })
+})
