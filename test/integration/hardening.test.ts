@@ -15,7 +15,7 @@ describe('admin writes apply on the next request', () => {
     // The refusal loads the catalog into this isolate's cache...
     const refused = await gateway('/v1/chat/completions', chatRequest(key.raw, model))
     expect(refused.status).toBe(503)
-    expect((await refused.json()).error.message).toContain('No price')
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toContain('No price')
     // ...and the price set now must not wait for that cache to expire.
     const put = await admin('PUT', `/prices/${model}`, { input_per_million: 1, output_per_million: 2 })
     expect(put.status).toBe(201)
