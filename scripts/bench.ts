@@ -9,7 +9,7 @@
 // Options (environment): BENCH_DURATION_MS (3000 per cell), BENCH_WARMUP_MS (500), BENCH_REPEATS (3),
 // BENCH_CONCURRENCY ("1,16,64"), BENCH_MOCK_LATENCY_MS (0), BENCH_GAP_MS (50), BENCH_CHUNKS (10),
 // BENCH_STREAMS (6), BENCH_RT_REQUESTS (20), BENCH_PAUSE_MS (15: the paced load),
-// BENCH_PROFILE (1), BENCH_PROFILE_CONCURRENCY (16), BENCH_PROFILE_PAUSE_MS (0),
+// BENCH_PROFILE (1), BENCH_PROFILE_CONCURRENCY (16), BENCH_PROFILE_PAUSE_MS (0), BENCH_FAILOVER_REQUESTS (30),
 // REDIS_URL (default: a private redis-server), BENCH_POSTGRES_URL (admin URL; default the local one,
 // else PGlite). Flag --quick: 1.5 s cells, 2 repeats.
 import { randomBytes } from 'node:crypto'
@@ -19,6 +19,7 @@ import os from 'node:os'
 import { join } from 'node:path'
 import { neon, neonConfig } from '@neondatabase/serverless'
 import { cpuMs } from './bench/cpu.ts'
+import { failoverSections, FAILOVER_UNGUARDED, NO_BREAKER_THRESHOLD, runFailover } from './bench/failover.ts'
 import { startLoadGenerator, type ClosedLoopResult, type Request } from './bench/load.ts'
 import {
   chatRequest,
@@ -171,6 +172,12 @@ async function main() {
       PROVIDER_OPENAI_MAIN_BASE_URL: `${mock.url}/v1`,
       PROVIDER_OPENAI_BACKUP_BASE_URL: `${mock.url}/v1`,
       PROVIDER_OPENAI_MAIN_API_KEY: MOCK_KEY,
+      ...Object.fromEntries(
+        FAILOVER_UNGUARDED.map((name) => [
+          `PROVIDER_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_CIRCUIT_THRESHOLD`,
+          NO_BREAKER_THRESHOLD,
+        ]),
+      ),
     },
   }
   const gateway: Workerd = await serve(gatewayServe)
@@ -357,6 +364,10 @@ async function main() {
     )
   }
 
+  // 8b. Failover: the first provider down, with and without circuit breakers.
+  log(`failover, ${opts.failoverRequests} sequential requests per column ...`)
+  const failover = await runFailover(gateway.url, ADMIN_TOKEN, mock.url, opts.failoverRequests)
+
   // 9. A CPU profile of the gateway under load (its own workerd, with the inspector on, so the timed runs
   //    above never had a debugger attached), attributed to the bundle's packages.
   let profile: Profile | null = null
@@ -434,9 +445,16 @@ async function main() {
     tokenizerAssets: await tokenizerAssetSize(root),
   })
   await mkdir(join(root, 'bench', 'results'), { recursive: true })
-  await writeFile(join(root, 'bench', 'results', 'latest.json'), JSON.stringify(report.json, null, 2) + '\n')
-  await writeFile(join(root, 'bench', 'results', 'latest.md'), report.markdown)
-  console.log(report.text)
+  const failoverReport = failoverSections(failover)
+  await writeFile(
+    join(root, 'bench', 'results', 'latest.json'),
+    JSON.stringify({ ...report.json, failover }, null, 2) + '\n',
+  )
+  await writeFile(
+    join(root, 'bench', 'results', 'latest.md'),
+    `${report.markdown}\n${failoverReport.markdown}`,
+  )
+  console.log(`${report.text}\n${failoverReport.text}`)
   log('wrote bench/results/latest.json and bench/results/latest.md')
 }
 

@@ -24,6 +24,7 @@ export const opts = {
   profileConcurrency: Math.max(1, envNum('BENCH_PROFILE_CONCURRENCY', 16)),
   profilePauseMs: envNum('BENCH_PROFILE_PAUSE_MS', 0),
   pauseMs: envNum('BENCH_PAUSE_MS', 15),
+  failoverRequests: Math.max(5, envNum('BENCH_FAILOVER_REQUESTS', 30)),
   maxRequestsPerCell: 200_000,
 }
 export const loads: Load[] = [

@@ -226,6 +226,59 @@ describe('admin UI in headless Chromium against `npm run dev`', () => {
     await screenshot(page, '09-providers')
   })
 
+  test('a provider that keeps failing shows an open breaker, and Reset closes it', async () => {
+    const send = async (method: string, path: string, body: unknown) => {
+      const res = await fetch(`${stack.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      })
+      expect(res.status, `${method} ${path}`).toBeLessThan(300)
+      return (await res.json()) as Record<string, any>
+    }
+    const main = (await admin('/admin/providers')).data.find((p: any) => p.name === 'openai-main')
+    const down = await send('POST', '/admin/providers', {
+      name: 'ui-down',
+      base_url: String(main.effective_base_url).replace(/\/v1$/, '/s/status500~ui-down/v1'),
+      api_key_ref: main.api_key_ref,
+      max_retries: 0,
+    })
+    for (const [provider, priority] of [
+      [down.id, 1],
+      [main.id, 2],
+    ])
+      await send('POST', '/admin/model-mappings', {
+        model: 'ui-failover',
+        provider_id: provider,
+        upstream_model: 'gpt-4o-mini',
+        priority,
+      })
+    const key = await send('POST', '/admin/api-keys', {
+      name: 'ui-failover',
+      allowed_models: ['ui-failover'],
+    })
+    for (let i = 0; i < 6; i++) {
+      const res = await fetch(`${stack.url}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key.raw_key}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'ui-failover', messages: [{ role: 'user', content: 'hi' }] }),
+      })
+      expect(res.status).toBe(200)
+      await res.text()
+    }
+    await until('the breaker of ui-down to open', async () => {
+      const row = (await admin('/admin/providers')).data.find((p: any) => p.name === 'ui-down')
+      return row?.health?.state === 'open'
+    })
+    await page.getByTestId('nav-health').click()
+    await page.getByTestId('nav-providers').click()
+    const row = page.getByTestId('provider-row').filter({ hasText: 'ui-down' })
+    await expectText(row.getByTestId('provider-health'), /\bopen\b/)
+    await screenshot(page, '09b-provider-breaker-open')
+    await row.getByTestId('provider-reset').click()
+    await expectText(row.getByTestId('provider-health'), /\bclosed\b/)
+  })
+
   test('the health page shows Postgres and Redis OK', async () => {
     await page.getByTestId('nav-health').click()
     await expectText(page.getByTestId('health-postgres'), /Postgres\s+ok/)

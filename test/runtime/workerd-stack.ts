@@ -16,13 +16,18 @@ export const ADMIN_TOKEN = `rt-admin-${randomBytes(8).toString('hex')}`
 
 export type RuntimeStack = {
   url: string
+  // Every gateway process serving the same stores (`instances`), the first being `url`.
+  urls: string[]
   stack: Stack
   log(): string
   admin(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }>
   close(): Promise<void>
 }
 
-export async function startRuntime(extraBindings: Record<string, string> = {}): Promise<RuntimeStack> {
+export async function startRuntime(
+  extraBindings: Record<string, string> = {},
+  { instances = 1 } = {},
+): Promise<RuntimeStack> {
   const root = join(import.meta.dirname, '..', '..')
   const tmp = await mkdtemp(join(os.tmpdir(), 'nexusai-runtime-'))
   const closers: (() => Promise<unknown>)[] = [() => rm(tmp, { recursive: true, force: true })]
@@ -47,19 +52,26 @@ export async function startRuntime(extraBindings: Record<string, string> = {}): 
     closers.push(() => stack.close())
     await copyFile(join(import.meta.dirname, 'front.js'), join(bundle.dir, 'front.js'))
     const wrangler = await wranglerSettings()
-    const gateway = await serve({
-      name: 'gateway',
-      dir: bundle.dir,
-      modules: bundle.modules.map((m) => ({ name: m, path: m })),
-      compatibilityDate: wrangler.date,
-      compatibilityFlags: wrangler.flags,
-      port: await freePort(),
-      front: 'front.js',
-      bindings: { ...wrangler.vars, ...stack.vars, ADMIN_TOKEN, ...extraBindings },
-    })
-    closers.push(() => gateway.close())
+    const serveOne = async (name: string) => {
+      const one = await serve({
+        name,
+        dir: bundle.dir,
+        modules: bundle.modules.map((m) => ({ name: m, path: m })),
+        compatibilityDate: wrangler.date,
+        compatibilityFlags: wrangler.flags,
+        port: await freePort(),
+        front: 'front.js',
+        bindings: { ...wrangler.vars, ...stack.vars, ADMIN_TOKEN, ...extraBindings },
+      })
+      closers.push(() => one.close())
+      return one
+    }
+    const gateway = await serveOne('gateway')
+    const others = []
+    for (let i = 1; i < instances; i++) others.push(await serveOne(`gateway-${i + 1}`))
     return {
       url: gateway.url,
+      urls: [gateway.url, ...others.map((o) => o.url)],
       stack,
       log: () => readFileSync(join(bundle.dir, 'gateway.log'), 'utf8'),
       async admin(method, path, body) {

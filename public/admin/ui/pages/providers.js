@@ -5,8 +5,9 @@ import { attempt, badge, formDialog, h, loading, table } from '../ui.js'
 
 const BREAKER = { closed: 'good', half_open: 'warn', open: 'bad' }
 
-// The breaker's state, with its health figures beside it and its counters in the tooltip.
-function health(p) {
+// The breaker's state (with a Reset button unless closed), its health figures below, its counters in
+// the tooltip.
+function health(p, reset) {
   const hl = p.health
   if (!hl) return h('span', { class: 'muted small' }, '—')
   const tip = [
@@ -21,10 +22,20 @@ function health(p) {
     hl.latency_ms == null ? null : `${int(hl.latency_ms)} ms`,
   ].filter(Boolean)
   return h(
-    'span',
+    'div',
     { class: 'nowrap', testid: 'provider-health', 'data-state': hl.state },
     badge(hl.state.replace('_', '-'), BREAKER[hl.state] ?? 'neutral', tip),
-    figures.length ? h('span', { class: 'muted small' }, ` ${figures.join(' · ')}`) : '',
+    hl.state === 'closed'
+      ? ''
+      : [
+          ' ',
+          h(
+            'button',
+            { type: 'button', class: 'btn btn-sm', testid: 'provider-reset', onclick: () => reset(p) },
+            'Reset',
+          ),
+        ],
+    figures.length ? h('div', { class: 'muted small' }, figures.join(' · ')) : '',
   )
 }
 
@@ -106,29 +117,23 @@ export default {
               label: 'Status',
               cell: (p) => (p.enabled ? badge('enabled', 'good') : badge('disabled', 'neutral')),
             },
-            { label: 'Breaker', cell: health },
+            { label: 'Breaker', cell: (p) => health(p, reset) },
             {
               label: 'Timeout',
               class: 'num',
-              cell: (p) => (p.timeout_ms == null ? '—' : `${int(p.timeout_ms)} ms`),
+              cell: (p) => [
+                p.timeout_ms == null ? '—' : `${int(p.timeout_ms)} ms`,
+                h(
+                  'div',
+                  { class: 'muted small nowrap' },
+                  `${int(p.max_retries)} ${p.max_retries === 1 ? 'retry' : 'retries'}`,
+                ),
+              ],
             },
-            { label: 'Retries', class: 'num', cell: (p) => int(p.max_retries) },
             {
               label: '',
               class: 'actions',
               cell: (p) => [
-                p.health && p.health.state !== 'closed'
-                  ? h(
-                      'button',
-                      {
-                        type: 'button',
-                        class: 'btn btn-sm',
-                        testid: 'provider-reset',
-                        onclick: () => reset(p),
-                      },
-                      'Reset',
-                    )
-                  : null,
                 h(
                   'button',
                   {
