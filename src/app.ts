@@ -18,6 +18,12 @@ export function createApp() {
       // Error and not-found responses are built fresh; make sure they carry the id too.
       c.res.headers.set('X-Request-Id', c.var.requestId)
     })
+    .use('/v1/messages/*', async (c, next) => {
+      // Anthropic clients read `request-id`; every error on these paths is Anthropic-shaped.
+      c.set('dialect', 'anthropic')
+      await next()
+      c.res.headers.set('request-id', c.var.requestId)
+    })
     .use(async (c, next) => {
       try {
         c.set('deps', getDeps(c.env))

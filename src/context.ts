@@ -10,12 +10,16 @@ export type AppEnv = {
   Bindings: Bindings
   Variables: {
     requestId: string
+    // The protocol the client speaks on this route, which decides the shape of every error.
+    dialect: 'openai' | 'anthropic'
     deps: Deps
     apiKey: KeyRow
     // The config version the cached key/catalog were loaded under; the guard checks it atomically.
     configVersion: string
     draft: UsageDraft
     body: Record<string, unknown>
+    // The client's own body when `body` is its translation (an Anthropic Messages request).
+    inbound: Record<string, unknown>
     targets: Target[]
     hold: Hold | null
     // x-ratelimit-* headers decided by the guard, applied to whatever response goes out.

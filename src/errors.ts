@@ -2,6 +2,7 @@ import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { log } from './lib/log'
+import { anthropicError } from './protocols/anthropic/errors'
 
 // One error class, one wire shape: OpenAI's {"error":{"message","type","param","code"}}.
 export const ERROR_CODES = {
@@ -61,8 +62,8 @@ export function errorResponse(error: OpenAIError): Response {
   })
 }
 
-export function onError(error: Error, c: Context): Response {
-  if (error instanceof OpenAIError) return errorResponse(error)
+function asGatewayError(error: Error, c: Context): OpenAIError {
+  if (error instanceof OpenAIError) return error
   if (error instanceof HTTPException) {
     const code: ErrorCode =
       error.status === 413
@@ -70,16 +71,24 @@ export function onError(error: Error, c: Context): Response {
         : error.status === 401
           ? 'unauthorized'
           : 'invalid_request_error'
-    return errorResponse(new OpenAIError(code, error.message || 'Bad request'))
+    return new OpenAIError(code, error.message || 'Bad request')
   }
   log('error', 'unhandled error', { request_id: c.get('requestId'), error: error.message })
-  return errorResponse(
-    new OpenAIError('internal_error', 'The server had an error while processing your request.'),
-  )
+  return new OpenAIError('internal_error', 'The server had an error while processing your request.')
+}
+
+// The route decides the shape (its `dialect`), never the code that throws.
+function render(error: OpenAIError, c: Context): Response {
+  return c.get('dialect') === 'anthropic' ? anthropicError(error, c.get('requestId')) : errorResponse(error)
+}
+
+export function onError(error: Error, c: Context): Response {
+  return render(asGatewayError(error, c), c)
 }
 
 export function notFound(c: Context): Response {
-  return errorResponse(
+  return render(
     new OpenAIError('not_found', `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`),
+    c,
   )
 }

@@ -49,8 +49,18 @@ function usable(key: KeyRow | null, now: number): boolean {
   )
 }
 
+const KEY_SHAPE = /^lgw_[0-9A-Za-z]{40,}$/
+
+// Anthropic clients send the key as x-api-key (SDK 0.x, Claude Code) or as a Bearer token (SDK 1.x); with
+// both, x-api-key wins unless it is not one of ours.
+function presentedKey(xApiKey: string | undefined, authorization: string | undefined): string | null {
+  const bearer = bearerToken(authorization)
+  if (xApiKey && (KEY_SHAPE.test(xApiKey) || !bearer)) return xApiKey
+  return bearer
+}
+
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
-  const token = bearerToken(c.req.header('authorization'))
+  const token = presentedKey(c.req.header('x-api-key'), c.req.header('authorization'))
   if (!token)
     throw new OpenAIError(
       'invalid_api_key',

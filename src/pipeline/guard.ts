@@ -111,6 +111,7 @@ function reservationPico(
 ): bigint {
   let most = 0n
   for (const target of targets) {
+    if (route === 'count_tokens') return 0n
     const completion = route === 'embeddings' ? 0 : reservedCompletion(body, target.maxOutputTokens)
     const cost = costPico(prompt, completion, target.price)
     if (cost > most) most = cost

@@ -11,10 +11,19 @@ import {
   emptyUsage,
   promptTokensOf,
   type Exchange,
+  type OpenAIErrorObject,
   type UpstreamRoute,
   type Usage,
 } from '../upstream/providers/types'
-import { pipeStream } from '../upstream/stream'
+import { pipeStream, type StreamEncoder } from '../upstream/stream'
+
+// How the client's protocol sees the reply, when it is not Chat Completions: the JSON reply and the stream
+// translated from OpenAI's, and an upstream's refusal of the request in its own error shape.
+export type ClientDialect = {
+  reply(text: string, estimatedInput: number): string
+  encoder(estimatedInput: number): StreamEncoder
+  clientError(status: number, error: OpenAIErrorObject): Response
+}
 
 // The usage the row and the budget get: the upstream's own numbers, or the estimate when it sent none.
 // A stream cut short keeps the upstream's input numbers and counts at least the output it delivered.
@@ -54,12 +63,13 @@ function generatedText(json: string): string {
   return text
 }
 
-function failure(draft: UsageDraft, error: ForwardError): Response {
+function failure(draft: UsageDraft, error: ForwardError, dialect?: ClientDialect): Response {
   draft.attempts = error.attempts
   if (error.reason === 'client_error') {
     draft.provider = error.target.provider
     draft.upstreamModel = error.target.upstreamModel
     draft.errorCode = 'upstream_client_error'
+    if (dialect) return dialect.clientError(error.status, error.error)
     return Response.json({ error: error.error }, { status: error.status })
   }
   if (error.reason === 'client_gone') {
@@ -78,9 +88,13 @@ function failure(draft: UsageDraft, error: ForwardError): Response {
 
 // Calls the targets in order and answers with OpenAI's JSON, or with an OpenAI SSE stream translated
 // from the upstream's events as they arrive.
-export async function relay(c: Context<AppEnv>, route: UpstreamRoute): Promise<Response> {
+export async function relay(
+  c: Context<AppEnv>,
+  route: UpstreamRoute,
+  dialect?: ClientDialect,
+): Promise<Response> {
   const { draft, body } = c.var
-  const streaming = route === 'chat' && body.stream === true
+  const streaming = route !== 'embeddings' && body.stream === true
   draft.stream = streaming
   const exchange: Exchange = { route, body, stream: streaming, model: String(body.model) }
   const targets = c.var.targets.filter((t) => PROVIDERS[t.type].routes.includes(route))
@@ -101,7 +115,7 @@ export async function relay(c: Context<AppEnv>, route: UpstreamRoute): Promise<R
     onFallback: (from, to) => draft.fallbacks.push({ from, to }),
   })
   draft.upstreamMs = Date.now() - started
-  if (!result.ok) return failure(draft, result.error)
+  if (!result.ok) return failure(draft, result.error, dialect)
   const { response, target, attempts, ttfbMs, text } = result.value
   Object.assign(draft, { provider: target.provider, upstreamModel: target.upstreamModel, attempts, ttfbMs })
   const provider = PROVIDERS[target.type]
@@ -121,7 +135,7 @@ export async function relay(c: Context<AppEnv>, route: UpstreamRoute): Promise<R
         body,
         output: route === 'chat' ? generatedText(decoded.text) : null,
       }
-    return new Response(decoded.text, {
+    return new Response(dialect ? dialect.reply(decoded.text, estimate.prompt) : decoded.text, {
       status: response.status,
       headers: { 'content-type': 'application/json' },
     })
@@ -133,6 +147,7 @@ export async function relay(c: Context<AppEnv>, route: UpstreamRoute): Promise<R
   const stream = pipeStream(response.body, provider.streamDecoder(exchange), {
     clientWantsUsage: options?.include_usage === true,
     idleTimeoutMs: target.timeoutMs,
+    encoder: dialect?.encoder(estimate.prompt),
     onEnd: (outcome) => {
       // Whatever happens here, the request must close (usage row, settled hold).
       try {

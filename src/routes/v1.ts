@@ -12,6 +12,7 @@ import { fromStore } from '../pipeline/stores'
 import { validateJson } from '../pipeline/validate-json'
 import { ChatRequest, EmbeddingsRequest } from '../schemas'
 import { relay } from '../pipeline/relay'
+import { messages } from './messages'
 
 // The models this key may call: allowed by the key and routed by at least one mapping. No upstream
 // call here, so instead of the guard a plain version check keeps a disabled key out.
@@ -51,3 +52,4 @@ export const v1 = new Hono<AppEnv>()
     guard('embeddings'),
     (c) => relay(c, 'embeddings'),
   )
+  .route('/messages', messages)

@@ -12,7 +12,7 @@ export type StreamOutcome = {
 
 const MAX_KEPT_TEXT = 1_000_000
 
-const encoder = new TextEncoder()
+const bytes = new TextEncoder()
 
 // Generated text in an OpenAI chunk: content deltas and streamed tool-call arguments.
 function contentOf(chunk: Chunk): string {
@@ -33,21 +33,40 @@ function isUsageOnly(chunk: Chunk): boolean {
   return !!json?.usage && Array.isArray(json.choices) && json.choices.length === 0
 }
 
-const encode = (chunk: Chunk) =>
+export const encodeEvent = (chunk: Chunk) =>
   `${chunk.event ? `event: ${chunk.event}\n` : ''}data: ${chunk.raw ?? JSON.stringify(chunk.json)}\n\n`
 
-const errorEvent = (message: string) =>
-  `data: ${JSON.stringify({ error: { message, type: 'server_error', param: null, code: 'upstream_error' } })}\n\n`
+// How the client's protocol writes the stream: each decoded chunk (an empty string sends nothing), the
+// logical end, and a failure after the first byte.
+export type StreamEncoder = {
+  chunk(chunk: Chunk): string
+  done(): string
+  error(message: string, end: 'upstream_error' | 'idle_timeout'): string
+}
+
+// Chat Completions: chunks as they are, `[DONE]`, and one OpenAI-shaped error event.
+export const openaiEncoder = (clientWantsUsage: boolean): StreamEncoder => ({
+  chunk: (chunk) => (isUsageOnly(chunk) && !clientWantsUsage ? '' : encodeEvent(chunk)),
+  done: () => 'data: [DONE]\n\n',
+  error: (message) =>
+    `data: ${JSON.stringify({ error: { message, type: 'server_error', param: null, code: 'upstream_error' } })}\n\n`,
+})
 
 // The protocol-neutral stream pipe: upstream bytes → SSE events → the provider's decoder (native event →
-// OpenAI chunks, usage, end) → OpenAI SSE to the client, as each event arrives. Hides the usage-only
+// OpenAI chunks, usage, end) → the client protocol's encoder (OpenAI SSE by default), as each event arrives. Hides the usage-only
 // chunk from a client that did not ask for it, turns a failure after the first byte into one error
 // event and a clean close (no [DONE]), and cancels the upstream as soon as our client goes away.
 export function pipeStream(
   upstream: ReadableStream<Uint8Array>,
   decoder: StreamDecoder,
-  opts: { clientWantsUsage: boolean; idleTimeoutMs: number; onEnd(outcome: StreamOutcome): void },
+  opts: {
+    clientWantsUsage: boolean
+    idleTimeoutMs: number
+    onEnd(outcome: StreamOutcome): void
+    encoder?: StreamEncoder
+  },
 ): ReadableStream<Uint8Array> {
+  const encoder = opts.encoder ?? openaiEncoder(opts.clientWantsUsage)
   const reader = upstream.getReader()
   const text = new TextDecoder()
   const outcome: StreamOutcome = { end: 'done', usage: null, contentChars: 0, contentText: '' }
@@ -63,8 +82,8 @@ export function pipeStream(
 
   let sent = 0
   const emit = (payload: string) => {
-    if (finished) return
-    out.enqueue(encoder.encode(payload))
+    if (finished || payload === '') return
+    out.enqueue(bytes.encode(payload))
     sent++
   }
 
@@ -76,7 +95,7 @@ export function pipeStream(
   }
 
   const fail = (end: 'upstream_error' | 'idle_timeout', message: string) => {
-    emit(errorEvent(message))
+    emit(encoder.error(message, end))
     close(end)
   }
 
@@ -84,16 +103,15 @@ export function pipeStream(
     if (finished) return
     if (step.usage) outcome.usage = step.usage
     for (const chunk of step.chunks ?? []) {
-      const content = contentOf(chunk)
+      const content = chunk.text ?? contentOf(chunk)
       outcome.contentChars += content.length
       if (outcome.contentText.length < MAX_KEPT_TEXT) outcome.contentText += content
-      if (isUsageOnly(chunk) && !opts.clientWantsUsage) continue
-      emit(encode(chunk))
+      emit(encoder.chunk(chunk))
     }
     if (step.failed !== undefined) return fail('upstream_error', step.failed)
     // The logical end: close now, so a client that stops reading there is not "gone".
     if (step.done) {
-      emit('data: [DONE]\n\n')
+      emit(encoder.done())
       close('done')
     }
   }

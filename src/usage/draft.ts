@@ -4,7 +4,7 @@ import { costPico } from '../lib/money'
 import { emptyUsage, type Usage } from '../upstream/providers/types'
 import type { AttemptRecord } from '../upstream/circuit'
 
-export type Route = 'chat' | 'embeddings' | 'models'
+export type Route = 'chat' | 'embeddings' | 'models' | 'messages' | 'count_tokens' | 'responses'
 
 // Everything one request's usage row and metrics need, filled in as the request moves along the
 // pipeline and closed when the response (or the stream) ends.

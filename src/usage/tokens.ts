@@ -45,12 +45,14 @@ export const DEFAULT_MAX_OUTPUT_TOKENS = 16_384
 type CompletionLimits = {
   max_tokens?: number | null
   max_completion_tokens?: number | null
+  max_output_tokens?: number | null
   n?: number | null
 }
 
-// The completion the request itself allows: max_completion_tokens / max_tokens (× n), or null.
+// The completion the request itself allows: max_completion_tokens / max_tokens / max_output_tokens
+// (Responses) (× n), or null.
 export function requestedCompletion(body: CompletionLimits): number | null {
-  const perChoice = body.max_completion_tokens ?? body.max_tokens
+  const perChoice = body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens
   return perChoice === null || perChoice === undefined ? null : perChoice * (body.n ?? 1)
 }
 
@@ -65,11 +67,32 @@ export function reservedCompletion(body: CompletionLimits, maxOutputTokens: numb
   return requestedCompletion(body) ?? (maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS) * (body.n ?? 1)
 }
 
+// A Responses request's prompt: its instructions and its input (a string or a list of items).
+export function estimateResponsesPromptTokens(body: Record<string, unknown>): number {
+  const instructions = typeof body.instructions === 'string' ? tokensForText(body.instructions) : 0
+  const input = body.input
+  if (typeof input === 'string') return PER_REQUEST_TOKENS + instructions + tokensForText(input)
+  const items = Array.isArray(input)
+    ? (input as { content?: unknown; output?: unknown; arguments?: unknown }[])
+    : []
+  return items.reduce(
+    (sum, item) =>
+      sum +
+      PER_MESSAGE_TOKENS +
+      tokensForText(textOf(item?.content) + textOf(item?.output) + textOf(item?.arguments)),
+    PER_REQUEST_TOKENS + instructions,
+  )
+}
+
+// The body is what goes upstream: a Messages request has been translated to chat by then.
 export function estimateRequest(
-  route: 'chat' | 'embeddings',
+  route: 'chat' | 'embeddings' | 'messages' | 'responses' | 'count_tokens',
   body: Record<string, unknown>,
 ): { prompt: number; completion: number } {
+  if (route === 'count_tokens') return { prompt: 0, completion: 0 }
   if (route === 'embeddings') return { prompt: estimateEmbeddingTokens(body.input), completion: 0 }
+  if (route === 'responses')
+    return { prompt: estimateResponsesPromptTokens(body), completion: completionAllowance(body as never) }
   const messages = Array.isArray(body.messages) ? (body.messages as { content?: unknown }[]) : []
   return { prompt: estimateChatPromptTokens(messages), completion: completionAllowance(body as never) }
 }

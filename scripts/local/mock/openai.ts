@@ -5,6 +5,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { isObject, requestId, safeDecode, sendJson, wait, type Json } from './http.ts'
 import type { Call, ProtocolMock } from './call.ts'
 import type { Scenario } from './scenario.ts'
+import { toolCallReply, wantsToolCalls } from './openai-tools.ts'
 
 const FINGERPRINT = 'fp_mock0001'
 const WORDS = ['Hello', ' from', ' mock', ' upstream', '.']
@@ -120,6 +121,8 @@ async function chatCompletions(call: Call) {
       maxParam,
       'invalid_value',
     )
+
+  if (wantsToolCalls(call)) return toolCallReply(call, body)
 
   let pieces = Array.from({ length: sc.chunks }, (_, i) =>
     i > 0 && i % WORDS.length === 0 ? ' Hello' : WORDS[i % WORDS.length]!,

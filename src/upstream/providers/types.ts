@@ -52,7 +52,8 @@ export type Decoded =
 
 // An OpenAI chat.completion.chunk (or any event the client should see). `raw` is the upstream's own text
 // when the chunk is relayed unchanged, so the encoder does not serialise it again.
-export type Chunk = { json: Record<string, unknown> | null; raw?: string; event?: string }
+// `text`: the generated text in it, when it is not a chat chunk (relayed events of another protocol).
+export type Chunk = { json: Record<string, unknown> | null; raw?: string; event?: string; text?: string }
 
 // What one upstream event (or the end of the body) produces. `done`: the stream ended as the protocol
 // says it should; `failed`: the upstream reported an error mid-stream. Usage, when present, is the
