@@ -21,14 +21,31 @@ async function listModels(deps: Deps, requestId: string, key: KeyRow, version: s
   const fresh = current === version ? key : (await resolveKey(deps, requestId, key.keyHash, current)).key
   const catalog = (await fromStore('postgres', requestId, () => getCatalog(deps, current))).value
   const models = [...catalog.mappingsByModel.keys()].filter((m) => keyAllows(fresh, m)).sort()
-  return models.map((id) => ({ id, object: 'model' as const, created: 0, owned_by: 'nexusai' }))
+  return models.map((id) => modelObject(id))
 }
+
+// One object both OpenAI's and Anthropic's SDKs parse (providers.md §0.6): no header sniffing.
+const modelObject = (id: string) => ({
+  id,
+  object: 'model' as const,
+  created: 0,
+  owned_by: 'nexusai',
+  type: 'model' as const,
+  display_name: id,
+  created_at: '1970-01-01T00:00:00Z',
+})
 
 export const v1 = new Hono<AppEnv>()
   .use(authenticate)
   .get('/models', account('models'), async (c) => {
     const data = await listModels(c.var.deps, c.var.requestId, c.var.apiKey, c.var.configVersion)
-    return c.json({ object: 'list', data })
+    return c.json({
+      object: 'list',
+      data,
+      has_more: false,
+      first_id: data[0]?.id ?? null,
+      last_id: data.at(-1)?.id ?? null,
+    })
   })
   .get('/models/:model{.+}', account('models'), async (c) => {
     const data = await listModels(c.var.deps, c.var.requestId, c.var.apiKey, c.var.configVersion)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { eventually, gateway, mockRequests } from '../helpers/gateway'
+import { eventually, mockRequests, sdk } from '../helpers/gateway'
 import { createKey, createModel, createProvider, setup, usageRows } from '../helpers/fixtures'
 import { SDKS } from '../helpers/anthropic'
 
@@ -169,5 +169,30 @@ describe.each(SDKS)('/v1/messages to an OpenAI target through the Anthropic $nam
     expect(count.input_tokens).toBeGreaterThan(0)
     expect(await mockRequests(provider.scenario)).toHaveLength(0)
     expect((await oneRow(key.id)).route).toBe('count_tokens')
+  })
+})
+
+describe('GET /v1/models', () => {
+  it('one body that the OpenAI SDK and both Anthropic SDKs parse, listing only the allowed models', async () => {
+    const provider = await createProvider()
+    const allowed = await createModel([provider.id], { model: `claude-${crypto.randomUUID().slice(0, 8)}` })
+    await createModel([provider.id])
+    const key = await createKey({ models: [allowed] })
+    const openai = await sdk(key.raw).models.list()
+    expect(openai.data.map((m) => m.id)).toEqual([allowed])
+    for (const { client } of SDKS) {
+      const page = await client(key.raw).models.list()
+      expect(page.data).toEqual([
+        expect.objectContaining({
+          id: allowed,
+          type: 'model',
+          display_name: allowed,
+          created_at: expect.any(String),
+        }),
+      ])
+      expect(page.has_more).toBe(false)
+      const one = await client(key.raw).models.retrieve(allowed)
+      expect(one.id).toBe(allowed)
+    }
   })
 })
