@@ -10,11 +10,18 @@ describe('one enforcement point', () => {
     const routes = createApp()
       .routes.filter((r) => r.path.startsWith('/v1/') && r.method === 'POST')
       .map((r) => r.path)
-    expect([...new Set(routes)].sort()).toEqual(['/v1/chat/completions', '/v1/embeddings'])
+    expect([...new Set(routes)].sort()).toEqual([
+      '/v1/chat/completions',
+      '/v1/embeddings',
+      '/v1/messages',
+      '/v1/messages/count_tokens',
+    ])
     const { model, key } = await setup({ key: { rpmLimit: 0 } })
     const bodies: Record<string, unknown> = {
       '/v1/chat/completions': { model, messages: [{ role: 'user', content: 'hi' }] },
       '/v1/embeddings': { model, input: 'hi' },
+      '/v1/messages': { model, max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] },
+      '/v1/messages/count_tokens': { model, messages: [{ role: 'user', content: 'hi' }] },
     }
     for (const path of new Set(routes)) {
       const res = await gateway(path, {
