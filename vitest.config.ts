@@ -32,6 +32,8 @@ export default defineConfig({
                 MOCK_UPSTREAM_URL: inject<string>('mockUpstreamUrl'),
                 ADMIN_TOKEN: 'test-admin-token',
                 PROVIDER_TESTS_API_KEY: 'sk-upstream-secret-for-tests',
+                // Seals provider keys stored through the admin API (test/helpers/secrets.ts has a second one).
+                SECRETS_KEY: 'WMx6pezBxfEL8+jmBuVHB1jcP7UTKNG+yuMZ0tbRXGU=',
                 REDIS_FAIL_OPEN: 'false',
               },
             },

@@ -37,6 +37,29 @@ export const providers = pgTable('providers', {
   updatedAt: updatedAt(),
 })
 
+// Upstream keys an operator stored through the admin API, sealed with AES-256-GCM under the Worker
+// secret SECRETS_KEY (src/secrets/): `ciphertext` is base64(iv ‖ sealed key ‖ tag), `kek_version` names the
+// SECRETS_KEY that sealed it, and the provider id is bound as additional data. `hint` is the key's last 4
+// characters, for recognition. `state`: active, disabled (by an operator) or invalid (the upstream
+// answered 401/403 for it).
+export const providerKeys = pgTable(
+  'provider_keys',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    providerId: uuid('provider_id')
+      .notNull()
+      .references(() => providers.id, { onDelete: 'cascade' }),
+    ciphertext: text('ciphertext').notNull(),
+    kekVersion: text('kek_version').notNull(),
+    hint: text('hint').notNull(),
+    state: text('state').notNull().default('active'),
+    lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [index('provider_keys_provider_idx').on(t.providerId)],
+)
+
 export const modelMappings = pgTable(
   'model_mappings',
   {

@@ -2,6 +2,7 @@
 // Redis behind local Neon/Upstash-compatible endpoints, the mock upstream, then the Worker under
 // `wrangler dev`. Ctrl-C stops all of it.
 import { spawn, type ChildProcess } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import net from 'node:net'
 import { dirname, join, resolve } from 'node:path'
@@ -23,7 +24,7 @@ const env = process.env
 const port = parsePort(env.PORT)
 // Contract variables (CONTRACT §2) forwarded from the environment to the Worker.
 const FORWARDED =
-  /^(ADMIN_TOKEN|METRICS_TOKEN|KEY_MAC_SECRET|MAX_BODY_BYTES|REDIS_FAIL_OPEN|CLOCK_OFFSET_MS|OPENAI_API_KEY|PROVIDER_[A-Za-z0-9_-]+)$/
+  /^(ADMIN_TOKEN|METRICS_TOKEN|KEY_MAC_SECRET|MAX_BODY_BYTES|REDIS_FAIL_OPEN|CLOCK_OFFSET_MS|OPENAI_API_KEY|SECRETS_KEY|SECRETS_KEY_PREVIOUS|PROVIDER_[A-Za-z0-9_-]+)$/
 
 type Stack = Awaited<ReturnType<typeof import('./local/stack.ts').startStack>>
 let stack: Stack | undefined
@@ -70,6 +71,7 @@ async function main() {
 function workerVars(s: Stack): { vars: Record<string, string>; upstream: string } {
   const given: Record<string, string> = readDevVars()
   for (const [name, value] of Object.entries(env)) if (FORWARDED.test(name) && value) given[name] = value
+  given.SECRETS_KEY ||= createDevSecretsKey()
   const vars: Record<string, string> = {
     ...given,
     ADMIN_TOKEN: given.ADMIN_TOKEN || 'dev-admin-token',
@@ -93,6 +95,23 @@ function workerVars(s: Stack): { vars: Record<string, string>; upstream: string 
       ? `bundled mock (${mockBase})`
       : `${main} (PROVIDER_OPENAI_MAIN_BASE_URL)`
   return { vars, upstream }
+}
+
+// Provider keys stored through the admin API are sealed under SECRETS_KEY. A development one is kept in
+// .dev.vars, so keys stored in the local database stay readable across restarts.
+function createDevSecretsKey(): string {
+  const key = randomBytes(32).toString('base64')
+  const file = join(root, '.dev.vars')
+  const before = existsSync(file) ? readFileSync(file, 'utf8') : ''
+  const separator = before && !before.endsWith('\n') ? '\n' : ''
+  writeFileSync(
+    file,
+    `${before}${separator}# Seals provider keys stored through the admin API (created by npm run dev)\nSECRETS_KEY=${key}\n`,
+  )
+  console.log(
+    'No SECRETS_KEY set: created a development one in .dev.vars (it seals provider keys stored through the admin API).',
+  )
+  return key
 }
 
 function readDevVars(): Record<string, string> {

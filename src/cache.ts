@@ -2,6 +2,8 @@ import { loadCatalog, type Catalog } from './db/catalog'
 import { findKeyByHash, type KeyRow } from './db/keys'
 import type { Deps } from './deps'
 import { keys } from './redis/keys'
+import { keyringFor } from './secrets/keyring'
+import { openPools } from './secrets/pool'
 
 // In-isolate caches of key records and the routing catalog. Each entry remembers the config version
 // (a Redis counter bumped by every admin write) it was loaded under; the guard script compares that
@@ -13,7 +15,10 @@ const MAX_KEYS = 10_000
 type Entry<T> = { value: T; version: string; loadedAt: number }
 
 const keyCache = new Map<string, Entry<KeyRow | null>>()
-let catalogCache: Entry<Catalog> | null = null
+// The catalog holds upstream keys opened with the SECRETS_KEY(s) of one config; it is only reused
+// under the same ones (one config per isolate in production; tests switch).
+let catalogCache: (Entry<Catalog> & { sealedWith: string }) | null = null
+const sealedWith = (deps: Deps) => `${deps.config.vars.SECRETS_KEY}|${deps.config.vars.SECRETS_KEY_PREVIOUS}`
 
 export async function configVersion(deps: Deps): Promise<string> {
   return String((await deps.redis.get<string | number>(keys.configVersion())) ?? '0')
@@ -45,9 +50,22 @@ export async function getKey(deps: Deps, keyHash: string, version?: string): Pro
 }
 
 export async function getCatalog(deps: Deps, version?: string): Promise<Entry<Catalog>> {
-  if (fresh(catalogCache, CATALOG_TTL_MS, version)) return catalogCache
+  if (fresh(catalogCache, CATALOG_TTL_MS, version) && catalogCache.sealedWith === sealedWith(deps))
+    return catalogCache
   const loadedVersion = version ?? (await configVersion(deps))
-  catalogCache = { value: await loadCatalog(deps.db), version: loadedVersion, loadedAt: Date.now() }
+  const catalog = await loadCatalog(deps.db)
+  // Opened once per load, not per request; cooldowns carry over to the new pools.
+  catalog.keyPools = await openPools(
+    await keyringFor(deps.config),
+    catalog.sealedKeys ?? [],
+    catalogCache?.value.keyPools,
+  )
+  catalogCache = {
+    value: catalog,
+    version: loadedVersion,
+    loadedAt: Date.now(),
+    sealedWith: sealedWith(deps),
+  }
   return catalogCache
 }
 

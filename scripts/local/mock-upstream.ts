@@ -159,6 +159,10 @@ export async function startMockUpstream(
     }
     const call: Call = { req, res, method, apiPath, query, body, parseError, sc, state, latencyMs }
     const protocol = PROTOCOLS.find((p) => p.owns(apiPath, method)) ?? openaiMock
+    // Per-key faults: a revoked key (deny<SUFFIX>) or a rate-limited one (limit<SUFFIX>).
+    const bearer = (req.headers.authorization ?? '').replace(/^Bearer\s+/i, '')
+    if (sc.denyKeys.some((suffix) => bearer.endsWith(suffix))) return protocol.sendStatus(call, 401)
+    if (sc.limitKeys.some((suffix) => bearer.endsWith(suffix))) return protocol.sendStatus(call, 429)
     if (sc.status !== undefined) return protocol.sendStatus(call, sc.status)
     if (sc.fail) {
       const seen = failCounts.get(scenario) ?? 0

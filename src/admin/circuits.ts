@@ -10,6 +10,7 @@ import { circuitSettings, STATE_NAMES } from '../upstream/circuit'
 import { audit, type Admin } from './context'
 import { notFound, providerRef } from './query'
 import { serializeProvider } from './serialize'
+import { viewsOf } from './provider-keys'
 
 const FIELDS = ['st', 'f', 'ou', 'cu', 'sr', 'lat'] as const
 
@@ -69,8 +70,8 @@ export async function readHealth(deps: Deps, rows: ProviderRow[]): Promise<(Heal
 
 // Responses carry the provider's circuit breaker state, read from Redis (not part of the row or its audit).
 export async function withHealth(admin: Admin, row: ProviderRow) {
-  const [health] = await readHealth(admin.deps, [row])
-  return { ...serializeProvider(row, admin.deps.config), health }
+  const [[health], keys] = await Promise.all([readHealth(admin.deps, [row]), viewsOf(admin, [row.id])])
+  return { ...serializeProvider(row, admin.deps.config, keys.get(row.id)), health }
 }
 
 // POST /admin/providers/:id/reset: closes the breaker and clears its counters and cooldown; the

@@ -10,12 +10,14 @@ import { providerEnvName } from '../env'
 import { OpenAIError } from '../errors'
 import { readHealth, withHealth } from './circuits'
 import { audit, commit, toColumns, type Admin } from './context'
+import { replaceKeys, requestedKeys, viewsOf } from './provider-keys'
 import { notFound, providerRef } from './query'
 import type { ProviderCreate, ProviderPatch } from './schemas'
 import { serializeProvider } from './serialize'
 
-// Upstream providers. The upstream key itself is never stored: api_key_ref names the Worker secret
-// that holds it, and responses only say whether that secret is set (has_api_key).
+// Upstream providers. Their upstream key comes from PROVIDER_<NAME>_API_KEY, the stored keys (sealed,
+// write-only: api_key / api_keys) or the Worker secret api_key_ref names; responses say which
+// (api_key_source) and show stored keys only by hint.
 const COLUMNS: Record<string, keyof ProviderRow> = {
   name: 'name',
   type: 'type',
@@ -50,10 +52,13 @@ async function refuseEnvCollision(admin: Admin, name: string, id: string) {
 
 export async function listProviders(admin: Admin) {
   const rows = await selectProviders(admin.deps.db)
-  const health = await readHealth(admin.deps, rows)
+  const [health, keys] = await Promise.all([readHealth(admin.deps, rows), viewsOf(admin)])
   return {
     object: 'list' as const,
-    data: rows.map((row, i) => ({ ...serializeProvider(row, admin.deps.config), health: health[i] })),
+    data: rows.map((row, i) => ({
+      ...serializeProvider(row, admin.deps.config, keys.get(row.id)),
+      health: health[i],
+    })),
   }
 }
 
@@ -74,6 +79,8 @@ export async function createProvider(admin: Admin, body: ProviderCreate) {
   }
   const { config, db } = admin.deps
   await refuseEnvCollision(admin, row.name, row.id)
+  const requested = requestedKeys(body)
+  const keyBatch = requested ? await replaceKeys(admin, row.id, requested.secrets, requested.param) : []
   const entry = audit(
     admin,
     'provider.create',
@@ -81,7 +88,7 @@ export async function createProvider(admin: Admin, body: ProviderCreate) {
     null,
     serializeProvider(row, config),
   )
-  return withHealth(admin, await commit(admin, () => insertProvider(db, row, entry), refuse))
+  return withHealth(admin, await commit(admin, () => insertProvider(db, row, entry, keyBatch), refuse))
 }
 
 // `ref` is the provider's id, number or name.
@@ -92,6 +99,8 @@ export async function patchProvider(admin: Admin, ref: string, body: ProviderPat
   const id = current.id
   if (body.name !== undefined) await refuseEnvCollision(admin, body.name, id)
   const changes = { ...toColumns<ProviderRow>(body, COLUMNS), updatedAt: new Date(admin.deps.now()) }
+  const requested = requestedKeys(body)
+  const keyBatch = requested ? await replaceKeys(admin, id, requested.secrets, requested.param) : []
   const before = serializeProvider(current, config)
   const entry = audit(
     admin,
@@ -100,7 +109,7 @@ export async function patchProvider(admin: Admin, ref: string, body: ProviderPat
     before,
     serializeProvider({ ...current, ...changes }, config),
   )
-  const updated = await commit(admin, () => updateProvider(db, id, changes, entry), refuse)
+  const updated = await commit(admin, () => updateProvider(db, id, changes, entry, keyBatch), refuse)
   if (!updated) throw notFound('provider', ref)
   return withHealth(admin, updated)
 }

@@ -78,6 +78,20 @@ const baseUrl = z.url({ protocol: /^https?$/ }).check(
   }, 'must not contain credentials; put the key in the Worker secret named by api_key_ref.'),
 )
 
+// An upstream key as providers issue them: printable ASCII without spaces. Messages never echo it.
+const UpstreamKey = z
+  .string()
+  .check(
+    z.minLength(1),
+    z.maxLength(1000),
+    z.regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces.'),
+  )
+const MAX_POOL = 100
+export const ProviderKeyAdd = strict({ api_key: UpstreamKey })
+export const ProviderKeyPatch = strict({ state: z.enum(['active', 'disabled']) })
+export type ProviderKeyAdd = z.infer<typeof ProviderKeyAdd>
+export type ProviderKeyPatch = z.infer<typeof ProviderKeyPatch>
+
 const providerFields = {
   // Not all digits and not a UUID: a provider is also addressed by its number and its id.
   name: trimmed(
@@ -104,11 +118,25 @@ const providerFields = {
   enabled: z.boolean(),
   timeout_ms: z.int().check(z.gte(100), z.lte(600_000)),
   max_retries: z.int().check(z.gte(0), z.lte(10)),
+  // Write-only upstream keys, stored sealed (src/secrets/). On PATCH either one replaces the stored
+  // pool; null or [] empties it.
+  api_key: z.nullable(UpstreamKey),
+  api_keys: z.array(UpstreamKey).check(z.maxLength(MAX_POOL)),
 }
+const oneKeyField = z.refine(
+  (body: unknown) => {
+    const b = body as { api_key?: unknown; api_keys?: unknown }
+    return b.api_key === undefined || b.api_keys === undefined
+  },
+  {
+    error: 'Send either api_key or api_keys, not both.',
+    path: ['api_keys'],
+  },
+)
 export const ProviderCreate = strict(
   z.required(z.partial(z.object(providerFields)), { name: true, base_url: true }).shape,
-)
-export const ProviderPatch = patchOf(providerFields)
+).check(oneKeyField)
+export const ProviderPatch = patchOf(providerFields).check(oneKeyField)
 export type ProviderCreate = z.infer<typeof ProviderCreate>
 export type ProviderPatch = z.infer<typeof ProviderPatch>
 

@@ -1,7 +1,8 @@
 import type { adminAudit, prices, usageLogs } from '../../drizzle/schema'
 import type { MappingRow, ProviderRow } from '../db/catalog'
 import type { KeyRow } from '../db/keys'
-import { providerApiKey, providerVar, type Config } from '../env'
+import { providerVar, type Config } from '../env'
+import { apiKeySource, type KeyView } from './provider-keys'
 
 // Rows → the admin wire format (snake_case). Fields are picked one by one, so a column added to a
 // table (or a secret such as key_hash) never reaches a response or the audit log by accident.
@@ -28,13 +29,15 @@ export function serializeKey(row: KeyRow) {
   }
 }
 
-// has_api_key mirrors how routing finds the key: a PROVIDER_<NAME>_API_KEY override, else api_key_ref.
-export function hasApiKey(row: Pick<ProviderRow, 'name' | 'apiKeyRef'>, config: Config): boolean {
-  return Boolean(providerApiKey(config, row))
-}
-
+// has_api_key / api_key_source mirror how routing finds the key (src/upstream/targets.ts); stored keys
+// appear only as {id, hint, state, last_used_at}.
 // `number` is null only in the audit entry of a provider being created (the database assigns it).
-export function serializeProvider(row: Omit<ProviderRow, 'number'> & { number?: number }, config: Config) {
+export function serializeProvider(
+  row: Omit<ProviderRow, 'number'> & { number?: number },
+  config: Config,
+  keys: KeyView[] = [],
+) {
+  const source = apiKeySource(row, config, keys)
   return {
     id: row.id,
     object: 'provider' as const,
@@ -45,7 +48,9 @@ export function serializeProvider(row: Omit<ProviderRow, 'number'> & { number?: 
     // What routing really calls: PROVIDER_<NAME>_BASE_URL wins over the row (e.g. the local mock).
     effective_base_url: providerVar(config, row.name, 'BASE_URL') ?? row.baseUrl,
     api_key_ref: row.apiKeyRef,
-    has_api_key: hasApiKey(row, config),
+    has_api_key: source !== 'none',
+    api_key_source: source,
+    stored_keys: keys,
     enabled: row.enabled,
     timeout_ms: row.timeoutMs,
     max_retries: row.maxRetries,

@@ -1,4 +1,5 @@
 import { asc, desc, eq, type SQL } from 'drizzle-orm'
+import type { BatchItem } from 'drizzle-orm/batch'
 import { modelMappings, prices, providers } from '../../drizzle/schema'
 import { auditInsert, type AuditEntry } from './audit'
 import type { Db } from './client'
@@ -34,15 +35,32 @@ export async function findProviderByRef(db: Db, ref: ProviderRef): Promise<Provi
   return (await db.select().from(providers).where(where).limit(1))[0]
 }
 
-export async function insertProvider(db: Db, row: NewProvider, audit: AuditEntry): Promise<ProviderRow> {
-  const [[created]] = await db.batch([db.insert(providers).values(row).returning(), auditInsert(db, audit)])
+// `extra`: writes that belong to the same change (its stored keys), in the same batch.
+export async function insertProvider(
+  db: Db,
+  row: NewProvider,
+  audit: AuditEntry,
+  extra: BatchItem<'pg'>[] = [],
+): Promise<ProviderRow> {
+  const [[created]] = await db.batch([
+    db.insert(providers).values(row).returning(),
+    auditInsert(db, audit),
+    ...extra,
+  ])
   return created!
 }
 
-export async function updateProvider(db: Db, id: string, changes: ProviderChanges, audit: AuditEntry) {
+export async function updateProvider(
+  db: Db,
+  id: string,
+  changes: ProviderChanges,
+  audit: AuditEntry,
+  extra: BatchItem<'pg'>[] = [],
+) {
   const [[updated]] = await db.batch([
     db.update(providers).set(changes).where(eq(providers.id, id)).returning(),
     auditInsert(db, audit),
+    ...extra,
   ])
   return updated
 }

@@ -1,24 +1,31 @@
-import { modelMappings, prices, providers } from '../../drizzle/schema'
+import { eq } from 'drizzle-orm'
+import { modelMappings, prices, providerKeys, providers } from '../../drizzle/schema'
 import { usdToMicros, type Price } from '../lib/money'
+import type { KeyPool } from '../secrets/pool'
 import type { Db } from './client'
+import type { ProviderKeyRow } from './provider-keys'
 
 export type ProviderRow = typeof providers.$inferSelect
 export type MappingRow = typeof modelMappings.$inferSelect
 export type PriceVersion = Price & { effectiveFrom: number }
 
-// Everything routing and pricing need, in one HTTP round trip (a batch of three small selects).
+// Everything routing and pricing need, in one HTTP round trip (a batch of four small selects).
 export type Catalog = {
   providers: Map<string, ProviderRow>
   mappingsByModel: Map<string, MappingRow[]>
   // Newest first.
   pricesByModel: Map<string, PriceVersion[]>
+  // Active stored keys, still sealed; cache.ts opens them into keyPools (by provider id) once per load.
+  sealedKeys?: ProviderKeyRow[]
+  keyPools?: Map<string, KeyPool>
 }
 
 export async function loadCatalog(db: Db): Promise<Catalog> {
-  const [providerRows, mappingRows, priceRows] = await db.batch([
+  const [providerRows, mappingRows, priceRows, sealedKeys] = await db.batch([
     db.select().from(providers),
     db.select().from(modelMappings),
     db.select().from(prices),
+    db.select().from(providerKeys).where(eq(providerKeys.state, 'active')),
   ])
   const mappingsByModel = new Map<string, MappingRow[]>()
   for (const m of mappingRows) mappingsByModel.set(m.model, [...(mappingsByModel.get(m.model) ?? []), m])
@@ -32,7 +39,12 @@ export async function loadCatalog(db: Db): Promise<Catalog> {
     pricesByModel.set(p.model, [...(pricesByModel.get(p.model) ?? []), version])
   }
   for (const list of pricesByModel.values()) list.sort((a, b) => b.effectiveFrom - a.effectiveFrom)
-  return { providers: new Map(providerRows.map((p) => [p.id, p])), mappingsByModel, pricesByModel }
+  return {
+    providers: new Map(providerRows.map((p) => [p.id, p])),
+    mappingsByModel,
+    pricesByModel,
+    sealedKeys,
+  }
 }
 
 export function priceAt(catalog: Catalog, model: string, at: number): Price | undefined {

@@ -7,6 +7,7 @@ import { requestIncrements } from '../metrics/counters'
 import { circuitRecordArgs, STATE_NAMES } from '../upstream/circuit'
 import { newDraft, type Route, type UsageDraft } from '../usage/draft'
 import { countWithTokenizer } from '../usage/tokenizer'
+import { recordKeyEvents } from '../usage/key-events'
 import { recordUsage, toRow } from '../usage/record'
 import { settleAndCount, type Hold } from '../usage/spend'
 
@@ -81,6 +82,7 @@ async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null): P
       circuitRecordArgs(draft.outcomes, endedAt),
     ),
     recordUsage(deps, toRow(draft, endedAt)),
+    ...(draft.keyEvents.length ? [recordKeyEvents(deps, draft.requestId, draft.keyEvents)] : []),
   ])
   log('info', 'request', {
     request_id: draft.requestId,

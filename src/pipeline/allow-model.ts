@@ -1,7 +1,7 @@
 import { createMiddleware } from 'hono/factory'
 import { configVersion, getCatalog } from '../cache'
 import type { AppEnv } from '../context'
-import { priceFor, type Catalog } from '../db/catalog'
+import { priceFor } from '../db/catalog'
 import type { KeyRow } from '../db/keys'
 import type { Deps } from '../deps'
 import { OpenAIError } from '../errors'
@@ -34,14 +34,16 @@ export async function resolveRoute(
     )
   }
   let entry = await fromStore('postgres', requestId, () => getCatalog(deps, version))
-  const unroutable = (catalog: Catalog) =>
-    !hasMapping(catalog, model) || pickTargets(catalog, model, deps.config).length === 0
-  if (unroutable(entry.value) && version === undefined) {
+  // Picked once per catalog: picking takes a turn from each provider's key pool.
+  let targets = pickTargets(entry.value, model, deps.config)
+  if (targets.length === 0 && version === undefined) {
     // The model may have been mapped, or its provider or mapping re-enabled, a moment ago: re-check
     // against the current config version before refusing.
     const current = await fromStore('redis', requestId, () => configVersion(deps))
-    if (current !== entry.version)
+    if (current !== entry.version) {
       entry = await fromStore('postgres', requestId, () => getCatalog(deps, current))
+      targets = pickTargets(entry.value, model, deps.config)
+    }
   }
   if (!hasMapping(entry.value, model)) {
     throw new OpenAIError(
@@ -51,14 +53,14 @@ export async function resolveRoute(
     )
   }
   const now = deps.now()
-  const targets = pickTargets(entry.value, model, deps.config).map((target) => ({
+  const priced = targets.map((target) => ({
     ...target,
     price: priceFor(entry.value, model, target.upstreamModel, now),
   }))
-  if (targets.length === 0) {
+  if (priced.length === 0) {
     throw new OpenAIError('service_unavailable', `No enabled provider currently serves the model '${model}'.`)
   }
-  return { key, targets, version: entry.version }
+  return { key, targets: priced, version: entry.version }
 }
 
 export const olderVersion = (a: string, b: string) => (Number(a) <= Number(b) ? a : b)

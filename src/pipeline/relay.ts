@@ -6,6 +6,7 @@ import { chargeUsage, type UsageDraft } from '../usage/draft'
 import { estimateRequest, tokensForChars } from '../usage/tokens'
 import { outcomeOf } from '../upstream/circuit'
 import { forwardWithFallback, type ForwardError } from '../upstream/fallback'
+import { refusedStoredKey, rekey } from '../upstream/key-faults'
 import { PROVIDERS } from '../upstream/providers'
 import {
   emptyUsage,
@@ -68,6 +69,7 @@ function failure(draft: UsageDraft, error: ForwardError, dialect?: ClientDialect
   if (error.reason === 'client_error') {
     draft.provider = error.target.provider
     draft.upstreamModel = error.target.upstreamModel
+    draft.providerKeyId = error.target.keyId ?? null
     draft.errorCode = 'upstream_client_error'
     if (dialect) return dialect.clientError(error.status, error.error)
     return Response.json({ error: error.error }, { status: error.status })
@@ -106,18 +108,22 @@ export async function relay(
     )
   const estimate = estimateRequest(route, body)
   const started = Date.now()
+  const triedKeys = new Set<string>()
   const result = await forwardWithFallback(targets, exchange, c.req.raw.signal, !streaming, {
     onAttempt: (target, res) => {
+      if (refusedStoredKey(target, res)) return
       const outcome = outcomeOf(target, res)
       if (outcome) draft.outcomes.push({ target, outcome })
     },
     onRetry: (provider, reason) => draft.retries.push({ provider, reason }),
     onFallback: (from, to) => draft.fallbacks.push({ from, to }),
+    onKeyRefused: (target, error) => rekey(target, error, triedKeys, draft.keyEvents),
   })
   draft.upstreamMs = Date.now() - started
   if (!result.ok) return failure(draft, result.error, dialect)
   const { response, target, attempts, ttfbMs, text } = result.value
   Object.assign(draft, { provider: target.provider, upstreamModel: target.upstreamModel, attempts, ttfbMs })
+  draft.providerKeyId = target.keyId ?? null
   const provider = PROVIDERS[target.type]
 
   if (!streaming || !response.body) {

@@ -8,6 +8,8 @@ import { createMapping, deleteMapping, listMappings, patchMapping } from '../adm
 import { listPrices, putPrice } from '../admin/prices'
 import { createProvider, listProviders, patchProvider } from '../admin/providers'
 import { PageQuery, parseQuery } from '../admin/query'
+import { rotateSecrets } from '../admin/secrets'
+import { addStoredKey, patchStoredKey, removeStoredKey } from '../admin/stored-keys'
 import * as schema from '../admin/schemas'
 import { usageCsv, usageLogs, UsageLogsQuery, UsageQuery, usageSummary } from '../admin/usage'
 import type { AppEnv } from '../context'
@@ -54,6 +56,17 @@ export const admin = new Hono<AppEnv>()
     c.json(await act(c, (a) => patchProvider(a, c.req.param('id'), body(c)))),
   )
   .post('/providers/:id/reset', async (c) => c.json(await act(c, (a) => resetCircuit(a, c.req.param('id')))))
+  .post('/providers/:id/keys', validateJson(schema.ProviderKeyAdd), async (c) =>
+    c.json(await act(c, (a) => addStoredKey(a, c.req.param('id'), body(c))), 201),
+  )
+  .patch('/providers/:id/keys/:keyId', validateJson(schema.ProviderKeyPatch), async (c) =>
+    c.json(await act(c, (a) => patchStoredKey(a, c.req.param('id'), c.req.param('keyId'), body(c)))),
+  )
+  .delete('/providers/:id/keys/:keyId', async (c) => {
+    await act(c, (a) => removeStoredKey(a, c.req.param('id'), c.req.param('keyId')))
+    return c.body(null, 204)
+  })
+  .post('/secrets/rotate', async (c) => c.json(await act(c, rotateSecrets)))
 
   .get('/model-mappings', async (c) =>
     c.json(await act(c, (a) => listMappings(a, parseQuery(schema.MappingsQuery, c.req.query()).model))),

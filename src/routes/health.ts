@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm'
 import { Hono } from 'hono'
 import type { AppEnv } from '../context'
 import type { Deps } from '../deps'
+import { keyringFor } from '../secrets/keyring'
 
 type Check = { ok: boolean; latency_ms: number; error?: string }
 
@@ -16,12 +17,22 @@ async function check(run: () => Promise<unknown>): Promise<Check> {
   }
 }
 
+// A malformed SECRETS_KEY (or SECRETS_KEY_PREVIOUS) leaves stored provider keys unreadable: say why.
+async function secretsCheck(deps: Deps): Promise<Check> {
+  const started = Date.now()
+  const { problem } = await keyringFor(deps.config)
+  return problem
+    ? { ok: false, latency_ms: Date.now() - started, error: problem }
+    : { ok: true, latency_ms: Date.now() - started }
+}
+
 async function deepHealth(deps: Deps) {
-  const [postgres, redis] = await Promise.all([
+  const [postgres, redis, secrets] = await Promise.all([
     check(() => deps.db.execute(sql`select 1`)),
     check(() => deps.redis.ping()),
+    secretsCheck(deps),
   ])
-  return { status: postgres.ok && redis.ok ? 'ok' : 'degraded', postgres, redis }
+  return { status: postgres.ok && redis.ok && secrets.ok ? 'ok' : 'degraded', postgres, redis, secrets }
 }
 
 export const health = new Hono<AppEnv>().get('/', async (c) => {

@@ -17,6 +17,8 @@ export type ForwardEvents = {
   onAttempt(target: Target, result: Result<AttemptOk, AttemptError>): void
   onRetry(provider: string, reason: string): void
   onFallback(from: string, to: string): void
+  // The same provider with another of its stored keys after this one was refused, or null.
+  onKeyRefused?(target: Target, error: AttemptError): Target | null
 }
 
 const BACKOFF_BASE_MS = 100
@@ -60,7 +62,8 @@ export async function forwardWithFallback(
   let attempts = 0
   let last: AttemptError = { reason: 'network' }
   let timedOut = false
-  for (const [index, target] of targets.entries()) {
+  for (const [index, first] of targets.entries()) {
+    let target = first
     if (index > 0) events.onFallback(targets[index - 1]!.provider, target.provider)
     for (let retry = 0; retry <= target.maxRetries; retry++) {
       if (signal?.aborted) return err({ reason: 'client_gone', attempts })
@@ -77,6 +80,14 @@ export async function forwardWithFallback(
       }
       last = error
       timedOut = error.reason === 'timeout'
+      const rekeyed = events.onKeyRefused?.(target, error)
+      if (rekeyed) {
+        // Another key of the same provider, at once: the refusal was about the key, not the request.
+        events.onRetry(target.provider, retryReason(error))
+        target = rekeyed
+        retry--
+        continue
+      }
       if (decision.action === 'fallback' || retry === target.maxRetries) break
       const wait =
         error.reason === 'upstream_status' && error.retryAfterMs !== null

@@ -2,6 +2,7 @@ import type { AppliedPrice, Catalog, MappingRow, ProviderRow } from '../db/catal
 import { providerApiKey, providerVar, type Config } from '../env'
 import { capabilitiesOf, type Capabilities } from './providers/capabilities'
 import { isProviderType, type ProviderType } from './providers/types'
+import { takeKey, type KeyPool } from '../secrets/pool'
 import { circuitSettings, type CircuitSettings } from './circuit'
 
 export type Target = {
@@ -10,6 +11,10 @@ export type Target = {
   type: ProviderType
   baseUrl: string
   apiKey: string | undefined
+  // The stored key (provider_keys.id) apiKey came from, when it came from the provider's pool.
+  keyId?: string | null
+  // The pool keyId was taken from, so a refused key can be swapped for the next one (key-faults.ts).
+  keyPool?: KeyPool
   timeoutMs: number
   maxRetries: number
   upstreamModel: string
@@ -55,17 +60,29 @@ export function pickTargets(
   const ordered = [...byPriority.keys()]
     .sort((a, b) => a - b)
     .flatMap((p) => weightedShuffle(byPriority.get(p) ?? [], random))
-  return ordered.map((m) => toTarget(m, catalog.providers.get(m.providerId) as ProviderRow, config))
+  return ordered.map((m) => toTarget(m, catalog, config))
 }
 
-function toTarget(mapping: MappingRow, provider: ProviderRow, config: Config): Target {
+// The key precedence: PROVIDER_<NAME>_API_KEY, then the provider's stored keys (taking turns), then the
+// secret api_key_ref names.
+function upstreamKey(catalog: Catalog, provider: ProviderRow, config: Config) {
+  const env = providerVar(config, provider.name, 'API_KEY')
+  if (env) return { apiKey: env, keyId: null }
+  const pool = catalog.keyPools?.get(provider.id)
+  const stored = takeKey(pool, Date.now())
+  if (stored) return { apiKey: stored.secret, keyId: stored.id, keyPool: pool }
+  return { apiKey: providerApiKey(config, provider), keyId: null }
+}
+
+function toTarget(mapping: MappingRow, catalog: Catalog, config: Config): Target {
+  const provider = catalog.providers.get(mapping.providerId) as ProviderRow
   const timeout = Number(providerVar(config, provider.name, 'TIMEOUT_MS'))
   return {
     provider: provider.name,
     providerId: provider.id,
     type: provider.type as ProviderType,
     baseUrl: (providerVar(config, provider.name, 'BASE_URL') ?? provider.baseUrl).replace(/\/+$/, ''),
-    apiKey: providerApiKey(config, provider),
+    ...upstreamKey(catalog, provider, config),
     timeoutMs: Number.isInteger(timeout) && timeout > 0 ? timeout : provider.timeoutMs,
     maxRetries: provider.maxRetries,
     upstreamModel: mapping.upstreamModel,

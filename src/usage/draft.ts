@@ -3,6 +3,7 @@ import type { KeyRow } from '../db/keys'
 import { costPico } from '../lib/money'
 import { emptyUsage, type Usage } from '../upstream/providers/types'
 import type { AttemptRecord } from '../upstream/circuit'
+import type { KeyEvent } from '../upstream/key-faults'
 
 export type Route = 'chat' | 'embeddings' | 'models' | 'messages' | 'count_tokens' | 'responses'
 
@@ -50,6 +51,10 @@ export type UsageDraft = {
   // What each upstream attempt said about its provider, for the circuit breakers.
   outcomes: AttemptRecord[]
   rateLimited: 'rpm' | 'tpm' | 'budget' | null
+  // The stored upstream key that served the request (its last_used_at), and what upstreams said about
+  // stored keys on the way (recorded after the response).
+  providerKeyId: string | null
+  keyEvents: KeyEvent[]
   // Resolves when the response body is complete (streams end later than the handler returns).
   finished: Promise<void>
 }
@@ -90,6 +95,8 @@ export function newDraft(
     fallbacks: [],
     outcomes: [],
     rateLimited: null,
+    providerKeyId: null,
+    keyEvents: [],
     finished: Promise.resolve(),
   }
 }

@@ -32,9 +32,12 @@ export type UsageRow = {
   stream: boolean
   attempts: number
   created_at: string
+  // The stored upstream key that served it, for that key's last_used_at (not a usage_logs column).
+  provider_key_id?: string | null
 }
 
 const INT32_MAX = 2 ** 31 - 1
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 const MODEL_MAX = 200
 // C0 control characters: Postgres text refuses NUL (SQLSTATE 22021) and the rest have no place in
 // these fields. Lone UTF-16 surrogates (a client can send them as JSON escapes, or a cut can leave
@@ -82,6 +85,7 @@ export function sanitizeRow(row: UsageRow): UsageRow {
     latency_ms: cleanInt(row.latency_ms),
     ttfb_ms: row.ttfb_ms === null || row.ttfb_ms === undefined ? null : cleanInt(row.ttfb_ms),
     attempts: cleanInt(row.attempts),
+    provider_key_id: UUID.test(String(row.provider_key_id)) ? row.provider_key_id : null,
   }
 }
 
@@ -110,11 +114,12 @@ export function toRow(draft: UsageDraft, endedAt: number): UsageRow {
     stream: draft.stream,
     attempts: draft.attempts,
     created_at: new Date(draft.startedAt).toISOString(),
+    provider_key_id: draft.providerKeyId,
   })
 }
 
-// One statement: the row (idempotent on event_id), its daily rollup and the key's last_used_at. The
-// rollup only counts a row that was actually inserted, so replaying the spool never double counts.
+// One statement: the row (idempotent on event_id), its daily rollup and the last_used_at of the virtual
+// key and of the stored upstream key that served it. The rollup only counts a row that was actually inserted, so replaying the spool never double counts.
 export async function insertUsage(deps: Deps, row: UsageRow): Promise<void> {
   const ok = row.status >= 200 && row.status < 400 ? 1 : 0
   await deps.db.execute(sql`
@@ -141,6 +146,9 @@ export async function insertUsage(deps: Deps, row: UsageRow): Promise<void> {
         prompt_tokens = d.prompt_tokens + EXCLUDED.prompt_tokens,
         completion_tokens = d.completion_tokens + EXCLUDED.completion_tokens,
         total_tokens = d.total_tokens + EXCLUDED.total_tokens, cost_usd = d.cost_usd + EXCLUDED.cost_usd
+    ), provider_key AS (
+      UPDATE provider_keys SET last_used_at = GREATEST(COALESCE(last_used_at, 'epoch'), ${row.created_at}::timestamptz)
+      WHERE id = ${row.provider_key_id ?? null}::uuid
     )
     UPDATE api_keys SET last_used_at = GREATEST(COALESCE(last_used_at, 'epoch'), ${row.created_at}::timestamptz)
     WHERE id = ${row.api_key_id}`)

@@ -41,6 +41,8 @@ export async function startDevStack(opts: { adminToken?: string } = {}): Promise
   delete env.DATABASE_URL
   if (database.backend.kind === 'postgres') env.DATABASE_URL = database.backend.url
   else env.PGLITE_DIR = database.backend.dataDir
+  // Given, so dev.ts does not write one into the checkout's .dev.vars.
+  env.SECRETS_KEY = randomBytes(32).toString('base64')
   env.FORCE_COLOR = '0'
   env.NO_COLOR = '1'
 

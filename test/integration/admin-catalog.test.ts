@@ -109,7 +109,9 @@ describe('providers', () => {
       { api_key_ref: ref },
       'api_key_ref',
     ]),
-    ['an unknown field', { api_key: 'sk-123' }, 'api_key'],
+    ['an unknown field', { api_secret: 'sk-123' }, 'api_secret'],
+    ['an api_key with a space', { api_key: 'sk-12 3' }, 'api_key'],
+    ['both api_key and api_keys', { api_key: 'sk-1', api_keys: ['sk-2'] }, 'api_keys'],
   ]
   for (const [what, fields, param] of invalid) {
     it(`refuses a provider with ${what}, naming the field`, async () => {

@@ -1,6 +1,8 @@
 // Fault scenarios, picked per request from the path: `/s/<scenario>/v1/...`. Parts joined by `+`, plus an
 // optional trailing `~<tag>` that only makes the string unique, e.g. `fail2x500+gap20~t1`. Parts: status<CODE>,
-// retryafter<MS>, fail<N>x<CODE>, hang, hangbody, cut<K>, gap<MS>, chunks<N>, nousage, delay<MS>, secretleak.
+// retryafter<MS>, fail<N>x<CODE>, hang, hangbody, cut<K>, gap<MS>, chunks<N>, nousage, delay<MS>, secretleak,
+// deny<SUFFIX> (a key ending in SUFFIX is refused: 401), limit<SUFFIX> (a key ending in SUFFIX gets a 429 with
+// Retry-After, see retryafter).
 // Protocol mocks read their own extra parts from `parts`. Unknown parts are ignored.
 import { isErrorCode } from './http.ts'
 
@@ -16,6 +18,8 @@ export type Scenario = {
   noUsage: boolean
   delayMs: number
   secretLeak: boolean
+  denyKeys: string[]
+  limitKeys: string[]
   parts: string[]
 }
 
@@ -28,6 +32,8 @@ export function parseScenario(name: string): Scenario {
     noUsage: false,
     delayMs: 0,
     secretLeak: false,
+    denyKeys: [],
+    limitKeys: [],
     parts: [],
   }
   const tilde = name.indexOf('~')
@@ -47,6 +53,8 @@ export function parseScenario(name: string): Scenario {
     else if ((m = /^gap(\d{1,9})$/.exec(part))) s.gapMs = Number(m[1])
     else if ((m = /^chunks(\d{1,9})$/.exec(part))) s.chunks = Math.min(Number(m[1]), 100_000)
     else if ((m = /^delay(\d{1,9})$/.exec(part))) s.delayMs = Number(m[1])
+    else if ((m = /^deny([A-Za-z0-9]{1,40})$/.exec(part))) s.denyKeys.push(m[1]!)
+    else if ((m = /^limit([A-Za-z0-9]{1,40})$/.exec(part))) s.limitKeys.push(m[1]!)
   }
   return s
 }
