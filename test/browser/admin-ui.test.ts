@@ -279,12 +279,43 @@ describe('admin UI in headless Chromium against `npm run dev`', () => {
     await expectText(row.getByTestId('provider-health'), /\bclosed\b/)
   })
 
+  test('stores an upstream key for a provider, shows only its hint and state, then removes it', async () => {
+    const secret = `sk-ui-test-${Date.now()}-pooledKEY9`
+    const row = page.getByTestId('provider-row').filter({ hasText: 'openai-backup' })
+    await row.getByTestId('provider-keys').click()
+    const dialog = page.getByTestId('provider-keys-dialog')
+    await dialog.waitFor()
+    await dialog.getByTestId('provider-key-input').fill(secret)
+    await dialog.getByTestId('provider-key-add').click()
+    const keyRow = dialog.getByTestId('provider-key-row')
+    await expectText(keyRow, 'KEY9')
+    await expectText(keyRow, /\bactive\b/)
+    expect(await dialog.getByTestId('provider-key-input').inputValue()).toBe('')
+    await screenshot(page, '10-provider-key-added')
+    // Written sealed: the API knows only the hint, and the page holds no copy of the key.
+    const provider = (await admin('/admin/providers')).data.find((p: any) => p.name === 'openai-backup')
+    expect(provider.stored_keys).toMatchObject([{ hint: 'KEY9', state: 'active' }])
+    expect(JSON.stringify(provider)).not.toContain(secret)
+    const onPage = await page.evaluate(
+      (key) => (globalThis as any).document.documentElement.outerHTML.includes(key),
+      secret,
+    )
+    expect(onPage, 'the stored key is still in the page').toBe(false)
+
+    await dialog.getByTestId('provider-key-remove').click()
+    await page.getByTestId('confirm-ok').click()
+    await expectText(dialog.getByTestId('provider-keys-table'), 'No stored keys.')
+    await dialog.getByRole('button', { name: 'Close' }).click()
+    const after = (await admin('/admin/providers')).data.find((p: any) => p.name === 'openai-backup')
+    expect(after.stored_keys).toEqual([])
+  })
+
   test('the health page shows Postgres and Redis OK', async () => {
     await page.getByTestId('nav-health').click()
     await expectText(page.getByTestId('health-postgres'), /Postgres\s+ok/)
     await expectText(page.getByTestId('health-redis'), /Redis\s+ok/)
     await expectText(page.getByTestId('health-status'), 'All systems operational')
-    await screenshot(page, '10-health')
+    await screenshot(page, '11-health')
   })
 
   // The scrape a Prometheus job would make after this session: it must parse (our strict reader) and,

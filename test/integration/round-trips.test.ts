@@ -3,6 +3,7 @@ import { inject } from 'vitest'
 import { chatRequest, envWith, gatewayWith, mockRequests } from '../helpers/gateway'
 import { adminKey } from '../helpers/admin'
 import { createKey, createModel, createProvider } from '../helpers/fixtures'
+import { pooledProvider, upstreamKey } from '../helpers/secrets'
 
 // This file owns the probe endpoints: nothing else sends them traffic, so their counters are ours.
 const probe = () => ({
@@ -30,36 +31,47 @@ const randomBase62 = (n: number) =>
   [...crypto.getRandomValues(new Uint8Array(n))].map((b) => BASE62[b % 62]).join('')
 
 describe('hot-path store round trips', () => {
-  it('a warm key with limits and budgets costs one Redis and zero Postgres round trips before the upstream call', async () => {
-    const scenario = `delay400~${crypto.randomUUID()}`
-    const provider = await createProvider({ scenario })
-    const model = await createModel([provider.id])
-    const key = await createKey({
-      models: [model],
-      rpmLimit: 1000,
-      tpmLimit: 1_000_000,
-      dailyBudget: '100',
-      monthlyBudget: '1000',
-    })
-    // Warm the isolate caches and the spend counters.
-    expect((await gatewayWith(probe(), '/v1/chat/completions', request(key.raw, model))).res.status).toBe(200)
+  // `stored`: the provider's upstream key is a stored (sealed) one, read and opened once per catalog load,
+  // never per request. (Which key reached the upstream is provider-secrets.test.ts's business: its
+  // rotation test briefly re-seals every stored key, this one included.)
+  it.each(['ref', 'stored'])(
+    'a warm key with limits and budgets costs one Redis and zero Postgres round trips before the upstream call (upstream key: %s)',
+    async (source) => {
+      const scenario = `delay400~${crypto.randomUUID()}`
+      const provider =
+        source === 'stored'
+          ? await pooledProvider(scenario, [upstreamKey()])
+          : await createProvider({ scenario })
+      const model = await createModel([provider.id])
+      const key = await createKey({
+        models: [model],
+        rpmLimit: 1000,
+        tpmLimit: 1_000_000,
+        dailyBudget: '100',
+        monthlyBudget: '1000',
+      })
+      // Warm the isolate caches and the spend counters.
+      expect((await gatewayWith(probe(), '/v1/chat/completions', request(key.raw, model))).res.status).toBe(
+        200,
+      )
 
-    const before = await counts()
-    const pending = gatewayWith(probe(), '/v1/chat/completions', request(key.raw, model))
-    // While the upstream holds the second request, count what the gateway did before calling it.
-    for (let i = 0; (await mockRequests(scenario)).length < 2 && i < 100; i++)
-      await new Promise((r) => setTimeout(r, 20))
-    const atUpstream = await counts()
-    const { res } = await pending
-    expect(res.status).toBe(200)
-    expect(atUpstream.redis - before.redis).toBe(1)
-    expect(atUpstream.postgres - before.postgres).toBe(0)
-    // After the response (gatewayWith waits for waitUntil): one Redis step settles the hold and counts
-    // the metrics, one Postgres statement writes the usage row, its rollup and last_used_at.
-    const after = await counts()
-    expect(after.redis - before.redis).toBe(2)
-    expect(after.postgres - before.postgres).toBe(1)
-  })
+      const before = await counts()
+      const pending = gatewayWith(probe(), '/v1/chat/completions', request(key.raw, model))
+      // While the upstream holds the second request, count what the gateway did before calling it.
+      for (let i = 0; (await mockRequests(scenario)).length < 2 && i < 100; i++)
+        await new Promise((r) => setTimeout(r, 20))
+      const atUpstream = await counts()
+      const { res } = await pending
+      expect(res.status).toBe(200)
+      expect(atUpstream.redis - before.redis).toBe(1)
+      expect(atUpstream.postgres - before.postgres).toBe(0)
+      // After the response (gatewayWith waits for waitUntil): one Redis step settles the hold and counts
+      // the metrics, one Postgres statement writes the usage row, its rollup and last_used_at.
+      const after = await counts()
+      expect(after.redis - before.redis).toBe(2)
+      expect(after.postgres - before.postgres).toBe(1)
+    },
+  )
 
   it('forged keys shaped like an issued one cost no store call; an unknown key costs one lookup, then none', async () => {
     // Shaped exactly like what the admin API hands out, random everywhere after the prefix.

@@ -2,6 +2,7 @@
 import { dropEmpty, list, patch, post } from '../api.js'
 import { int } from '../format.js'
 import { attempt, badge, formDialog, h, loading, table } from '../ui.js'
+import { keysDialog, sourceLabel } from './provider-keys.js'
 
 const BREAKER = { closed: 'good', half_open: 'warn', open: 'bad' }
 
@@ -62,6 +63,13 @@ const fields = [
   { name: 'enabled', label: 'Enabled', type: 'checkbox' },
 ]
 
+// "2 stored keys (1 invalid)": how many, and how many cannot serve.
+function storedSummary(p) {
+  const keys = p.stored_keys ?? []
+  const out = keys.filter((k) => k.state !== 'active').length
+  return `${keys.length} stored ${keys.length === 1 ? 'key' : 'keys'}${out ? ` (${out} not active)` : ''}`
+}
+
 export default {
   title: 'Providers',
   async render({ content, actions, isCurrent }) {
@@ -107,10 +115,14 @@ export default {
               label: 'Upstream key',
               cell: (p) => [
                 p.has_api_key
-                  ? badge('key configured', 'good')
+                  ? badge('key configured', 'good', sourceLabel(p))
                   : badge('no key', 'bad', `Secret ${p.api_key_ref ?? ''} is not set`),
                 ' ',
-                p.api_key_ref ? h('code', { class: 'muted small' }, p.api_key_ref) : null,
+                p.api_key_source === 'stored'
+                  ? h('span', { class: 'muted small' }, storedSummary(p))
+                  : p.api_key_ref
+                    ? h('code', { class: 'muted small' }, p.api_key_ref)
+                    : null,
               ],
             },
             {
@@ -149,6 +161,11 @@ export default {
                   { type: 'button', class: 'btn btn-sm', testid: 'provider-edit', onclick: () => edit(p) },
                   'Edit',
                 ),
+                h(
+                  'button',
+                  { type: 'button', class: 'btn btn-sm', testid: 'provider-keys', onclick: () => keys(p) },
+                  'Keys',
+                ),
               ],
             },
           ],
@@ -167,6 +184,12 @@ export default {
 
     const path = (p) => `/admin/providers/${encodeURIComponent(p.id)}`
     const reset = (p) => attempt(async () => upsert(await post(`${path(p)}/reset`, {})))
+    const keys = (p) =>
+      keysDialog(p, async () => {
+        const fresh = (await list('/admin/providers')).find((x) => x.id === p.id) ?? p
+        upsert(fresh)
+        return fresh
+      })
     const toggle = (p) => attempt(async () => upsert(await patch(path(p), { enabled: !p.enabled })))
     const edit = (p) =>
       formDialog({
