@@ -150,11 +150,13 @@ export async function startMockUpstream(
     if (sc.secretLeak) {
       const url = `http://${req.headers.host ?? `${host}:${port}`}${rawUrl}`
       const auth = req.headers.authorization ?? '(none)'
+      // With status<CODE> (e.g. 400) the echo comes in an error the gateway relays to its client.
+      const status = sc.status ?? 500
       return sendError(
         res,
-        500,
+        status,
         `Internal failure while handling ${method} ${url} with Authorization: ${auth}`,
-        'server_error',
+        status >= 500 ? 'server_error' : 'invalid_request_error',
       )
     }
     const call: Call = { req, res, method, apiPath, query, body, parseError, sc, state, latencyMs }

@@ -25,6 +25,7 @@ export type ClientDialect = {
   encoder(estimatedInput: number): StreamEncoder
   clientError(status: number, error: OpenAIErrorObject): Response
 }
+import { redactSecrets } from '../lib/redact'
 
 // The usage the row and the budget get: the upstream's own numbers, or the estimate when it sent none.
 // A stream cut short keeps the upstream's input numbers and counts at least the output it delivered.
@@ -71,8 +72,11 @@ function failure(draft: UsageDraft, error: ForwardError, dialect?: ClientDialect
     draft.upstreamModel = error.target.upstreamModel
     draft.providerKeyId = error.target.keyId ?? null
     draft.errorCode = 'upstream_client_error'
-    if (dialect) return dialect.clientError(error.status, error.error)
-    return Response.json({ error: error.error }, { status: error.status })
+    const redact = (text: string | null) => text && redactSecrets(text, [error.target.apiKey])
+    const { message, type, param, code } = error.error
+    const safe = { message: redact(message)!, type: redact(type)!, param: redact(param), code: redact(code) }
+    if (dialect) return dialect.clientError(error.status, safe)
+    return Response.json({ error: safe }, { status: error.status })
   }
   if (error.reason === 'client_gone') {
     draft.status = 499

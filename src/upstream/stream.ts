@@ -1,5 +1,6 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import type { Chunk, StreamDecoder, StreamStep, Usage } from './providers/types'
+import { redactSecrets } from '../lib/redact'
 
 export type StreamOutcome = {
   end: 'done' | 'upstream_error' | 'idle_timeout' | 'client_gone'
@@ -108,7 +109,7 @@ export function pipeStream(
       if (outcome.contentText.length < MAX_KEPT_TEXT) outcome.contentText += content
       emit(encoder.chunk(chunk))
     }
-    if (step.failed !== undefined) return fail('upstream_error', step.failed)
+    if (step.failed !== undefined) return fail('upstream_error', redactSecrets(step.failed))
     // The logical end: close now, so a client that stops reading there is not "gone".
     if (step.done) {
       emit(encoder.done())

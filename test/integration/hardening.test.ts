@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { admin, adminKey, expectOpenAIError } from '../helpers/admin'
-import { chatRequest, gateway, uid } from '../helpers/gateway'
+import { chatRequest, gateway, uid, UPSTREAM_KEY } from '../helpers/gateway'
 import { createKey, createModel, createProvider } from '../helpers/fixtures'
 
 const NUL = 'a\u0000b'
@@ -78,5 +78,19 @@ describe('admin input Postgres cannot store is a 400 naming the field, not "data
   it('refuses usage windows outside 1970–9999 instead of shifting them', async () => {
     expectOpenAIError(await admin('GET', '/usage?from=0001-01-01'), 400, 'invalid_request_error', 'from')
     expect((await admin('GET', '/usage?from=2020-01-01')).status).toBe(200)
+  })
+})
+
+describe('relayed upstream errors', () => {
+  it('never carry the provider key or anything shaped like a credential', async () => {
+    const provider = await createProvider({ scenario: `secretleak+status400~${uid()}` })
+    const model = await createModel([provider.id])
+    const key = await createKey({ models: [model] })
+    const res = await gateway('/v1/chat/completions', chatRequest(key.raw, model))
+    expect(res.status).toBe(400)
+    const text = await res.text()
+    expect(JSON.parse(text).error.message).toContain('Authorization: Bearer [redacted]')
+    expect(text).not.toContain(UPSTREAM_KEY)
+    expect(text).not.toContain('sk-upstream')
   })
 })
