@@ -61,7 +61,21 @@ export function validateJson<S extends z.ZodMiniType<Record<string, unknown>>>(s
         `Unsupported Content-Type "${type}"; send application/json.`,
       )
     }
-    const text = await readBody(c.req.raw, c.var.deps.config.MAX_BODY_BYTES)
+    let text: string
+    try {
+      text = await readBody(c.req.raw, c.var.deps.config.MAX_BODY_BYTES)
+    } catch (error) {
+      if (error instanceof OpenAIError) throw error
+      // The body stream broke: the client left (499, nobody to answer) or sent less than it announced.
+      if (c.req.raw.signal?.aborted) {
+        if (c.var.draft) Object.assign(c.var.draft, { status: 499, errorCode: 'client_disconnected' })
+        return new Response(null, { status: 499 })
+      }
+      throw new OpenAIError(
+        'invalid_request_error',
+        'The request body was cut short or could not be read; send the whole JSON body.',
+      )
+    }
     if (!text.trim())
       throw new OpenAIError('invalid_request_error', 'The request body is empty; send a JSON object.')
     let json: unknown

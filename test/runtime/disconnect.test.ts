@@ -1,3 +1,4 @@
+import net from 'node:net'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startRuntime, type RuntimeStack } from './workerd-stack'
 
@@ -90,5 +91,31 @@ describe('a client that disconnects before the response head (bare workerd, prod
     expect(rt.log()).toMatch(/"status":499/)
     const metrics = await (await fetch(`${rt.url}/metrics`)).text()
     expect(metrics).toMatch(/nexusai_requests_total\{[^}]*status="499"[^}]*\} 1/)
+  })
+})
+
+describe('a request body cut short (bare workerd, production bundle)', () => {
+  it('is a 400 with its usage row, not a 500', async () => {
+    const model = await route(`ok~${uid()}`)
+    const k = await key([model])
+    const body = chat(model)
+    // Announces the whole body, sends half of it, then ends its side of the connection.
+    const socket = net.connect(Number(new URL(rt.url).port), '127.0.0.1')
+    await new Promise((r) => socket.once('connect', r))
+    let answer = ''
+    socket.on('data', (d) => (answer += d.toString()))
+    const closed = new Promise((r) => socket.once('close', r))
+    socket.end(
+      `POST /v1/chat/completions HTTP/1.1\r\nhost: gateway\r\nauthorization: Bearer ${k.raw_key}\r\n` +
+        `content-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n` +
+        body.slice(0, body.length / 2),
+    )
+    await closed
+    expect(answer).toMatch(/^HTTP\/1\.1 400 /)
+    const row = await until('the usage row', async () => {
+      const logs = await rt.admin('GET', `/usage/logs?api_key_id=${k.id}`)
+      return logs.body.data?.[0]
+    })
+    expect(row).toMatchObject({ status: 400 })
   })
 })
