@@ -94,6 +94,15 @@ export const prices = pgTable(
     model: text('model').notNull(),
     inputPerMillion: usd('input_per_million').notNull(),
     outputPerMillion: usd('output_per_million').notNull(),
+    // Absolute prices per bucket (providers.md §4.3), never a multiple of the input price; null: the
+    // input price (what a version without them has always meant).
+    cacheReadPerMillion: usd('cache_read_per_million'),
+    cacheWrite5mPerMillion: usd('cache_write_5m_per_million'),
+    cacheWrite1hPerMillion: usd('cache_write_1h_per_million'),
+    // Optional long-context tier: above this many prompt tokens, input and output use the long prices.
+    longContextThreshold: integer('long_context_threshold'),
+    longInputPerMillion: usd('long_input_per_million'),
+    longOutputPerMillion: usd('long_output_per_million'),
     effectiveFrom: timestamp('effective_from', { withTimezone: true }).notNull().defaultNow(),
     createdAt: createdAt(),
   },
@@ -144,6 +153,14 @@ export const usageLogs = pgTable(
     promptTokens: integer('prompt_tokens').notNull().default(0),
     completionTokens: integer('completion_tokens').notNull().default(0),
     totalTokens: integer('total_tokens').notNull().default(0),
+    // The parts of prompt_tokens read from and written to the provider's cache, and the reasoning part
+    // of completion_tokens; each is billed at its own price.
+    cacheReadTokens: integer('cache_read_tokens').notNull().default(0),
+    cacheWrite5mTokens: integer('cache_write_5m_tokens').notNull().default(0),
+    cacheWrite1hTokens: integer('cache_write_1h_tokens').notNull().default(0),
+    reasoningTokens: integer('reasoning_tokens').notNull().default(0),
+    // upstream | partial (a stream cut after the first byte) | estimated (the upstream reported none).
+    usageSource: text('usage_source').notNull().default('upstream'),
     tokensEstimated: boolean('tokens_estimated').notNull().default(false),
     // How estimated tokens were counted: the tokenizer's encoding (o200k_base, cl100k_base) or 'chars'
     // (~4 characters a token); null when the upstream reported them.
@@ -183,6 +200,9 @@ export const usageDaily = pgTable(
     promptTokens: bigint('prompt_tokens', { mode: 'number' }).notNull().default(0),
     completionTokens: bigint('completion_tokens', { mode: 'number' }).notNull().default(0),
     totalTokens: bigint('total_tokens', { mode: 'number' }).notNull().default(0),
+    cacheReadTokens: bigint('cache_read_tokens', { mode: 'number' }).notNull().default(0),
+    cacheWriteTokens: bigint('cache_write_tokens', { mode: 'number' }).notNull().default(0),
+    reasoningTokens: bigint('reasoning_tokens', { mode: 'number' }).notNull().default(0),
     costUsd: numeric('cost_usd', { precision: 24, scale: 12 }).notNull().default('0'),
   },
   (t) => [

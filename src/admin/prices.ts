@@ -35,6 +35,12 @@ export async function putPrice(admin: Admin, model: string, body: PricePut) {
     model: name.data,
     inputPerMillion: body.input_per_million,
     outputPerMillion: body.output_per_million,
+    cacheReadPerMillion: body.cache_read_per_million ?? null,
+    cacheWrite5mPerMillion: body.cache_write_5m_per_million ?? null,
+    cacheWrite1hPerMillion: body.cache_write_1h_per_million ?? null,
+    longContextThreshold: body.long_context_threshold ?? null,
+    longInputPerMillion: body.long_input_per_million ?? null,
+    longOutputPerMillion: body.long_output_per_million ?? null,
     effectiveFrom: body.effective_from ?? new Date(admin.deps.now()),
     createdAt: new Date(admin.deps.now()),
   }

@@ -174,6 +174,13 @@ export type MappingPatch = z.infer<typeof MappingPatch>
 export const PricePut = strict({
   input_per_million: usd,
   output_per_million: usd,
+  // Absolute prices per bucket; absent: the input price.
+  cache_read_per_million: z.optional(z.nullable(usd)),
+  cache_write_5m_per_million: z.optional(z.nullable(usd)),
+  cache_write_1h_per_million: z.optional(z.nullable(usd)),
+  long_context_threshold: z.optional(z.nullable(count())),
+  long_input_per_million: z.optional(z.nullable(usd)),
+  long_output_per_million: z.optional(z.nullable(usd)),
   effective_from: z.optional(datetime),
 })
 export type PricePut = z.infer<typeof PricePut>

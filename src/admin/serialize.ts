@@ -78,12 +78,20 @@ export function serializeMapping(row: MappingRow, providerName: string | null) {
   }
 }
 
+const orNull = (usd: string | null) => (usd === null ? null : Number(usd))
+
 export function serializePrice(row: typeof prices.$inferSelect, current: boolean) {
   return {
     object: 'price' as const,
     model: row.model,
     input_per_million: Number(row.inputPerMillion),
     output_per_million: Number(row.outputPerMillion),
+    cache_read_per_million: orNull(row.cacheReadPerMillion),
+    cache_write_5m_per_million: orNull(row.cacheWrite5mPerMillion),
+    cache_write_1h_per_million: orNull(row.cacheWrite1hPerMillion),
+    long_context_threshold: row.longContextThreshold,
+    long_input_per_million: orNull(row.longInputPerMillion),
+    long_output_per_million: orNull(row.longOutputPerMillion),
     effective_from: iso(row.effectiveFrom),
     current,
   }
@@ -119,6 +127,11 @@ export function serializeUsageLog(row: typeof usageLogs.$inferSelect) {
     prompt_tokens: row.promptTokens,
     completion_tokens: row.completionTokens,
     total_tokens: row.totalTokens,
+    cache_read_tokens: row.cacheReadTokens,
+    cache_write_5m_tokens: row.cacheWrite5mTokens,
+    cache_write_1h_tokens: row.cacheWrite1hTokens,
+    reasoning_tokens: row.reasoningTokens,
+    usage_source: row.usageSource,
     tokens_estimated: row.tokensEstimated,
     // Exact, as stored: numeric(20,12) USD.
     cost_usd: row.costUsd,

@@ -24,6 +24,9 @@ const SUMS = [
   'prompt_tokens',
   'completion_tokens',
   'total_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'reasoning_tokens',
   'cost_usd',
 ] as const
 

@@ -31,9 +31,16 @@ export async function loadCatalog(db: Db): Promise<Catalog> {
   for (const m of mappingRows) mappingsByModel.set(m.model, [...(mappingsByModel.get(m.model) ?? []), m])
   const pricesByModel = new Map<string, PriceVersion[]>()
   for (const p of priceRows) {
+    const optional = (usd: string | null) => (usd === null ? null : usdToMicros(usd))
     const version = {
       inputMicrosPerMillion: usdToMicros(p.inputPerMillion),
       outputMicrosPerMillion: usdToMicros(p.outputPerMillion),
+      cacheReadMicrosPerMillion: optional(p.cacheReadPerMillion),
+      cacheWrite5mMicrosPerMillion: optional(p.cacheWrite5mPerMillion),
+      cacheWrite1hMicrosPerMillion: optional(p.cacheWrite1hPerMillion),
+      longContextThreshold: p.longContextThreshold,
+      longInputMicrosPerMillion: optional(p.longInputPerMillion),
+      longOutputMicrosPerMillion: optional(p.longOutputPerMillion),
       effectiveFrom: new Date(p.effectiveFrom).getTime(),
     }
     pricesByModel.set(p.model, [...(pricesByModel.get(p.model) ?? []), version])

@@ -11,6 +11,9 @@ export type UsageSums = {
   prompt_tokens: number
   completion_tokens: number
   total_tokens: number
+  cache_read_tokens: number
+  cache_write_tokens: number
+  reasoning_tokens: number
   // Exact decimal string, 12 places.
   cost_usd: string
 }
@@ -31,6 +34,9 @@ const sums = {
   prompt_tokens: sql<string>`coalesce(sum(${usageDaily.promptTokens}), 0)::text`,
   completion_tokens: sql<string>`coalesce(sum(${usageDaily.completionTokens}), 0)::text`,
   total_tokens: sql<string>`coalesce(sum(${usageDaily.totalTokens}), 0)::text`,
+  cache_read_tokens: sql<string>`coalesce(sum(${usageDaily.cacheReadTokens}), 0)::text`,
+  cache_write_tokens: sql<string>`coalesce(sum(${usageDaily.cacheWriteTokens}), 0)::text`,
+  reasoning_tokens: sql<string>`coalesce(sum(${usageDaily.reasoningTokens}), 0)::text`,
   cost_usd: sql<string>`coalesce(sum(${usageDaily.costUsd}), 0)::numeric(24, 12)::text`,
 }
 
@@ -42,6 +48,9 @@ function toSums(row: Record<keyof UsageSums, string>): UsageSums {
     prompt_tokens: Number(row.prompt_tokens),
     completion_tokens: Number(row.completion_tokens),
     total_tokens: Number(row.total_tokens),
+    cache_read_tokens: Number(row.cache_read_tokens),
+    cache_write_tokens: Number(row.cache_write_tokens),
+    reasoning_tokens: Number(row.reasoning_tokens),
     cost_usd: row.cost_usd,
   }
 }

@@ -23,7 +23,44 @@ export function microsToUsd(micros: number): number {
   return micros / 1_000_000
 }
 
-export type Price = { inputMicrosPerMillion: number; outputMicrosPerMillion: number }
+export type Price = {
+  inputMicrosPerMillion: number
+  outputMicrosPerMillion: number
+  // Absolute per-bucket prices; absent or null: the input price.
+  cacheReadMicrosPerMillion?: number | null
+  cacheWrite5mMicrosPerMillion?: number | null
+  cacheWrite1hMicrosPerMillion?: number | null
+  // Above this many prompt tokens, the long prices apply to uncached input and output.
+  longContextThreshold?: number | null
+  longInputMicrosPerMillion?: number | null
+  longOutputMicrosPerMillion?: number | null
+}
+
+// One request's tokens in disjoint buckets (src/upstream/providers/types.ts Usage).
+export type TokenBuckets = {
+  inputUncached: number
+  cacheRead: number
+  cacheWrite5m: number
+  cacheWrite1h: number
+  output: number
+}
+
+// Σ bucket × its price, in integer pico-USD: exact, and each token priced once.
+export function costOfBuckets(u: TokenBuckets, price: Price | undefined): bigint {
+  if (!price) return 0n
+  const prompt = u.inputUncached + u.cacheRead + u.cacheWrite5m + u.cacheWrite1h
+  const long = price.longContextThreshold != null && prompt > price.longContextThreshold
+  const input = (long ? price.longInputMicrosPerMillion : null) ?? price.inputMicrosPerMillion
+  const output = (long ? price.longOutputMicrosPerMillion : null) ?? price.outputMicrosPerMillion
+  const term = (tokens: number, micros: number | null | undefined) => BigInt(tokens) * BigInt(micros ?? input)
+  return (
+    term(u.inputUncached, input) +
+    term(u.cacheRead, price.cacheReadMicrosPerMillion) +
+    term(u.cacheWrite5m, price.cacheWrite5mMicrosPerMillion) +
+    term(u.cacheWrite1h, price.cacheWrite1hMicrosPerMillion) +
+    term(u.output, output)
+  )
+}
 
 export function costPico(promptTokens: number, completionTokens: number, price: Price | undefined): bigint {
   if (!price) return 0n

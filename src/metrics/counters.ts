@@ -60,6 +60,14 @@ export function requestIncrements(draft: UsageDraft, endedAt: number): Increment
   if (draft.completionTokens > 0) {
     out.push(counter('nexusai_tokens_total', { model, provider, type: 'completion' }, draft.completionTokens))
   }
+  // Parts of the prompt and completion counts above, billed at their own prices.
+  const parts = {
+    cache_read: draft.usage.cacheRead,
+    cache_write: draft.usage.cacheWrite5m + draft.usage.cacheWrite1h,
+    reasoning: draft.usage.reasoning,
+  }
+  for (const [type, n] of Object.entries(parts))
+    if (n > 0) out.push(counter('nexusai_tokens_total', { model, provider, type }, n))
   // Cost is counted in integer nano-USD and rendered in USD.
   const nano = Number(draft.costPico / 1000n)
   if (nano > 0) out.push(counter('nexusai_cost_usd_total', { model, provider }, nano))

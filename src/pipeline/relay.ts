@@ -40,6 +40,7 @@ function applyUsage(
     ? { ...usage, output: complete ? usage.output : Math.max(usage.output, estimate.completion) }
     : { ...emptyUsage(), inputUncached: estimate.prompt, output: estimate.completion }
   draft.usage = counted
+  draft.usageSource = usage === null ? 'estimated' : complete ? 'upstream' : 'partial'
   draft.promptTokens = promptTokensOf(counted)
   draft.completionTokens = counted.output
   draft.tokensEstimated = usage === null

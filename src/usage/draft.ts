@@ -1,6 +1,6 @@
 import type { AppliedPrice } from '../db/catalog'
 import type { KeyRow } from '../db/keys'
-import { costPico } from '../lib/money'
+import { costOfBuckets } from '../lib/money'
 import { emptyUsage, type Usage } from '../upstream/providers/types'
 import type { AttemptRecord } from '../upstream/circuit'
 import type { KeyEvent } from '../upstream/key-faults'
@@ -24,6 +24,8 @@ export type UsageDraft = {
   errorCode: string | null
   // The usage buckets; promptTokens and completionTokens are their sums (what OpenAI clients see).
   usage: Usage
+  // Where the usage came from: the upstream, the upstream before a stream broke, or an estimate.
+  usageSource: 'upstream' | 'partial' | 'estimated'
   promptTokens: number
   completionTokens: number
   tokensEstimated: boolean
@@ -79,6 +81,7 @@ export function newDraft(
     status: 0,
     errorCode: null,
     usage: emptyUsage(),
+    usageSource: 'upstream',
     promptTokens: 0,
     completionTokens: 0,
     tokensEstimated: false,
@@ -103,5 +106,5 @@ export function newDraft(
 
 // The cost of the draft's tokens at the price that applies to it (none: 0).
 export function chargeUsage(draft: UsageDraft): void {
-  draft.costPico = costPico(draft.promptTokens, draft.completionTokens, draft.price ?? undefined)
+  draft.costPico = costOfBuckets(draft.usage, draft.price ?? undefined)
 }

@@ -24,6 +24,11 @@ export type UsageRow = {
   tokens_estimated: boolean
   // Optional: rows spooled by an older deployment lack them.
   tokens_method?: string | null
+  cache_read_tokens?: number
+  cache_write_5m_tokens?: number
+  cache_write_1h_tokens?: number
+  reasoning_tokens?: number
+  usage_source?: string
   cost_usd: string
   price_model?: string | null
   price_effective_from?: string | null
@@ -82,6 +87,12 @@ export function sanitizeRow(row: UsageRow): UsageRow {
     prompt_tokens: promptTokens,
     completion_tokens: completionTokens,
     total_tokens: cleanInt(promptTokens + completionTokens),
+    // Parts of the totals: never more than them.
+    cache_read_tokens: Math.min(cleanInt(row.cache_read_tokens), promptTokens),
+    cache_write_5m_tokens: Math.min(cleanInt(row.cache_write_5m_tokens), promptTokens),
+    cache_write_1h_tokens: Math.min(cleanInt(row.cache_write_1h_tokens), promptTokens),
+    reasoning_tokens: Math.min(cleanInt(row.reasoning_tokens), completionTokens),
+    usage_source: cleanText(row.usage_source ?? 'upstream', 20),
     latency_ms: cleanInt(row.latency_ms),
     ttfb_ms: row.ttfb_ms === null || row.ttfb_ms === undefined ? null : cleanInt(row.ttfb_ms),
     attempts: cleanInt(row.attempts),
@@ -106,6 +117,11 @@ export function toRow(draft: UsageDraft, endedAt: number): UsageRow {
     total_tokens: draft.promptTokens + draft.completionTokens,
     tokens_estimated: draft.tokensEstimated,
     tokens_method: draft.tokensMethod,
+    cache_read_tokens: draft.usage.cacheRead,
+    cache_write_5m_tokens: draft.usage.cacheWrite5m,
+    cache_write_1h_tokens: draft.usage.cacheWrite1h,
+    reasoning_tokens: draft.usage.reasoning,
+    usage_source: draft.usageSource,
     cost_usd: picoToUsdString(draft.costPico),
     price_model: draft.price?.model ?? null,
     price_effective_from: draft.price ? new Date(draft.price.effectiveFrom).toISOString() : null,
@@ -126,26 +142,33 @@ export async function insertUsage(deps: Deps, row: UsageRow): Promise<void> {
     WITH ins AS (
       INSERT INTO usage_logs (event_id, request_id, api_key_id, project_id, route, model, provider, upstream_model,
         status, error_code, prompt_tokens, completion_tokens, total_tokens, tokens_estimated, tokens_method, cost_usd,
-        price_model, price_effective_from, latency_ms, ttfb_ms, stream, attempts, created_at)
+        price_model, price_effective_from, latency_ms, ttfb_ms, stream, attempts, created_at, cache_read_tokens,
+        cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, usage_source)
       VALUES (${row.event_id}, ${row.request_id}, ${row.api_key_id}, ${row.project_id}, ${row.route}, ${row.model},
         ${row.provider}, ${row.upstream_model}, ${row.status}, ${row.error_code}, ${row.prompt_tokens},
         ${row.completion_tokens}, ${row.total_tokens}, ${row.tokens_estimated}, ${row.tokens_method ?? null},
         ${row.cost_usd}, ${row.price_model ?? null}, ${row.price_effective_from ?? null}, ${row.latency_ms},
-        ${row.ttfb_ms}, ${row.stream}, ${row.attempts}, ${row.created_at})
+        ${row.ttfb_ms}, ${row.stream}, ${row.attempts}, ${row.created_at}, ${row.cache_read_tokens ?? 0},
+        ${row.cache_write_5m_tokens ?? 0}, ${row.cache_write_1h_tokens ?? 0}, ${row.reasoning_tokens ?? 0},
+        ${row.usage_source ?? 'upstream'})
       ON CONFLICT (event_id) DO NOTHING
       RETURNING api_key_id, project_id, model, created_at
     ), rollup AS (
       INSERT INTO usage_daily AS d (day, api_key_id, project_id, model, provider, requests, success, failed,
-        prompt_tokens, completion_tokens, total_tokens, cost_usd)
+        prompt_tokens, completion_tokens, total_tokens, cost_usd, cache_read_tokens, cache_write_tokens, reasoning_tokens)
       SELECT (created_at AT TIME ZONE 'UTC')::date, api_key_id, project_id, model, ${row.provider ?? ''}::text, 1,
         ${ok}::int, ${1 - ok}::int, ${row.prompt_tokens}::int, ${row.completion_tokens}::int, ${row.total_tokens}::int,
-        ${row.cost_usd}::numeric
+        ${row.cost_usd}::numeric, ${row.cache_read_tokens ?? 0}::int,
+        ${(row.cache_write_5m_tokens ?? 0) + (row.cache_write_1h_tokens ?? 0)}::int, ${row.reasoning_tokens ?? 0}::int
       FROM ins
       ON CONFLICT (day, api_key_id, model, provider) DO UPDATE SET
         requests = d.requests + 1, success = d.success + EXCLUDED.success, failed = d.failed + EXCLUDED.failed,
         prompt_tokens = d.prompt_tokens + EXCLUDED.prompt_tokens,
         completion_tokens = d.completion_tokens + EXCLUDED.completion_tokens,
-        total_tokens = d.total_tokens + EXCLUDED.total_tokens, cost_usd = d.cost_usd + EXCLUDED.cost_usd
+        total_tokens = d.total_tokens + EXCLUDED.total_tokens, cost_usd = d.cost_usd + EXCLUDED.cost_usd,
+        cache_read_tokens = d.cache_read_tokens + EXCLUDED.cache_read_tokens,
+        cache_write_tokens = d.cache_write_tokens + EXCLUDED.cache_write_tokens,
+        reasoning_tokens = d.reasoning_tokens + EXCLUDED.reasoning_tokens
     ), provider_key AS (
       UPDATE provider_keys SET last_used_at = GREATEST(COALESCE(last_used_at, 'epoch'), ${row.created_at}::timestamptz)
       WHERE id = ${row.provider_key_id ?? null}::uuid

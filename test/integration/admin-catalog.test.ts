@@ -283,6 +283,12 @@ describe('prices', () => {
       model,
       input_per_million: 1,
       output_per_million: 2.5,
+      cache_read_per_million: null,
+      cache_write_5m_per_million: null,
+      cache_write_1h_per_million: null,
+      long_context_threshold: null,
+      long_input_per_million: null,
+      long_output_per_million: null,
       effective_from: '2020-01-01T00:00:00.000Z',
       current: true,
     })

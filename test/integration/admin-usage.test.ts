@@ -13,6 +13,9 @@ const SUMS = [
   'prompt_tokens',
   'completion_tokens',
   'total_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
+  'reasoning_tokens',
   'cost_usd',
 ] as const
 
@@ -27,6 +30,9 @@ function expected(rows: Row[]) {
     prompt_tokens: rows.reduce((s, r) => s + r.promptTokens, 0),
     completion_tokens: rows.reduce((s, r) => s + r.completionTokens, 0),
     total_tokens: rows.reduce((s, r) => s + r.totalTokens, 0),
+    cache_read_tokens: rows.reduce((s, r) => s + r.cacheReadTokens, 0),
+    cache_write_tokens: rows.reduce((s, r) => s + r.cacheWrite5mTokens + r.cacheWrite1hTokens, 0),
+    reasoning_tokens: rows.reduce((s, r) => s + r.reasoningTokens, 0),
     cost_usd: `${cost.slice(0, -12)}.${cost.slice(-12)}`,
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { costPico, picoToUsdString, usdToMicros, usdToPico } from '../../src/lib/money'
+import { costOfBuckets, costPico, picoToUsdString, usdToMicros, usdToPico } from '../../src/lib/money'
 
 describe('money is exact', () => {
   it.each([
@@ -26,5 +26,34 @@ describe('money is exact', () => {
     expect(usdToPico('0')).toBe(0n)
     expect(usdToPico('123456.5')).toBe(123_456_500_000_000_000n)
     expect(usdToPico(picoToUsdString(987_654_321_012_345n))).toBe(987_654_321_012_345n)
+  })
+})
+
+describe('costOfBuckets', () => {
+  const buckets = { inputUncached: 100, cacheRead: 1000, cacheWrite5m: 10, cacheWrite1h: 1, output: 50 }
+  it('charges each bucket at its own price, and at the input price when it has none', () => {
+    expect(costOfBuckets(buckets, { inputMicrosPerMillion: 3, outputMicrosPerMillion: 15 })).toBe(
+      1111n * 3n + 50n * 15n,
+    )
+    const full = {
+      inputMicrosPerMillion: 3,
+      outputMicrosPerMillion: 15,
+      cacheReadMicrosPerMillion: 1,
+      cacheWrite5mMicrosPerMillion: 4,
+      cacheWrite1hMicrosPerMillion: 6,
+    }
+    expect(costOfBuckets(buckets, full)).toBe(300n + 1000n + 40n + 6n + 750n)
+  })
+
+  it('uses the long-context prices above the threshold of prompt tokens', () => {
+    const price = {
+      inputMicrosPerMillion: 3,
+      outputMicrosPerMillion: 15,
+      longContextThreshold: 1111,
+      longInputMicrosPerMillion: 6,
+      longOutputMicrosPerMillion: 22,
+    }
+    expect(costOfBuckets(buckets, price)).toBe(1111n * 3n + 50n * 15n)
+    expect(costOfBuckets({ ...buckets, inputUncached: 101 }, price)).toBe(1112n * 6n + 50n * 22n)
   })
 })
