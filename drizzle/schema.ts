@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm'
+import type { CircuitOverrides } from '../src/upstream/circuit'
 import {
   bigint,
   boolean,
@@ -33,6 +34,8 @@ export const providers = pgTable('providers', {
   enabled: boolean('enabled').notNull().default(true),
   timeoutMs: integer('timeout_ms').notNull().default(30000),
   maxRetries: integer('max_retries').notNull().default(1),
+  // Circuit breaker settings that differ from the defaults (src/upstream/circuit.ts), e.g. {"threshold": 3}.
+  circuit: jsonb('circuit').$type<CircuitOverrides>().notNull().default({}),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 })

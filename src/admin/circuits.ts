@@ -38,7 +38,7 @@ function toHealth(raw: Record<string, unknown> | null, row: ProviderRow, deps: D
   const openUntil = st === 2 ? (n('ou') ?? 0) : 0
   const coolUntil = (n('cu') ?? 0) > now ? (n('cu') ?? 0) : 0
   const retryAt = Math.max(openUntil, coolUntil)
-  const settings = circuitSettings(deps.config, row.name)
+  const settings = circuitSettings(deps.config, row.name, row.circuit)
   const latency = n('lat')
   return {
     state: STATE_NAMES[st] ?? 'closed',

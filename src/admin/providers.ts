@@ -26,6 +26,7 @@ const COLUMNS: Record<string, keyof ProviderRow> = {
   enabled: 'enabled',
   timeout_ms: 'timeoutMs',
   max_retries: 'maxRetries',
+  circuit: 'circuit',
 }
 const TARGET = 'provider'
 
@@ -73,6 +74,7 @@ export async function createProvider(admin: Admin, body: ProviderCreate) {
     enabled: true,
     timeoutMs: 30_000,
     maxRetries: 1,
+    circuit: {},
     createdAt: now,
     updatedAt: now,
     ...toColumns<ProviderRow>(body, COLUMNS),

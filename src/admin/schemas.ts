@@ -2,6 +2,7 @@ import * as z from 'zod/mini'
 import { PROVIDER_KEY_REF } from '../env'
 import '../lib/zod-en'
 import { PROVIDER_TYPES } from '../upstream/providers/types'
+import { CIRCUIT_LIMITS } from '../upstream/circuit'
 import { STRATEGIES } from '../upstream/route-order'
 
 // Admin request bodies. Every object refuses unknown fields (a typo such as `rpm` must not be a
@@ -92,6 +93,15 @@ export const ProviderKeyPatch = strict({ state: z.enum(['active', 'disabled']) }
 export type ProviderKeyAdd = z.infer<typeof ProviderKeyAdd>
 export type ProviderKeyPatch = z.infer<typeof ProviderKeyPatch>
 
+// Circuit breaker settings that differ from the defaults; a PATCH replaces the whole object.
+const upTo = (max: number) => z.optional(z.int().check(z.gte(1), z.lte(max)))
+const circuit = strict({
+  threshold: upTo(CIRCUIT_LIMITS.threshold),
+  window_ms: upTo(CIRCUIT_LIMITS.window_ms),
+  failure_ratio: upTo(CIRCUIT_LIMITS.failure_ratio),
+  cooldown_ms: upTo(CIRCUIT_LIMITS.cooldown_ms),
+})
+
 const providerFields = {
   // Not all digits and not a UUID: a provider is also addressed by its number and its id.
   name: trimmed(
@@ -122,6 +132,7 @@ const providerFields = {
   // pool; null or [] empties it.
   api_key: z.nullable(UpstreamKey),
   api_keys: z.array(UpstreamKey).check(z.maxLength(MAX_POOL)),
+  circuit,
 }
 const oneKeyField = z.refine(
   (body: unknown) => {

@@ -54,6 +54,7 @@ export function serializeProvider(
     enabled: row.enabled,
     timeout_ms: row.timeoutMs,
     max_retries: row.maxRetries,
+    circuit: row.circuit,
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
   }

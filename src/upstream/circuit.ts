@@ -6,8 +6,9 @@ import type { AttemptError, AttemptOk } from './attempt'
 import { decide } from './fallback'
 import type { Target } from './targets'
 
-// When a provider's breaker opens and for how long (README "Circuit breakers"). Per provider through
-// PROVIDER_<NAME>_CIRCUIT_{THRESHOLD,WINDOW_MS,FAILURE_RATIO,COOLDOWN_MS}; these are the defaults.
+// When a provider's breaker opens and for how long (README "Circuit breakers"). Per provider through the
+// admin API (the row's `circuit`) or PROVIDER_<NAME>_CIRCUIT_{THRESHOLD,WINDOW_MS,FAILURE_RATIO,COOLDOWN_MS};
+// these are the defaults.
 export type CircuitSettings = {
   // Consecutive provider faults that open the breaker; also the fewest outcomes the ratio rule judges.
   threshold: number
@@ -26,16 +27,39 @@ export const CIRCUIT_DEFAULTS: CircuitSettings = {
   cooldownMs: 30_000,
 }
 
-export function circuitSettings(config: Config, provider: string): CircuitSettings {
-  const read = (suffix: string, fallback: number, max: number) => {
-    const n = Number(providerVar(config, provider, `CIRCUIT_${suffix}`))
-    return Number.isInteger(n) && n > 0 && n <= max ? n : fallback
+// The provider row's `circuit` column: the admin API's snake_case names, only those set.
+export type CircuitOverrides = {
+  threshold?: number
+  window_ms?: number
+  failure_ratio?: number
+  cooldown_ms?: number
+}
+
+export const CIRCUIT_LIMITS = {
+  threshold: 1000,
+  window_ms: 3_600_000,
+  failure_ratio: 100,
+  cooldown_ms: 3_600_000,
+}
+
+// A Worker var wins over the row (like every PROVIDER_<NAME>_* override), the row over the defaults.
+export function circuitSettings(
+  config: Config,
+  provider: string,
+  row: CircuitOverrides = {},
+): CircuitSettings {
+  const read = (suffix: string, field: keyof CircuitOverrides, fallback: number) => {
+    const valid = (n: number) => Number.isInteger(n) && n > 0 && n <= CIRCUIT_LIMITS[field]
+    const fromVar = Number(providerVar(config, provider, `CIRCUIT_${suffix}`))
+    if (valid(fromVar)) return fromVar
+    const fromRow = Number(row[field])
+    return valid(fromRow) ? fromRow : fallback
   }
   return {
-    threshold: read('THRESHOLD', CIRCUIT_DEFAULTS.threshold, 1000),
-    windowMs: read('WINDOW_MS', CIRCUIT_DEFAULTS.windowMs, 3_600_000),
-    failureRatio: read('FAILURE_RATIO', CIRCUIT_DEFAULTS.failureRatio, 100),
-    cooldownMs: read('COOLDOWN_MS', CIRCUIT_DEFAULTS.cooldownMs, 3_600_000),
+    threshold: read('THRESHOLD', 'threshold', CIRCUIT_DEFAULTS.threshold),
+    windowMs: read('WINDOW_MS', 'window_ms', CIRCUIT_DEFAULTS.windowMs),
+    failureRatio: read('FAILURE_RATIO', 'failure_ratio', CIRCUIT_DEFAULTS.failureRatio),
+    cooldownMs: read('COOLDOWN_MS', 'cooldown_ms', CIRCUIT_DEFAULTS.cooldownMs),
   }
 }
 

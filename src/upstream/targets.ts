@@ -90,7 +90,7 @@ function toTarget(mapping: MappingRow, catalog: Catalog, config: Config): Target
     priority: mapping.priority,
     weight: mapping.weight,
     strategy: mapping.strategy,
-    circuit: circuitSettings(config, provider.name),
+    circuit: circuitSettings(config, provider.name, provider.circuit),
     capabilities: capabilitiesOf(mapping.capabilities),
   }
 }

@@ -91,6 +91,28 @@ describe('circuit breakers', () => {
     expect(await calls(primary.scenario)).toBe(2)
   })
 
+  it('takes per-provider settings from the admin API; a Worker var wins over them', async () => {
+    const { primary, model, key } = await pair('status500')
+    expect((await admin('PATCH', `/providers/${primary.id}`, { circuit: { threshold: 0 } })).status).toBe(400)
+    expect((await admin('PATCH', `/providers/${primary.id}`, { circuit: { treshold: 2 } })).status).toBe(400)
+    const patched = await admin('PATCH', `/providers/${primary.id}`, {
+      circuit: { threshold: 3, cooldown_ms: 90_000 },
+    })
+    expect(patched.body.circuit).toEqual({ threshold: 3, cooldown_ms: 90_000 })
+    expect(patched.body.health).toMatchObject({ threshold: 3, cooldown_ms: 90_000, window_ms: 60_000 })
+    for (let i = 0; i < 5; i++) await call(key.raw, model)
+    expect(await calls(primary.scenario)).toBe(3)
+    // Past the default cooldown but within this provider's own, it is still skipped.
+    await call(key.raw, model, { CLOCK_OFFSET_MS: String(COOLDOWN_MS + 1_000) })
+    expect(await calls(primary.scenario)).toBe(3)
+
+    const other = await pair('status500')
+    await admin('PATCH', `/providers/${other.primary.id}`, { circuit: { threshold: 4 } })
+    const varWins = { [`PROVIDER_${envName(other.primary.name)}_CIRCUIT_THRESHOLD`]: '2' }
+    for (let i = 0; i < 4; i++) await call(other.key.raw, other.model, varWins)
+    expect(await calls(other.primary.scenario)).toBe(2)
+  })
+
   it("cools a provider for its 429's Retry-After, without counting a fault", async () => {
     const { primary, backup, model, key } = await pair('status429+retryafter60000')
     expect((await call(key.raw, model)).status).toBe(200)
