@@ -35,6 +35,8 @@ export default defineConfig({
                 // Seals provider keys stored through the admin API (test/helpers/secrets.ts has a second one).
                 SECRETS_KEY: 'WMx6pezBxfEL8+jmBuVHB1jcP7UTKNG+yuMZ0tbRXGU=',
                 REDIS_FAIL_OPEN: 'false',
+                // The mock upstream listens on 127.0.0.1.
+                ALLOW_PRIVATE_UPSTREAMS: 'true',
               },
             },
           })),

@@ -75,6 +75,8 @@ function workerVars(s: Stack): { vars: Record<string, string>; upstream: string 
   const vars: Record<string, string> = {
     ...given,
     ADMIN_TOKEN: given.ADMIN_TOKEN || 'dev-admin-token',
+    // A local deployment: providers may point at the bundled mock or anything else on this machine.
+    ALLOW_PRIVATE_UPSTREAMS: 'true',
     ...s.vars,
   }
 

@@ -14,6 +14,7 @@ import { replaceKeys, requestedKeys, viewsOf } from './provider-keys'
 import { notFound, providerRef } from './query'
 import type { ProviderCreate, ProviderPatch } from './schemas'
 import { serializeProvider } from './serialize'
+import { checkUpstreamAddress } from './upstream-address'
 
 // Upstream providers. Their upstream key comes from PROVIDER_<NAME>_API_KEY, the stored keys (sealed,
 // write-only: api_key / api_keys) or the Worker secret api_key_ref names; responses say which
@@ -80,6 +81,7 @@ export async function createProvider(admin: Admin, body: ProviderCreate) {
     ...toColumns<ProviderRow>(body, COLUMNS),
   }
   const { config, db } = admin.deps
+  checkUpstreamAddress(row.baseUrl, config.ALLOW_PRIVATE_UPSTREAMS)
   await refuseEnvCollision(admin, row.name, row.id)
   const requested = requestedKeys(body)
   const keyBatch = requested ? await replaceKeys(admin, row.id, requested.secrets, requested.param) : []
@@ -99,6 +101,7 @@ export async function patchProvider(admin: Admin, ref: string, body: ProviderPat
   const current = await findProviderByRef(db, providerRef(ref))
   if (!current) throw notFound('provider', ref)
   const id = current.id
+  if (body.base_url !== undefined) checkUpstreamAddress(body.base_url, config.ALLOW_PRIVATE_UPSTREAMS)
   if (body.name !== undefined) await refuseEnvCollision(admin, body.name, id)
   const changes = { ...toColumns<ProviderRow>(body, COLUMNS), updatedAt: new Date(admin.deps.now()) }
   const requested = requestedKeys(body)

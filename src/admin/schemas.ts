@@ -77,6 +77,11 @@ const baseUrl = z.url({ protocol: /^https?$/ }).check(
     const parsed = URL.canParse(url) ? new URL(url) : null
     return !parsed?.username && !parsed?.password
   }, 'must not contain credentials; put the key in the Worker secret named by api_key_ref.'),
+  // The upstream path is appended to it (`/chat/completions`), which a query or fragment would break.
+  z.refine((url) => {
+    const parsed = URL.canParse(url) ? new URL(url) : null
+    return !parsed || (!url.includes('?') && !url.includes('#'))
+  }, 'must not contain a query string or a fragment.'),
 )
 
 // An upstream key as providers issue them: printable ASCII without spaces. Messages never echo it.

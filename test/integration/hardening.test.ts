@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { admin, adminKey, expectOpenAIError } from '../helpers/admin'
-import { chatRequest, gateway, uid, UPSTREAM_KEY } from '../helpers/gateway'
+import { ADMIN_TOKEN, chatRequest, gateway, gatewayWith, uid, UPSTREAM_KEY } from '../helpers/gateway'
 import { createKey, createModel, createProvider } from '../helpers/fixtures'
 
 const NUL = 'a\u0000b'
@@ -92,5 +92,56 @@ describe('relayed upstream errors', () => {
     expect(JSON.parse(text).error.message).toContain('Authorization: Bearer [redacted]')
     expect(text).not.toContain(UPSTREAM_KEY)
     expect(text).not.toContain('sk-upstream')
+  })
+})
+
+describe('provider base_url', () => {
+  const post = (base_url: string) => admin('POST', '/providers', { name: `p-${uid()}`, base_url })
+
+  it('refuses a query string or a fragment (they would break the upstream path)', async () => {
+    expectOpenAIError(await post('https://api.example.test/v1?x=1'), 400, 'invalid_request_error', 'base_url')
+    expectOpenAIError(
+      await post('https://api.example.test/v1#frag'),
+      400,
+      'invalid_request_error',
+      'base_url',
+    )
+  })
+
+  it('refuses link-local and cloud metadata addresses even on a local deployment', async () => {
+    for (const url of [
+      'http://169.254.169.254/latest',
+      'http://metadata.google.internal/v1',
+      'http://[fe80::1]/v1',
+      'http://[::ffff:169.254.169.254]/v1',
+      'http://0.0.0.0/v1',
+    ])
+      expectOpenAIError(await post(url), 400, 'invalid_request_error', 'base_url')
+  })
+
+  it('allows loopback and private addresses only when the deployment says it is local', async () => {
+    const local = [
+      'http://127.0.0.1:9/v1',
+      'http://localhost:9/v1',
+      'http://10.1.2.3/v1',
+      'http://[::1]:9/v1',
+    ]
+    for (const url of local) expect((await post(url)).status).toBe(201)
+    const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }
+    for (const url of [...local, 'http://192.168.1.10/v1', 'http://2130706433/v1']) {
+      const { res, body } = await gatewayWith({ ALLOW_PRIVATE_UPSTREAMS: 'false' }, '/admin/providers', {
+        method: 'POST',
+        headers,
+        body: JSON.stringify({ name: `p-${uid()}`, base_url: url }),
+      })
+      expect(res.status).toBe(400)
+      expect(JSON.parse(body).error.param).toBe('base_url')
+    }
+    const { res } = await gatewayWith({ ALLOW_PRIVATE_UPSTREAMS: 'false' }, '/admin/providers', {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ name: `p-${uid()}`, base_url: 'https://api.example.test/v1' }),
+    })
+    expect(res.status).toBe(201)
   })
 })
