@@ -19,6 +19,8 @@ export type Target = {
   maxRetries: number
   upstreamModel: string
   maxOutputTokens: number | null
+  // Whether aggregator routing fields (provider, models, route, …) reach this upstream (see openai.ts).
+  forwardRoutingFields?: boolean
   // What a request served by this target costs; set by the route resolution (see priceFor).
   price?: AppliedPrice
   priority: number
@@ -87,6 +89,7 @@ function toTarget(mapping: MappingRow, catalog: Catalog, config: Config): Target
     maxRetries: provider.maxRetries,
     upstreamModel: mapping.upstreamModel,
     maxOutputTokens: mapping.maxOutputTokens,
+    forwardRoutingFields: providerVar(config, provider.name, 'FORWARD_ROUTING_FIELDS') === 'true',
     priority: mapping.priority,
     weight: mapping.weight,
     strategy: mapping.strategy,

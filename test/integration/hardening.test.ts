@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { admin, adminKey, expectOpenAIError } from '../helpers/admin'
-import { ADMIN_TOKEN, chatRequest, gateway, gatewayWith, uid, UPSTREAM_KEY } from '../helpers/gateway'
+import {
+  ADMIN_TOKEN,
+  chatRequest,
+  gateway,
+  gatewayWith,
+  mockRequests,
+  uid,
+  UPSTREAM_KEY,
+} from '../helpers/gateway'
 import { createKey, createModel, createProvider } from '../helpers/fixtures'
 
 const NUL = 'a\u0000b'
@@ -143,5 +151,29 @@ describe('provider base_url', () => {
       body: JSON.stringify({ name: `p-${uid()}`, base_url: 'https://api.example.test/v1' }),
     })
     expect(res.status).toBe(201)
+  })
+})
+
+describe('aggregator routing fields', () => {
+  const steering = { provider: { order: ['cheap'] }, models: ['other/model'], route: 'fallback' }
+
+  it('are dropped before the upstream call unless the provider is set to forward them', async () => {
+    const provider = await createProvider()
+    const model = await createModel([provider.id])
+    const key = await createKey({ models: [model] })
+    const res = await gateway('/v1/chat/completions', chatRequest(key.raw, model, { ...steering, seed: 1 }))
+    expect(res.status).toBe(200)
+    const [seen] = await mockRequests(provider.scenario)
+    expect(seen?.body).toMatchObject({ seed: 1 })
+    for (const field of Object.keys(steering)) expect(seen?.body).not.toHaveProperty(field)
+
+    const variable = `PROVIDER_${provider.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_FORWARD_ROUTING_FIELDS`
+    const forwarded = await gatewayWith(
+      { [variable]: 'true' },
+      '/v1/chat/completions',
+      chatRequest(key.raw, model, steering),
+    )
+    expect(forwarded.res.status).toBe(200)
+    expect((await mockRequests(provider.scenario))[1]?.body).toMatchObject(steering)
   })
 })

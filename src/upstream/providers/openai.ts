@@ -74,12 +74,19 @@ export function classifyOpenAI(status: number, body: string): ErrorDecision {
   return { action: 'fallback' }
 }
 
+// Fields an aggregator upstream (OpenRouter and the like) reads to pick the model or provider that
+// serves, or to add paid features: a key must not steer routing past the gateway's own. Dropped unless
+// the provider is configured to receive them (PROVIDER_<NAME>_FORWARD_ROUTING_FIELDS=true).
+const ROUTING_FIELDS = ['provider', 'models', 'route', 'transforms', 'plugins']
+
 // OpenAI and every OpenAI-compatible upstream: the client's body goes through untouched except for the
-// model name and, on streams, stream_options.include_usage (so the gateway can account the stream).
+// model name, aggregator routing fields and, on streams, stream_options.include_usage (so the gateway
+// can account the stream).
 export const openai: Provider = {
   routes: ['chat', 'embeddings'],
   buildRequest(target: Target, { route, body, stream }) {
     const upstreamBody: Record<string, unknown> = { ...body, model: target.upstreamModel }
+    if (!target.forwardRoutingFields) for (const field of ROUTING_FIELDS) delete upstreamBody[field]
     if (route === 'chat' && stream) {
       const options =
         typeof body.stream_options === 'object' && body.stream_options ? body.stream_options : {}
