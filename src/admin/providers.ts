@@ -6,7 +6,7 @@ import {
 } from '../db/admin-catalog'
 import type { WriteError } from '../db/admin-write'
 import type { ProviderRow } from '../db/catalog'
-import { providerEnvName } from '../env'
+import { providerEnvName, type Config } from '../env'
 import { OpenAIError } from '../errors'
 import { readHealth, withHealth } from './circuits'
 import { audit, commit, toColumns, type Admin } from './context'
@@ -52,6 +52,18 @@ async function refuseEnvCollision(admin: Admin, name: string, id: string) {
     )
 }
 
+// The provider as its audit entries record it: stored keys have entries of their own (added/removed,
+// with their hint), so the key source is left out rather than shown without them.
+function auditView(row: Parameters<typeof serializeProvider>[0], config: Config) {
+  const {
+    has_api_key: _has,
+    api_key_source: _source,
+    stored_keys: _keys,
+    ...rest
+  } = serializeProvider(row, config)
+  return rest
+}
+
 export async function listProviders(admin: Admin) {
   const rows = await selectProviders(admin.deps.db)
   const [health, keys] = await Promise.all([readHealth(admin.deps, rows), viewsOf(admin)])
@@ -85,13 +97,7 @@ export async function createProvider(admin: Admin, body: ProviderCreate) {
   await refuseEnvCollision(admin, row.name, row.id)
   const requested = requestedKeys(body)
   const keyBatch = requested ? await replaceKeys(admin, row.id, requested.secrets, requested.param) : []
-  const entry = audit(
-    admin,
-    'provider.create',
-    { type: TARGET, id: row.id },
-    null,
-    serializeProvider(row, config),
-  )
+  const entry = audit(admin, 'provider.create', { type: TARGET, id: row.id }, null, auditView(row, config))
   return withHealth(admin, await commit(admin, () => insertProvider(db, row, entry, keyBatch), refuse))
 }
 
@@ -106,13 +112,13 @@ export async function patchProvider(admin: Admin, ref: string, body: ProviderPat
   const changes = { ...toColumns<ProviderRow>(body, COLUMNS), updatedAt: new Date(admin.deps.now()) }
   const requested = requestedKeys(body)
   const keyBatch = requested ? await replaceKeys(admin, id, requested.secrets, requested.param) : []
-  const before = serializeProvider(current, config)
+  const before = auditView(current, config)
   const entry = audit(
     admin,
     'provider.update',
     { type: TARGET, id },
     before,
-    serializeProvider({ ...current, ...changes }, config),
+    auditView({ ...current, ...changes }, config),
   )
   const updated = await commit(admin, () => updateProvider(db, id, changes, entry, keyBatch), refuse)
   if (!updated) throw notFound('provider', ref)

@@ -79,6 +79,8 @@ describe('stored provider keys through the admin API', () => {
     const audit = await auditOf(created.body.id)
     expect(audit.map((a) => a.action)).toEqual(['provider.create', 'provider.api_key_added'])
     expect(audit[1]?.after).toEqual({ key_id: created.body.stored_keys[0].id, hint: secret.slice(-4) })
+    // The provider's own entry leaves the key source to the key entries.
+    expect(audit[0]?.after).not.toHaveProperty('stored_keys')
     expect(JSON.stringify([created.body, list.body, audit])).not.toContain(secret)
   })
 
