@@ -7,12 +7,14 @@ import { requestIncrements } from '../metrics/counters'
 import { circuitRecordArgs, STATE_NAMES } from '../upstream/circuit'
 import { newDraft, type Route, type UsageDraft } from '../usage/draft'
 import { countWithTokenizer } from '../usage/tokenizer'
+import { finishLater } from '../usage/batch'
 import { recordKeyEvents } from '../usage/key-events'
-import { recordUsage, toRow } from '../usage/record'
-import { settleAndCount, type Hold } from '../usage/spend'
+import { toRow } from '../usage/record'
+import type { Hold } from '../usage/spend'
 
 // Opens the request's usage draft right after authentication and, once the response (or its stream)
-// is over, settles the guard's hold, writes the usage row and counts the metrics — all in waitUntil.
+// is over, settles the guard's hold, writes the usage row and counts the metrics — all in waitUntil, in
+// a batch with the other requests finishing around the same time (usage/batch.ts).
 // That work is registered before the request runs: on the production runtime a client that leaves
 // before the response head cancels the handler (its continuation never runs), and only work already
 // registered with waitUntil, woken by the request's abort signal, still happens.
@@ -70,20 +72,25 @@ async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null): P
       error: String(error),
     }),
   )
+  // What upstreams said about stored provider keys is rare and goes on beside the batch.
+  const keyEvents = draft.keyEvents.length
+    ? recordKeyEvents(deps, draft.requestId, draft.keyEvents).then(
+        () => [],
+        (error: unknown) => [error],
+      )
+    : []
   // A failed call has no tokens and no cost, so settling it releases the hold; a stream cut short is
   // charged for what the upstream produced before it ended.
-  const results = await Promise.allSettled([
-    settleAndCount(
-      deps,
-      draft.apiKeyId,
+  const { moves, failures } = await finishLater(deps, {
+    settlement: {
+      keyId: draft.apiKeyId,
       hold,
-      { tokens: draft.promptTokens + draft.completionTokens, costPico: draft.costPico },
-      requestIncrements(draft, endedAt),
-      circuitRecordArgs(draft.outcomes, endedAt),
-    ),
-    recordUsage(deps, toRow(draft, endedAt)),
-    ...(draft.keyEvents.length ? [recordKeyEvents(deps, draft.requestId, draft.keyEvents)] : []),
-  ])
+      actual: { tokens: draft.promptTokens + draft.completionTokens, costPico: draft.costPico },
+      circuit: circuitRecordArgs(draft.outcomes),
+    },
+    increments: requestIncrements(draft, endedAt),
+    row: toRow(draft, endedAt),
+  })
   log('info', 'request', {
     request_id: draft.requestId,
     route: draft.route,
@@ -95,7 +102,6 @@ async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null): P
     attempts: draft.attempts,
     tokens: draft.promptTokens + draft.completionTokens,
   })
-  const moves = results[0].status === 'fulfilled' ? results[0].value : []
   for (let i = 0; i + 1 < moves.length; i += 2) {
     const record = draft.outcomes[moves[i]!]
     log(moves[i + 1] === 2 ? 'warn' : 'info', 'circuit transition', {
@@ -104,8 +110,6 @@ async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null): P
       to: STATE_NAMES[moves[i + 1]!],
     })
   }
-  for (const r of results) {
-    if (r.status === 'rejected')
-      log('warn', 'after-response step failed', { request_id: draft.requestId, error: String(r.reason) })
-  }
+  for (const failure of [...failures, ...(await keyEvents)])
+    log('warn', 'after-response step failed', { request_id: draft.requestId, error: String(failure) })
 }

@@ -107,34 +107,44 @@ end
 return {'ok', rpmLimit - rpmUsed - 1, rpmReset, tpmLimit - tpmUsed - tokens, tpmReset, circuitRead(9, 15, KEYS[8], now)}
 `
 
-// Everything after the response in one step: settles the guard's hold (when there is one) — the
-// token log and its running total (KEYS[6]) get the real count, the reservation goes, the spend counters get the real cost (only
-// where they exist: a missing counter is rebuilt from Postgres) — and adds the request's metric
-// increments (ARGV[8 + 8n..] = field, amount, field, amount, …), after the n provider outcomes that
-// move the circuits (ARGV[6] = n, ARGV[7] = now, KEYS[7..]). Returns the circuits' transitions.
+// Everything after the response, for a batch of requests in one step (README "Performance"). KEYS[1] is
+// the metrics hash, ARGV[1] the number of requests, ARGV[2] the clock; then per request five keys (its
+// token log, day and month spend counters, reservations, token log total) and its circuit hashes, and
+// the arguments: ticket, held tokens ('' = no TPM hold), real tokens, reservation member ('' = none),
+// real cost in pico-USD, then n and n × 8 outcome arguments that move the circuits. A hold (when there
+// is one) is settled: the token log and its running total get the real count, the reservation goes, the
+// spend counters get the real cost (only where they exist: a missing counter is rebuilt from Postgres).
+// After the last request: the batch's metric increments (field, amount, …). Returns each request's
+// circuit transitions (outcome index, new state, …).
 const FINISH = `${CIRCUIT_RECORD}
-if ARGV[1] ~= '' then
-  if ARGV[2] ~= '' then
-    local member = ARGV[1] .. ':' .. ARGV[2]
-    local score = redis.call('ZSCORE', KEYS[1], member)
-    if score then
-      redis.call('ZREM', KEYS[1], member)
-      if tonumber(ARGV[3]) > 0 then redis.call('ZADD', KEYS[1], score, ARGV[1] .. ':' .. ARGV[3]) end
-      if redis.call('EXISTS', KEYS[6]) == 1 then
-        redis.call('INCRBY', KEYS[6], tonumber(ARGV[3]) - tonumber(ARGV[2]))
+local now, requests = tonumber(ARGV[2]), tonumber(ARGV[1])
+local k, a, all = 2, 3, {}
+for r = 1, requests do
+  local ticket, held, actual, reservation, cost = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
+  if ticket ~= '' then
+    if held ~= '' then
+      local member = ticket .. ':' .. held
+      local score = redis.call('ZSCORE', KEYS[k], member)
+      if score then
+        redis.call('ZREM', KEYS[k], member)
+        if tonumber(actual) > 0 then redis.call('ZADD', KEYS[k], score, ticket .. ':' .. actual) end
+        if redis.call('EXISTS', KEYS[k + 4]) == 1 then
+          redis.call('INCRBY', KEYS[k + 4], tonumber(actual) - tonumber(held))
+        end
       end
     end
+    if reservation ~= '' then redis.call('ZREM', KEYS[k + 3], reservation) end
+    if cost ~= '0' then
+      if redis.call('EXISTS', KEYS[k + 1]) == 1 then redis.call('INCRBY', KEYS[k + 1], cost) end
+      if redis.call('EXISTS', KEYS[k + 2]) == 1 then redis.call('INCRBY', KEYS[k + 2], cost) end
+    end
   end
-  if ARGV[4] ~= '' then redis.call('ZREM', KEYS[4], ARGV[4]) end
-  if ARGV[5] ~= '0' then
-    if redis.call('EXISTS', KEYS[2]) == 1 then redis.call('INCRBY', KEYS[2], ARGV[5]) end
-    if redis.call('EXISTS', KEYS[3]) == 1 then redis.call('INCRBY', KEYS[3], ARGV[5]) end
-  end
+  local outcomes = tonumber(ARGV[a + 5])
+  all[r] = circuitRecord(k + 5, a + 6, outcomes, KEYS[1], now)
+  k, a = k + 5 + outcomes, a + 6 + outcomes * 8
 end
-local outcomes = tonumber(ARGV[6])
-local moves = circuitRecord(7, 8, outcomes, KEYS[5], tonumber(ARGV[7]))
-for i = 8 + outcomes * 8, #ARGV, 2 do redis.call('HINCRBY', KEYS[5], ARGV[i], ARGV[i + 1]) end
-return moves
+for i = a, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
+return all
 `
 
 export type GuardReply =
@@ -152,7 +162,7 @@ export function guardScript(redis: Redis) {
 }
 
 export function finishScript(redis: Redis) {
-  return redis.createScript<number[]>(FINISH)
+  return redis.createScript<number[][]>(FINISH)
 }
 
 // The usage spool's drain step, so a drain killed midway loses nothing and two overlapping drains

@@ -91,10 +91,10 @@ export function outcomeOf(target: Target, result: Result<AttemptOk, AttemptError
 
 export type AttemptRecord = { target: Target; outcome: ProviderOutcome }
 
-// The finish script's circuit section (redis/circuit-lua.ts CIRCUIT_RECORD): one hash and eight
-// arguments per outcome, after their count and the clock.
-export function circuitRecordArgs(records: AttemptRecord[], now: number): { keys: string[]; args: string[] } {
-  const args = [String(records.length), String(now)]
+// One request's circuit section of the finish script (redis/circuit-lua.ts CIRCUIT_RECORD): one hash
+// and eight arguments per outcome, after their count.
+export function circuitRecordArgs(records: AttemptRecord[]): { keys: string[]; args: string[] } {
+  const args = [String(records.length)]
   for (const { target, outcome } of records) {
     const { threshold, windowMs, failureRatio, cooldownMs } = target.circuit
     args.push(

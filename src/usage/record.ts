@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { describeDbError, isRowRejected } from '../db/errors'
+import { describeDbError, isRowRejected, sqlState } from '../db/errors'
 import type { Deps } from '../deps'
 import { log } from '../lib/log'
 import { picoToUsdString } from '../lib/money'
@@ -176,6 +176,86 @@ export async function insertUsage(deps: Deps, row: UsageRow): Promise<void> {
     UPDATE api_keys SET last_used_at = GREATEST(COALESCE(last_used_at, 'epoch'), ${row.created_at}::timestamptz)
     WHERE id = ${row.api_key_id}`)
 }
+
+// The same as insertUsage for many rows in one statement (the rows travel as one JSON parameter): the
+// rollup gets one upsert per (day, key, model, provider) and each key's last_used_at is set once. Rows
+// are grouped in the conflict key's order so concurrent batches lock rollup rows in the same order.
+export async function insertUsageRows(deps: Deps, rows: UsageRow[]): Promise<void> {
+  await deps.db.execute(sql`
+    WITH v AS (
+      SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::json) AS v(event_id text, request_id text,
+        api_key_id uuid, project_id text, route text, model text, provider text, upstream_model text, status int,
+        error_code text, prompt_tokens int, completion_tokens int, total_tokens int, tokens_estimated boolean,
+        tokens_method text, cost_usd numeric, price_model text, price_effective_from timestamptz, latency_ms int,
+        ttfb_ms int, stream boolean, attempts int, created_at timestamptz)
+    ), ins AS (
+      INSERT INTO usage_logs (event_id, request_id, api_key_id, project_id, route, model, provider, upstream_model,
+        status, error_code, prompt_tokens, completion_tokens, total_tokens, tokens_estimated, tokens_method, cost_usd,
+        price_model, price_effective_from, latency_ms, ttfb_ms, stream, attempts, created_at)
+      SELECT event_id, request_id, api_key_id, project_id, route, model, provider, upstream_model, status, error_code,
+        prompt_tokens, completion_tokens, total_tokens, tokens_estimated, tokens_method, cost_usd, price_model,
+        price_effective_from, latency_ms, ttfb_ms, stream, attempts, created_at
+      FROM v
+      ON CONFLICT (event_id) DO NOTHING
+      RETURNING api_key_id, project_id, model, provider, status, prompt_tokens, completion_tokens, total_tokens,
+        cost_usd, created_at
+    ), rollup AS (
+      INSERT INTO usage_daily AS d (day, api_key_id, project_id, model, provider, requests, success, failed,
+        prompt_tokens, completion_tokens, total_tokens, cost_usd)
+      SELECT (created_at AT TIME ZONE 'UTC')::date, api_key_id, min(project_id), model, coalesce(provider, ''),
+        count(*), count(*) FILTER (WHERE status >= 200 AND status < 400),
+        count(*) FILTER (WHERE status < 200 OR status >= 400), sum(prompt_tokens), sum(completion_tokens),
+        sum(total_tokens), sum(cost_usd)
+      FROM ins
+      GROUP BY 1, 2, 4, 5
+      ORDER BY 1, 2, 4, 5
+      ON CONFLICT (day, api_key_id, model, provider) DO UPDATE SET
+        requests = d.requests + EXCLUDED.requests, success = d.success + EXCLUDED.success,
+        failed = d.failed + EXCLUDED.failed, prompt_tokens = d.prompt_tokens + EXCLUDED.prompt_tokens,
+        completion_tokens = d.completion_tokens + EXCLUDED.completion_tokens,
+        total_tokens = d.total_tokens + EXCLUDED.total_tokens, cost_usd = d.cost_usd + EXCLUDED.cost_usd
+    )
+    UPDATE api_keys k SET last_used_at = GREATEST(COALESCE(k.last_used_at, 'epoch'), u.at)
+    FROM (SELECT api_key_id, max(created_at) AS at FROM v GROUP BY api_key_id) u
+    WHERE k.id = u.api_key_id`)
+}
+
+// recordUsage for a batch: one statement for all rows. If Postgres refuses the batch for some row's
+// data, each row is recorded on its own (sanitized, retried, dead-lettered as below), so one bad row
+// costs no other row; if Postgres is unreachable (or the batch deadlocks twice), the whole batch goes
+// to the spool in one Redis call.
+export async function recordUsageRows(deps: Deps, rows: UsageRow[]): Promise<void> {
+  if (rows.length === 1) return recordUsage(deps, rows[0]!)
+  let failure: unknown
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      await insertUsageRows(deps, rows)
+      return
+    } catch (error) {
+      failure = error
+      if (sqlState(error)?.code !== DEADLOCK) break
+    }
+  }
+  if (isRowRejected(failure)) {
+    log('warn', 'usage batch rejected by Postgres; writing its rows one by one', {
+      rows: rows.length,
+      ...describeDbError(failure),
+    })
+    for (const row of rows) await recordUsage(deps, row)
+    return
+  }
+  log('warn', 'usage rows not written to Postgres; spooling', {
+    request_ids: rows.map((r) => r.request_id),
+    ...describeDbError(failure),
+  })
+  try {
+    await deps.redis.rpush(keys.usageSpool(), ...rows.map((row) => JSON.stringify(row)))
+  } catch (error) {
+    for (const row of rows) log('error', 'usage row lost to both stores', { row, ...describeDbError(error) })
+  }
+}
+
+const DEADLOCK = '40P01'
 
 // Postgres first; if it is unreachable the row waits in a Redis list for the cron drain; if Redis is
 // down too, the row goes to the log as the last place it can survive (rows hold ids, counts and model

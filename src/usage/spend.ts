@@ -78,35 +78,46 @@ export async function reconcileSpend(deps: Deps): Promise<number> {
   return rows.length
 }
 
-// After the response, in one Redis round trip: settle the hold with the real tokens and cost (a failed
-// call has neither, which releases it), count the request's metrics and move the circuit breakers
-// (returns their transitions: outcome index, new state, …).
+// One request's part of the finish step: its hold, its real tokens and cost, its circuit outcomes.
+export type Settlement = {
+  keyId: string
+  hold: Hold | null
+  actual: { tokens: number; costPico: bigint }
+  circuit: { keys: string[]; args: string[] }
+}
+
+// After the responses of a batch of requests, in one Redis round trip: settle each hold with the real
+// tokens and cost (a failed call has neither, which releases it), move the circuit breakers and count
+// the batch's metrics (increments of the same field summed). Returns each request's circuit
+// transitions (outcome index, new state, …).
 export async function settleAndCount(
   deps: Deps,
-  keyId: string,
-  hold: Hold | null,
-  actual: { tokens: number; costPico: bigint },
+  settlements: Settlement[],
   increments: Increment[],
-  circuit: { keys: string[]; args: string[] },
-): Promise<number[]> {
-  return finishScript(deps.redis).exec(
-    [
+  now: number,
+): Promise<number[][]> {
+  const scriptKeys = [keys.metrics()]
+  const args = [String(settlements.length), String(now)]
+  for (const { keyId, hold, actual, circuit } of settlements) {
+    scriptKeys.push(
       keys.tpm(keyId),
       keys.spendDay(keyId, hold?.day ?? ''),
       keys.spendMonth(keyId, hold?.month ?? ''),
       keys.reservations(keyId),
-      keys.metrics(),
       keys.tpmTotal(keyId),
       ...circuit.keys,
-    ],
-    [
+    )
+    args.push(
       hold?.ticket ?? '',
       hold?.tpm ? String(hold.tokens) : '',
       String(actual.tokens),
       hold?.reservation ?? '',
       String(actual.costPico),
       ...circuit.args,
-      ...increments.flatMap(([field, by]) => [field, String(by)]),
-    ],
-  )
+    )
+  }
+  const sums = new Map<string, number>()
+  for (const [field, by] of increments) sums.set(field, (sums.get(field) ?? 0) + by)
+  for (const [field, by] of sums) args.push(field, String(by))
+  return finishScript(deps.redis).exec(scriptKeys, args)
 }

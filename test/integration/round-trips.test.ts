@@ -2,8 +2,10 @@ import { describe, expect, it } from 'vitest'
 import { inject } from 'vitest'
 import { chatRequest, envWith, gatewayWith, mockRequests } from '../helpers/gateway'
 import { adminKey } from '../helpers/admin'
-import { createKey, createModel, createProvider } from '../helpers/fixtures'
+import { countRows, createKey, createModel, createProvider } from '../helpers/fixtures'
 import { pooledProvider, upstreamKey } from '../helpers/secrets'
+import { testDb } from '../helpers/gateway'
+import { sql } from 'drizzle-orm'
 
 // This file owns the probe endpoints: nothing else sends them traffic, so their counters are ours.
 const probe = () => ({
@@ -113,5 +115,30 @@ describe('hot-path store round trips', () => {
     expect((await gatewayWith(probe(), '/v1/chat/completions', request(legacy.raw, model))).res.status).toBe(
       200,
     )
+  })
+
+  it('coalesces the after-response work of concurrent requests: one row each, fewer statements than requests', async () => {
+    const provider = await createProvider()
+    const model = await createModel([provider.id])
+    const key = await createKey({ models: [model], rpmLimit: 1000, tpmLimit: 1_000_000, dailyBudget: '100' })
+    expect((await gatewayWith(probe(), '/v1/chat/completions', request(key.raw, model))).res.status).toBe(200)
+
+    const before = await counts()
+    const n = 20
+    const results = await Promise.all(
+      Array.from({ length: n }, () => gatewayWith(probe(), '/v1/chat/completions', request(key.raw, model))),
+    )
+    expect(results.map((r) => r.res.status)).toEqual(Array(n).fill(200))
+    const after = await counts()
+    // Every request has its row, and the daily rollup counts each exactly once.
+    expect(await countRows(key.id)).toBe(n + 1)
+    const rollup = await testDb().execute(
+      sql`SELECT sum(requests)::int AS requests FROM usage_daily WHERE api_key_id = ${key.id}`,
+    )
+    expect(rollup.rows[0]).toMatchObject({ requests: n + 1 })
+    // Each request costs one Redis call before the upstream; the after-response work of requests
+    // finishing together shares one Redis call and one Postgres statement.
+    expect(after.postgres - before.postgres).toBeLessThan(n)
+    expect(after.redis - before.redis).toBeLessThan(2 * n)
   })
 })

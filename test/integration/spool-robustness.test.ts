@@ -4,7 +4,7 @@ import { getDeps } from '../../src/deps'
 import { sha256Hex } from '../../src/lib/ids'
 import { keys } from '../../src/redis/keys'
 import { spoolStepScript } from '../../src/redis/scripts'
-import { recordUsage, type UsageRow } from '../../src/usage/record'
+import { recordUsage, recordUsageRows, type UsageRow } from '../../src/usage/record'
 import { chatRequest, envWith, gatewayWith, testDb, testRedis, uid } from '../helpers/gateway'
 import { countRows, setup, usageRows } from '../helpers/fixtures'
 import { captureLogs, rawList, runCron } from '../helpers/stores'
@@ -162,6 +162,36 @@ describe('a usage row Postgres rejects when it is recorded', () => {
     expect(await eventRow(bad.event_id)).toBeUndefined()
     expect((await rawList(keys.usageSpool())).join('\n')).not.toContain(bad.event_id)
     expect((await rawList(keys.usageSpoolDead())).join('\n')).toContain(bad.event_id)
+  })
+})
+
+describe('a batch of usage rows (requests finishing together)', () => {
+  it('writes every good row of a batch Postgres rejects and dead-letters only the bad one', async () => {
+    const { key } = await setup()
+    const good = [row(key.id), row(key.id, { model: 'm\u0000x' }), row(key.id)]
+    const bad = row(key.id, { api_key_id: `not-a-uuid-${uid()}` }) // 22P02 for the whole statement
+    await recordUsageRows(getDeps(envWith({})), [good[0]!, bad, good[1]!, good[2]!])
+    for (const r of good) expect(await eventRow(r.event_id)).toBeDefined()
+    expect(await eventRow(good[1]!.event_id)).toMatchObject({ model: 'mx' })
+    expect(await eventRow(bad.event_id)).toBeUndefined()
+    expect((await rawList(keys.usageSpoolDead())).join('\n')).toContain(bad.event_id)
+    expect(await countRows(key.id)).toBe(3)
+  })
+
+  it('spools the whole batch when Postgres is unreachable, and the cron trigger writes it', async () => {
+    const { key } = await setup()
+    const rows = [row(key.id), row(key.id), row(key.id)]
+    const down = {
+      DATABASE_URL: 'postgres://nexus:local@pgdown-batch.localtest.me/nexusai',
+      NEON_HTTP_ENDPOINT: 'http://127.0.0.1:9/sql',
+    }
+    await recordUsageRows(getDeps(envWith(down)), rows)
+    const spool = (await rawList(keys.usageSpool())).join('\n')
+    for (const r of rows) {
+      // Spooled (or already drained into Postgres by another file's cron run).
+      expect(spool.includes(r.event_id) || (await eventRow(r.event_id)) !== undefined).toBe(true)
+    }
+    await cronUntil(async () => (await countRows(key.id)) === 3)
   })
 })
 

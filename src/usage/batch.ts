@@ -1,0 +1,82 @@
+import type { Deps } from '../deps'
+import type { Increment } from '../metrics/counters'
+import { recordUsageRows, type UsageRow } from './record'
+import { settleAndCount, type Settlement } from './spend'
+
+// The after-response work of one request: settle its hold and move the breakers, count its metrics,
+// write its usage row.
+export type Finish = { settlement: Settlement; increments: Increment[]; row: UsageRow }
+
+// What a request learns once its batch is written: its circuit transitions (outcome index, new state,
+// …), and what failed (a failed usage write has already been spooled or dead-lettered).
+export type Flushed = { moves: number[]; failures: unknown[] }
+
+// Requests finishing close together in one isolate share one Redis call and one Postgres statement. A
+// batch goes out when it holds BATCH_MAX requests or BATCH_MS after its first one, so a usage row
+// reaches Postgres at most BATCH_MS (plus the statement) after its response ends. Every request's
+// waitUntil waits for the flush carrying its row, which keeps an isolate going idle alive until then.
+// A request waits on timers of its own: the runtime runs a continuation in the request context that
+// resolved its promise, so a flush that resolved the other requests' promises would run their code in
+// its own context (and fail to end their waitUntil). The request that finds the deadline passed (or
+// fills the batch) flushes it; the others look again every POLL_MS until it is written.
+export const BATCH_MAX = 100
+export const BATCH_MS = 25
+const POLL_MS = 2
+// A flush is bounded by the stores' timeouts; past this a waiter stops waiting (its row is the
+// flushing request's to spool).
+const GIVE_UP_MS = 30_000
+
+type Batch = {
+  finishes: Finish[]
+  deadline: number
+  state: 'open' | 'flushing' | 'done'
+  results: Flushed[]
+}
+
+const open = new WeakMap<Deps, Batch>()
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)))
+
+export async function finishLater(deps: Deps, finish: Finish): Promise<Flushed> {
+  let batch = open.get(deps)
+  if (!batch || batch.state !== 'open') {
+    batch = { finishes: [], deadline: Date.now() + BATCH_MS, state: 'open', results: [] }
+    open.set(deps, batch)
+  }
+  const index = batch.finishes.push(finish) - 1
+  const started = Date.now()
+  while (batch.state !== 'done') {
+    if (batch.state === 'open' && (batch.finishes.length >= BATCH_MAX || Date.now() >= batch.deadline)) {
+      await flush(deps, batch)
+      break
+    }
+    if (Date.now() - started > GIVE_UP_MS) {
+      return { moves: [], failures: [new Error('the batch carrying this request was not written in time')] }
+    }
+    await sleep(batch.state === 'open' ? batch.deadline - Date.now() : POLL_MS)
+  }
+  return batch.results[index]!
+}
+
+async function flush(deps: Deps, batch: Batch): Promise<void> {
+  batch.state = 'flushing'
+  if (open.get(deps) === batch) open.delete(deps)
+  const { finishes } = batch
+  const [settled, recorded] = await Promise.allSettled([
+    settleAndCount(
+      deps,
+      finishes.map((f) => f.settlement),
+      finishes.flatMap((f) => f.increments),
+      deps.now(),
+    ),
+    recordUsageRows(
+      deps,
+      finishes.map((f) => f.row),
+    ),
+  ])
+  const failures = [settled, recorded].flatMap((r) => (r.status === 'rejected' ? [r.reason] : []))
+  batch.results = finishes.map((_, i) => ({
+    moves: settled.status === 'fulfilled' ? (settled.value[i] ?? []) : [],
+    failures,
+  }))
+  batch.state = 'done'
+}
