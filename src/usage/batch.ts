@@ -17,8 +17,9 @@ export type Flushed = { moves: number[]; failures: unknown[] }
 // waitUntil waits for the flush carrying its row, which keeps an isolate going idle alive until then.
 // A request waits on timers of its own: the runtime runs a continuation in the request context that
 // resolved its promise, so a flush that resolved the other requests' promises would run their code in
-// its own context (and fail to end their waitUntil). The request that finds the deadline passed (or
-// fills the batch) flushes it; the others look again every POLL_MS until it is written.
+// its own context (and fail to end their waitUntil). The batch's first request flushes it at the
+// deadline (any request that finds the deadline passed, or fills the batch, flushes it); the others
+// sleep until the flush should be over (the isolate's recent flush time) and then look every POLL_MS.
 export const BATCH_MAX = 100
 export const BATCH_MS = 25
 const POLL_MS = 2
@@ -30,35 +31,42 @@ type Batch = {
   finishes: Finish[]
   deadline: number
   state: 'open' | 'flushing' | 'done'
+  flushStarted: number
   results: Flushed[]
 }
 
 const open = new WeakMap<Deps, Batch>()
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)))
+// How long a flush takes in this isolate lately (moving average), so waiters wake about when it ends.
+let flushMs = 5
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(POLL_MS, ms)))
 
 export async function finishLater(deps: Deps, finish: Finish): Promise<Flushed> {
   let batch = open.get(deps)
   if (!batch || batch.state !== 'open') {
-    batch = { finishes: [], deadline: Date.now() + BATCH_MS, state: 'open', results: [] }
+    batch = { finishes: [], deadline: Date.now() + BATCH_MS, state: 'open', flushStarted: 0, results: [] }
     open.set(deps, batch)
   }
   const index = batch.finishes.push(finish) - 1
   const started = Date.now()
   while (batch.state !== 'done') {
-    if (batch.state === 'open' && (batch.finishes.length >= BATCH_MAX || Date.now() >= batch.deadline)) {
+    const now = Date.now()
+    if (batch.state === 'open' && (batch.finishes.length >= BATCH_MAX || now >= batch.deadline)) {
       await flush(deps, batch)
       break
     }
-    if (Date.now() - started > GIVE_UP_MS) {
+    if (now - started > GIVE_UP_MS) {
       return { moves: [], failures: [new Error('the batch carrying this request was not written in time')] }
     }
-    await sleep(batch.state === 'open' ? batch.deadline - Date.now() : POLL_MS)
+    const wake =
+      batch.state === 'open' ? batch.deadline + (index === 0 ? 0 : flushMs) : batch.flushStarted + flushMs
+    await sleep(wake - now)
   }
   return batch.results[index]!
 }
 
 async function flush(deps: Deps, batch: Batch): Promise<void> {
   batch.state = 'flushing'
+  batch.flushStarted = Date.now()
   if (open.get(deps) === batch) open.delete(deps)
   const { finishes } = batch
   const [settled, recorded] = await Promise.allSettled([
@@ -79,4 +87,5 @@ async function flush(deps: Deps, batch: Batch): Promise<void> {
     failures,
   }))
   batch.state = 'done'
+  flushMs = flushMs * 0.8 + (Date.now() - batch.flushStarted) * 0.2
 }
