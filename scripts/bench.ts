@@ -36,6 +36,7 @@ import {
 import {
   HARD_LIMIT_MS,
   loads,
+  quick,
   log,
   MOCK_KEY,
   opts,
@@ -45,6 +46,7 @@ import {
 } from './bench/options.ts'
 import { startProbe, type Probe } from './bench/probe.ts'
 import { attribute, bundleComposition, profileWorker } from './bench/profile.ts'
+import { amortized } from './bench/amortized.ts'
 import { buildReport } from './bench/report.ts'
 import {
   cpuPressureTotalUs,
@@ -282,6 +284,21 @@ async function main() {
     }
   }
 
+  // 6b. Store calls and CPU per request with the after-response work included: a closed loop at c=16 and
+  //     a burst of 1 000 requests on one key (coalescing shows in both), next to the floor's burst.
+  log('store calls per request at c=16 and a burst of 1 000 requests on one key ...')
+  const burstConcurrency = 200
+  const amortizedRuns = {
+    c16: await amortized(loader, stack, requests['gateway+limits'], 16, quick ? 1000 : 3000, gateway.pid),
+    burst: await amortized(loader, stack, requests['gateway+limits'], burstConcurrency, 1000, gateway.pid),
+    floorBurst: await amortized(loader, stack, requests.passthrough, burstConcurrency, 1000, passthrough.pid),
+  }
+  for (const [name, a] of Object.entries(amortizedRuns)) {
+    log(
+      `  ${name.padEnd(10)} ${fmt(a.rps, 0)} req/s, workerd CPU ${fmt(a.cpuMsPerRequest, 3)} ms/req; per request: Redis ${fmt(a.perRequest.redisCalls)} calls (${fmt(a.perRequest.redisCommands)} commands), Postgres ${fmt(a.perRequest.postgres, 3)}, subrequests ${fmt(a.perRequest.subrequests)}${a.errors ? `; ${a.errors} errors` : ''}`,
+    )
+  }
+
   // 7. Warm store round trips and the idle latency breakdown (after the load: caches filled, code JIT-compiled).
   log(`store round trips and latency breakdown, ${opts.rtRequests} sequential requests per path ...`)
   const roundTrips = {
@@ -443,6 +460,7 @@ async function main() {
     cpuPressure,
     composition,
     tokenizerAssets: await tokenizerAssetSize(root),
+    amortized: amortizedRuns,
   })
   await mkdir(join(root, 'bench', 'results'), { recursive: true })
   const failoverReport = failoverSections(failover)

@@ -4,6 +4,7 @@ import type { ClosedLoopResult } from './load.ts'
 import type { Profile, RoundTrips, streamSummary, timingSummary } from './measure.ts'
 import { loads, NOISY, opts, t0, type Cell, type Target } from './options.ts'
 import type { bundleComposition } from './profile.ts'
+import type { Amortized } from './amortized.ts'
 import { fmt, kb, markdownTable, median, pct, spread, table } from './stats.ts'
 import type { Bundle } from './workerd.ts'
 
@@ -26,6 +27,7 @@ export function buildReport(r: {
   cpuPressure: number | null
   composition: ReturnType<typeof bundleComposition>
   tokenizerAssets: { rawBytes: number; gzipBytes: number }
+  amortized: { c16: Amortized; burst: Amortized; floorBurst: Amortized }
 }) {
   const targets: Target[] = ['direct', 'passthrough', 'gateway', 'gateway+limits']
   type Agg = {
@@ -94,6 +96,7 @@ export function buildReport(r: {
   const noisy = opts.repeats > 1 && maxSpread > NOISY
   const c1 = overhead.find((o) => o.load === '1') ?? overhead[0]!
   const paced = overhead.find((o) => o.load === '1 paced')
+  const c16 = overhead.find((o) => o.load === '16')
   const redisP50 = r.redisCell.latency.p50
   const cpuRatios = overhead.map((o) => o.cpuRatioVsFloor).filter((x): x is number => x !== null)
   const cpuRatio = cpuRatios.length ? median(cpuRatios) : null
@@ -107,15 +110,32 @@ export function buildReport(r: {
         r.roundTrips.limited.typicalBlocking.redis <= 1 &&
         r.roundTrips.limited.typicalBlocking.postgres === 0,
     },
+    subrequestsAtC16: {
+      target: '≤ 2.3 subrequests per request, amortized at c=16',
+      measured: `${fmt(r.amortized.c16.perRequest.subrequests)} (Redis ${fmt(r.amortized.c16.perRequest.redisCalls)}, Postgres ${fmt(r.amortized.c16.perRequest.postgres)}, upstream 1)`,
+      met: r.amortized.c16.perRequest.subrequests <= 2.3,
+    },
+    postgresAtC16: {
+      target: '≤ 0.1 Postgres statements per request at c=16',
+      measured: fmt(r.amortized.c16.perRequest.postgres, 3),
+      met: r.amortized.c16.perRequest.postgres <= 0.1,
+    },
     addedP50AtC1: {
-      target: `≤ passthrough + 0.3 ms + one local Redis round trip (${fmt(redisP50, 3)} ms) = ${fmt(0.3 + redisP50, 3)} ms over the floor`,
-      measured: `${fmt(c1.addedP50VsPassthroughMs, 3)} ms over the floor${paced ? ` (paced, nothing queued behind the previous request: ${fmt(paced.addedP50VsPassthroughMs, 3)} ms)` : ''}`,
-      met: c1.addedP50VsPassthroughMs <= 0.3 + redisP50,
+      target: '≤ floor + 1 ms at c=1, paced',
+      measured: paced
+        ? `${fmt(paced.addedP50VsPassthroughMs, 3)} ms over the floor paced (closed loop: ${fmt(c1.addedP50VsPassthroughMs, 3)} ms)`
+        : 'n/a (no paced load)',
+      met: paced !== undefined && paced.addedP50VsPassthroughMs <= 1,
+    },
+    rpsAtC16: {
+      target: '≥ 0.5× the floor at c=16',
+      measured: c16 ? `${fmt(c16.rpsRatioVsPassthrough)}×` : 'n/a (no c=16 load)',
+      met: c16 !== undefined && c16.rpsRatioVsPassthrough >= 0.5,
     },
     cpuPerRequest: {
-      target: '≤ 1.5× the floor',
-      measured: cpuRatio === null ? 'n/a' : `${fmt(cpuRatio)}×`,
-      met: cpuRatio !== null && cpuRatio <= 1.5,
+      target: '≤ 2× the floor',
+      measured: cpuRatio === null ? 'n/a' : `${fmt(cpuRatio)}× (median over the loads)`,
+      met: cpuRatio !== null && cpuRatio <= 2,
     },
     bundleGzip: {
       target: '≤ 120 KB gzipped',
@@ -156,6 +176,7 @@ export function buildReport(r: {
       'gateway+limits': r.roundTrips.limited.timing,
     },
     localRedisRoundTrip: r.redisCell.latency,
+    amortized: r.amortized,
     nonStreaming: { summary: aggs, overhead, cells: r.cells },
     streaming: { scenario: `gap${opts.gapMs}+chunks${opts.chunks}`, ...r.streaming },
     roundTrips: r.roundTrips,
@@ -249,6 +270,36 @@ export function buildReport(r: {
     rtRow('no limits', r.roundTrips.free, r.roundTrips.cold.free),
     rtRow('rpm+tpm+budgets', r.roundTrips.limited, r.roundTrips.cold.limited),
   ]
+  const amortizedHeader = [
+    'load (gateway+limits key)',
+    'req/s',
+    'workerd CPU ms/req (after-response included)',
+    'Redis calls / commands per req',
+    'Postgres statements per req',
+    'subrequests per req',
+  ]
+  const amortizedRow = (name: string, a: Amortized) => [
+    `${name}: ${a.requests} requests, ${a.concurrency} in flight${a.errors ? `, ${a.errors} errors` : ''}`,
+    fmt(a.rps, 0),
+    fmt(a.cpuMsPerRequest, 3),
+    `${fmt(a.perRequest.redisCalls)} / ${fmt(a.perRequest.redisCommands)}`,
+    fmt(a.perRequest.postgres, 3),
+    fmt(a.perRequest.subrequests),
+  ]
+  const amortizedRows = [
+    amortizedRow('closed loop c=16', r.amortized.c16),
+    amortizedRow('burst, one key', r.amortized.burst),
+    [
+      'passthrough floor, same burst',
+      fmt(r.amortized.floorBurst.rps, 0),
+      fmt(r.amortized.floorBurst.cpuMsPerRequest, 3),
+      '—',
+      '—',
+      '1',
+    ],
+  ]
+  const amortizedTitle =
+    'Store calls and CPU per request under load, after-response work included (requests finishing together share one Redis call and one Postgres statement)'
   const goalRows = Object.entries(goals).map(([name, g]) => [
     name,
     g.target,
@@ -319,6 +370,9 @@ export function buildReport(r: {
     table(rtHeader, rtRows),
     redisLine,
     '',
+    amortizedTitle,
+    table(amortizedHeader, amortizedRows),
+    '',
     'Latency breakdown: one request at a time to the probe upstream (which timestamps arrival and answer), after-response work settled in between; CPU = mean per request',
     table(breakdownHeader, breakdownRows),
     '',
@@ -360,6 +414,12 @@ export function buildReport(r: {
     '## Store round trips per request',
     '',
     markdownTable(rtHeader, rtRows),
+    '',
+    `## Amortized under load`,
+    '',
+    amortizedTitle + '.',
+    '',
+    markdownTable(amortizedHeader, amortizedRows),
     '',
     '## Latency breakdown (one request at a time, idle gateway)',
     '',

@@ -12,7 +12,7 @@ export type UpstashEndpoint = {
   url: string
   port: number
   token: string
-  stats: { requests: number }
+  stats: { requests: number; commands: number }
   close(): Promise<void>
 }
 
@@ -71,7 +71,7 @@ export async function startUpstashEndpoint(opts: {
     throw new Error(`Upstash endpoint: ${unreachable(e)}`)
   }
 
-  const stats = { requests: 0 }
+  const stats = { requests: 0, commands: 0 }
   // sha1(script as sent) -> sha1(script as forwarded), for scripts whose shebang was rewritten.
   const shas = new Map<string, string>()
 
@@ -89,6 +89,7 @@ export async function startUpstashEndpoint(opts: {
     if (!Array.isArray(command) || command.length === 0) {
       throw badRequest('ERR a command must be a non-empty JSON array')
     }
+    stats.commands++
     const args = command.map(toArg)
     const name = args[0]!.toUpperCase()
     const rest = args.slice(1)
@@ -183,6 +184,7 @@ export async function startUpstashEndpoint(opts: {
       if (path === '/__stats' && req.method === 'GET') return send(200, { requests: stats.requests })
       if (path === '/__stats/reset' && req.method === 'POST') {
         stats.requests = 0
+        stats.commands = 0
         return send(200, { requests: 0 })
       }
       return send(405, { error: 'Method Not Allowed' })
