@@ -178,8 +178,9 @@ export async function insertUsage(deps: Deps, row: UsageRow): Promise<void> {
 }
 
 // The same as insertUsage for many rows in one statement (the rows travel as one JSON parameter): the
-// rollup gets one upsert per (day, key, model, provider) and each key's last_used_at is set once. Rows
-// are grouped in the conflict key's order so concurrent batches lock rollup rows in the same order.
+// rollup gets one upsert per (day, key, model, provider) and each virtual and upstream key's last_used_at
+// is set once. Rollup rows are upserted in the conflict key's order, so concurrent batches lock them in
+// the same order.
 export async function insertUsageRows(deps: Deps, rows: UsageRow[]): Promise<void> {
   await deps.db.execute(sql`
     WITH v AS (
@@ -187,7 +188,7 @@ export async function insertUsageRows(deps: Deps, rows: UsageRow[]): Promise<voi
         api_key_id uuid, project_id text, route text, model text, provider text, upstream_model text, status int,
         error_code text, prompt_tokens int, completion_tokens int, total_tokens int, tokens_estimated boolean,
         tokens_method text, cost_usd numeric, price_model text, price_effective_from timestamptz, latency_ms int,
-        ttfb_ms int, stream boolean, attempts int, created_at timestamptz)
+        ttfb_ms int, stream boolean, attempts int, created_at timestamptz, provider_key_id uuid)
     ), ins AS (
       INSERT INTO usage_logs (event_id, request_id, api_key_id, project_id, route, model, provider, upstream_model,
         status, error_code, prompt_tokens, completion_tokens, total_tokens, tokens_estimated, tokens_method, cost_usd,
@@ -214,6 +215,11 @@ export async function insertUsageRows(deps: Deps, rows: UsageRow[]): Promise<voi
         failed = d.failed + EXCLUDED.failed, prompt_tokens = d.prompt_tokens + EXCLUDED.prompt_tokens,
         completion_tokens = d.completion_tokens + EXCLUDED.completion_tokens,
         total_tokens = d.total_tokens + EXCLUDED.total_tokens, cost_usd = d.cost_usd + EXCLUDED.cost_usd
+    ), provider_key AS (
+      UPDATE provider_keys pk SET last_used_at = GREATEST(COALESCE(pk.last_used_at, 'epoch'), u.at)
+      FROM (SELECT provider_key_id, max(created_at) AS at FROM v WHERE provider_key_id IS NOT NULL
+        GROUP BY provider_key_id) u
+      WHERE pk.id = u.provider_key_id
     )
     UPDATE api_keys k SET last_used_at = GREATEST(COALESCE(k.last_used_at, 'epoch'), u.at)
     FROM (SELECT api_key_id, max(created_at) AS at FROM v GROUP BY api_key_id) u

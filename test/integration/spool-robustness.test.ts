@@ -168,7 +168,11 @@ describe('a usage row Postgres rejects when it is recorded', () => {
 describe('a batch of usage rows (requests finishing together)', () => {
   it('writes every good row of a batch Postgres rejects and dead-letters only the bad one', async () => {
     const { key } = await setup()
-    const good = [row(key.id), row(key.id, { model: 'm\u0000x' }), row(key.id)]
+    const good = [
+      row(key.id, { provider_key_id: crypto.randomUUID() }),
+      row(key.id, { model: 'm\u0000x' }),
+      row(key.id),
+    ]
     const bad = row(key.id, { api_key_id: `not-a-uuid-${uid()}` }) // 22P02 for the whole statement
     await recordUsageRows(getDeps(envWith({})), [good[0]!, bad, good[1]!, good[2]!])
     for (const r of good) expect(await eventRow(r.event_id)).toBeDefined()
@@ -176,6 +180,32 @@ describe('a batch of usage rows (requests finishing together)', () => {
     expect(await eventRow(bad.event_id)).toBeUndefined()
     expect((await rawList(keys.usageSpoolDead())).join('\n')).toContain(bad.event_id)
     expect(await countRows(key.id)).toBe(3)
+  })
+
+  it('writes a clean batch in one statement: rows, rollup and last_used_at', async () => {
+    const { key } = await setup()
+    const rows = [
+      row(key.id),
+      row(key.id, { status: 500 }),
+      row(key.id, { provider_key_id: crypto.randomUUID() }),
+    ]
+    rows[2]!.model = rows[0]!.model
+    await recordUsageRows(getDeps(envWith({})), rows)
+    expect(await countRows(key.id)).toBe(3)
+    const daily = await testDb().execute(
+      sql`SELECT sum(requests)::int AS requests, sum(success)::int AS success, sum(failed)::int AS failed,
+        sum(total_tokens)::int AS tokens, count(*)::int AS groups FROM usage_daily WHERE api_key_id = ${key.id}`,
+    )
+    expect(daily.rows[0]).toMatchObject({ requests: 3, success: 2, failed: 1, tokens: 21, groups: 2 })
+    const used = await testDb().execute(sql`SELECT last_used_at FROM api_keys WHERE id = ${key.id}`)
+    expect((used.rows[0] as { last_used_at: unknown }).last_used_at).not.toBeNull()
+    // Replaying the batch (a spool drain after a lost reply) writes and counts nothing twice.
+    await recordUsageRows(getDeps(envWith({})), rows)
+    expect(await countRows(key.id)).toBe(3)
+    const again = await testDb().execute(
+      sql`SELECT sum(requests)::int AS requests FROM usage_daily WHERE api_key_id = ${key.id}`,
+    )
+    expect(again.rows[0]).toMatchObject({ requests: 3 })
   })
 
   it('spools the whole batch when Postgres is unreachable, and the cron trigger writes it', async () => {
