@@ -188,25 +188,31 @@ export async function insertUsageRows(deps: Deps, rows: UsageRow[]): Promise<voi
         api_key_id uuid, project_id text, route text, model text, provider text, upstream_model text, status int,
         error_code text, prompt_tokens int, completion_tokens int, total_tokens int, tokens_estimated boolean,
         tokens_method text, cost_usd numeric, price_model text, price_effective_from timestamptz, latency_ms int,
-        ttfb_ms int, stream boolean, attempts int, created_at timestamptz, provider_key_id uuid)
+        ttfb_ms int, stream boolean, attempts int, created_at timestamptz, provider_key_id uuid,
+        cache_read_tokens int, cache_write_5m_tokens int, cache_write_1h_tokens int, reasoning_tokens int,
+        usage_source text)
     ), ins AS (
       INSERT INTO usage_logs (event_id, request_id, api_key_id, project_id, route, model, provider, upstream_model,
         status, error_code, prompt_tokens, completion_tokens, total_tokens, tokens_estimated, tokens_method, cost_usd,
-        price_model, price_effective_from, latency_ms, ttfb_ms, stream, attempts, created_at)
+        price_model, price_effective_from, latency_ms, ttfb_ms, stream, attempts, created_at, cache_read_tokens,
+        cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, usage_source)
       SELECT event_id, request_id, api_key_id, project_id, route, model, provider, upstream_model, status, error_code,
         prompt_tokens, completion_tokens, total_tokens, tokens_estimated, tokens_method, cost_usd, price_model,
-        price_effective_from, latency_ms, ttfb_ms, stream, attempts, created_at
+        price_effective_from, latency_ms, ttfb_ms, stream, attempts, created_at, coalesce(cache_read_tokens, 0),
+        coalesce(cache_write_5m_tokens, 0), coalesce(cache_write_1h_tokens, 0), coalesce(reasoning_tokens, 0),
+        coalesce(usage_source, 'upstream')
       FROM v
       ON CONFLICT (event_id) DO NOTHING
       RETURNING api_key_id, project_id, model, provider, status, prompt_tokens, completion_tokens, total_tokens,
-        cost_usd, created_at
+        cost_usd, created_at, cache_read_tokens, cache_write_5m_tokens + cache_write_1h_tokens AS cache_write_tokens,
+        reasoning_tokens
     ), rollup AS (
       INSERT INTO usage_daily AS d (day, api_key_id, project_id, model, provider, requests, success, failed,
-        prompt_tokens, completion_tokens, total_tokens, cost_usd)
+        prompt_tokens, completion_tokens, total_tokens, cost_usd, cache_read_tokens, cache_write_tokens, reasoning_tokens)
       SELECT (created_at AT TIME ZONE 'UTC')::date, api_key_id, min(project_id), model, coalesce(provider, ''),
         count(*), count(*) FILTER (WHERE status >= 200 AND status < 400),
         count(*) FILTER (WHERE status < 200 OR status >= 400), sum(prompt_tokens), sum(completion_tokens),
-        sum(total_tokens), sum(cost_usd)
+        sum(total_tokens), sum(cost_usd), sum(cache_read_tokens), sum(cache_write_tokens), sum(reasoning_tokens)
       FROM ins
       GROUP BY 1, 2, 4, 5
       ORDER BY 1, 2, 4, 5
@@ -214,7 +220,10 @@ export async function insertUsageRows(deps: Deps, rows: UsageRow[]): Promise<voi
         requests = d.requests + EXCLUDED.requests, success = d.success + EXCLUDED.success,
         failed = d.failed + EXCLUDED.failed, prompt_tokens = d.prompt_tokens + EXCLUDED.prompt_tokens,
         completion_tokens = d.completion_tokens + EXCLUDED.completion_tokens,
-        total_tokens = d.total_tokens + EXCLUDED.total_tokens, cost_usd = d.cost_usd + EXCLUDED.cost_usd
+        total_tokens = d.total_tokens + EXCLUDED.total_tokens, cost_usd = d.cost_usd + EXCLUDED.cost_usd,
+        cache_read_tokens = d.cache_read_tokens + EXCLUDED.cache_read_tokens,
+        cache_write_tokens = d.cache_write_tokens + EXCLUDED.cache_write_tokens,
+        reasoning_tokens = d.reasoning_tokens + EXCLUDED.reasoning_tokens
     ), provider_key AS (
       UPDATE provider_keys pk SET last_used_at = GREATEST(COALESCE(pk.last_used_at, 'epoch'), u.at)
       FROM (SELECT provider_key_id, max(created_at) AS at FROM v WHERE provider_key_id IS NOT NULL

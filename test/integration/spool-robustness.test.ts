@@ -185,18 +185,29 @@ describe('a batch of usage rows (requests finishing together)', () => {
   it('writes a clean batch in one statement: rows, rollup and last_used_at', async () => {
     const { key } = await setup()
     const rows = [
-      row(key.id),
+      row(key.id, { cache_read_tokens: 2, cache_write_5m_tokens: 3, reasoning_tokens: 1 }),
       row(key.id, { status: 500 }),
-      row(key.id, { provider_key_id: crypto.randomUUID() }),
+      row(key.id, { provider_key_id: crypto.randomUUID(), cache_write_1h_tokens: 4 }),
     ]
     rows[2]!.model = rows[0]!.model
     await recordUsageRows(getDeps(envWith({})), rows)
     expect(await countRows(key.id)).toBe(3)
     const daily = await testDb().execute(
       sql`SELECT sum(requests)::int AS requests, sum(success)::int AS success, sum(failed)::int AS failed,
-        sum(total_tokens)::int AS tokens, count(*)::int AS groups FROM usage_daily WHERE api_key_id = ${key.id}`,
+        sum(total_tokens)::int AS tokens, count(*)::int AS groups, sum(cache_read_tokens)::int AS cache_read,
+        sum(cache_write_tokens)::int AS cache_write, sum(reasoning_tokens)::int AS reasoning
+        FROM usage_daily WHERE api_key_id = ${key.id}`,
     )
-    expect(daily.rows[0]).toMatchObject({ requests: 3, success: 2, failed: 1, tokens: 21, groups: 2 })
+    expect(daily.rows[0]).toMatchObject({
+      requests: 3,
+      success: 2,
+      failed: 1,
+      tokens: 21,
+      groups: 2,
+      cache_read: 2,
+      cache_write: 7,
+      reasoning: 1,
+    })
     const used = await testDb().execute(sql`SELECT last_used_at FROM api_keys WHERE id = ${key.id}`)
     expect((used.rows[0] as { last_used_at: unknown }).last_used_at).not.toBeNull()
     // Replaying the batch (a spool drain after a lost reply) writes and counts nothing twice.
