@@ -12,17 +12,23 @@ import {
   emptyUsage,
   promptTokensOf,
   type Exchange,
+  type Inbound,
   type OpenAIErrorObject,
+  type ProviderType,
   type UpstreamRoute,
   type Usage,
 } from '../upstream/providers/types'
 import { pipeStream, type StreamEncoder } from '../upstream/stream'
 
-// How the client's protocol sees the reply, when it is not Chat Completions: the JSON reply and the stream
-// translated from OpenAI's, and an upstream's refusal of the request in its own error shape.
+// How the client's protocol sees the reply, when it is not Chat Completions. A target of the `native` type
+// gets the client's own request (`inbound`) and its reply is relayed as it came; any other target gets the
+// OpenAI translation, and its JSON reply and stream are translated back. An upstream's refusal of the
+// request is answered in the client's error shape.
 export type ClientDialect = {
-  reply(text: string, estimatedInput: number): string
-  encoder(estimatedInput: number): StreamEncoder
+  native: ProviderType
+  inbound: Inbound
+  reply(text: string, estimatedInput: number, native: boolean): string
+  encoder(estimatedInput: number, native: boolean): StreamEncoder
   clientError(status: number, error: OpenAIErrorObject): Response
 }
 import { redactSecrets } from '../lib/redact'
@@ -104,6 +110,7 @@ export async function relay(
   const streaming = route !== 'embeddings' && body.stream === true
   draft.stream = streaming
   const exchange: Exchange = { route, body, stream: streaming, model: String(body.model) }
+  if (dialect) exchange.inbound = dialect.inbound
   const targets = c.var.targets.filter((t) => PROVIDERS[t.type].routes.includes(route))
   if (targets.length === 0)
     throw new OpenAIError(
@@ -130,6 +137,7 @@ export async function relay(
   Object.assign(draft, { provider: target.provider, upstreamModel: target.upstreamModel, attempts, ttfbMs })
   draft.providerKeyId = target.keyId ?? null
   const provider = PROVIDERS[target.type]
+  const native = dialect?.native === target.type
 
   if (!streaming || !response.body) {
     const decoded = provider.decodeResponse(text ?? '', exchange)
@@ -146,7 +154,7 @@ export async function relay(
         body,
         output: route === 'chat' ? generatedText(decoded.text) : null,
       }
-    return new Response(dialect ? dialect.reply(decoded.text, estimate.prompt) : decoded.text, {
+    return new Response(dialect ? dialect.reply(decoded.text, estimate.prompt, native) : decoded.text, {
       status: response.status,
       headers: { 'content-type': 'application/json' },
     })
@@ -158,7 +166,7 @@ export async function relay(
   const stream = pipeStream(response.body, provider.streamDecoder(exchange), {
     clientWantsUsage: options?.include_usage === true,
     idleTimeoutMs: target.timeoutMs,
-    encoder: dialect?.encoder(estimate.prompt),
+    encoder: dialect?.encoder(estimate.prompt, native),
     onEnd: (outcome) => {
       // Whatever happens here, the request must close (usage row, settled hold).
       try {

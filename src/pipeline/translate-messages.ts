@@ -1,13 +1,28 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../context'
+import { OpenAIError } from '../errors'
 import { toChatRequest } from '../protocols/anthropic/request'
 
 // An Anthropic Messages request becomes the chat request the rest of the pipeline (guard, relay) works
-// on; the client's own body stays in `inbound`. max_tokens is clamped to what the routed models can
-// write (Claude Code always asks for 128,000), so the reservation uses the clamped number.
+// on; the client's own body stays in `inbound` for Anthropic targets (passthrough). max_tokens is clamped
+// to what the routed models can write (Claude Code always asks for 128,000), so the reservation uses the
+// clamped number. A request only Anthropic can serve (server tools…) goes to the Anthropic targets alone,
+// with a rough chat body for the estimates.
 export const translateMessages = createMiddleware<AppEnv>(async (c, next) => {
   const inbound = c.var.body
-  const chat = toChatRequest(inbound)
+  let chat: Record<string, unknown>
+  try {
+    chat = toChatRequest(inbound)
+  } catch (error) {
+    const native = c.var.targets.filter((t) => t.type === 'anthropic')
+    if (!(error instanceof OpenAIError) || native.length === 0) throw error
+    c.set('targets', native)
+    chat = {
+      model: inbound.model,
+      messages: [{ role: 'user', content: JSON.stringify(inbound.messages) }],
+      max_completion_tokens: inbound.max_tokens,
+    }
+  }
   const caps = c.var.targets.map((t) => t.maxOutputTokens).filter((n): n is number => n !== null)
   if (caps.length > 0) chat.max_completion_tokens = Math.min(Number(chat.max_completion_tokens), ...caps)
   c.set('inbound', inbound)

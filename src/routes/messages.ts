@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../context'
 import { account } from '../pipeline/account'
 import { allowModel } from '../pipeline/allow-model'
@@ -9,6 +9,21 @@ import { validateJson } from '../pipeline/validate-json'
 import { estimateInputTokens } from '../protocols/anthropic/count-tokens'
 import { anthropicDialect } from '../protocols/anthropic/dialect'
 import { CountTokensRequest, MessagesRequest } from '../protocols/anthropic/schema'
+import type { Inbound } from '../upstream/providers/types'
+
+const FORWARDED = ['anthropic-version', 'anthropic-beta', 'x-claude-code-session-id']
+
+// The client's request as an Anthropic target gets it (providers.md §3.3): its body, the headers that
+// matter to Anthropic, and its query string (`?beta=true`).
+function inboundOf(c: Context<AppEnv>): Inbound {
+  const headers: Record<string, string> = {}
+  for (const name of FORWARDED) {
+    const value = c.req.header(name)
+    if (value) headers[name] = value
+  }
+  const url = new URL(c.req.url)
+  return { protocol: 'anthropic', body: c.var.inbound, headers, query: url.search }
+}
 
 // Anthropic's Messages API (providers.md §3), mounted under /v1 after authentication. `?beta=true`
 // (SDK 0.x beta calls, Claude Code) changes nothing here. Errors are Anthropic-shaped (app.ts sets the
@@ -21,7 +36,7 @@ export const messages = new Hono<AppEnv>()
     allowModel,
     translateMessages,
     guard('messages'),
-    (c) => relay(c, 'chat', anthropicDialect(String(c.var.inbound.model), c.var.requestId)),
+    (c) => relay(c, 'chat', anthropicDialect(inboundOf(c), c.var.requestId)),
   )
   // Answered locally: the chat upstreams behind the gateway have no count endpoint (x-nexusai-token-count
   // says so). Rate-limited like any call, never billed.

@@ -101,7 +101,9 @@ export function checkMessagesRequest(body: Json, version: string): string | null
     if (!Array.isArray(body.tools)) return 'tools: Input should be a valid list'
     for (let i = 0; i < body.tools.length; i++) {
       const t: unknown = body.tools[i]
-      if (!isObject(t) || typeof t.name !== 'string' || !isObject(t.input_schema))
+      // Server tools (`web_search_20250305`, …) are typed and carry no schema.
+      const serverTool = isObject(t) && typeof t.type === 'string' && t.type !== 'custom'
+      if (!isObject(t) || typeof t.name !== 'string' || (!serverTool && !isObject(t.input_schema)))
         return `tools.${i}: name and input_schema are required`
     }
   }

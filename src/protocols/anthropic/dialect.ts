@@ -2,20 +2,25 @@ import { OpenAIError } from '../../errors'
 import type { ClientDialect } from '../../pipeline/relay'
 import { anthropicClientError } from './errors'
 import { toAnthropicMessage } from './reply'
-import { anthropicEncoder } from './stream'
+import { anthropicEncoder, relayEncoder } from './stream'
+import type { Inbound } from '../../upstream/providers/types'
 
-// An Anthropic Messages client served by an OpenAI-protocol target: replies, streams and upstream
-// refusals translated back to what the client's SDK expects.
-export function anthropicDialect(model: string, requestId: string): ClientDialect {
+// An Anthropic Messages client: passthrough to Anthropic targets; for any other target, replies, streams
+// and upstream refusals translated back to what the client's SDK expects.
+export function anthropicDialect(inbound: Inbound, requestId: string): ClientDialect {
+  const model = String(inbound.body.model)
   return {
-    reply(text, estimatedInput) {
+    native: 'anthropic',
+    inbound,
+    reply(text, estimatedInput, native) {
+      if (native) return text
       try {
         return toAnthropicMessage(text, model, estimatedInput)
       } catch {
         throw new OpenAIError('upstream_error', 'The upstream sent a reply that is not valid JSON.')
       }
     },
-    encoder: (estimatedInput) => anthropicEncoder(model, estimatedInput),
+    encoder: (estimatedInput, native) => (native ? relayEncoder() : anthropicEncoder(model, estimatedInput)),
     clientError: (status, error) => anthropicClientError(status, error.message, requestId),
   }
 }

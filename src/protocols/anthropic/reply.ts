@@ -1,5 +1,6 @@
 import { newRequestId } from '../../lib/ids'
 import { usageFromOpenAI } from '../../upstream/providers/openai'
+import { toolId } from '../../upstream/providers/anthropic/ids'
 import type { Usage } from '../../upstream/providers/types'
 
 // OpenAI Chat Completions → Anthropic Messages (providers.md §3.5), for replies from OpenAI targets.
@@ -15,15 +16,6 @@ const STOP_REASONS: Record<string, string> = {
 export const stopReason = (finish: unknown) => STOP_REASONS[String(finish)] ?? 'end_turn'
 
 export const messageId = () => `msg_gw_${newRequestId().replace(/[^a-zA-Z0-9]/g, '')}`
-
-// Anthropic accepts tool ids matching ^[a-zA-Z0-9_-]+$ only; an upstream id like `functions.Bash:0` would
-// break the next turn if this history is ever replayed to an Anthropic target. Same id in, same id out.
-export function toolId(id: string): string {
-  if (/^[a-zA-Z0-9_-]+$/.test(id)) return id
-  let h = 0x811c9dc5
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 0x01000193) >>> 0
-  return `${id.replace(/[^a-zA-Z0-9_-]/g, '_')}_${h.toString(16).padStart(8, '0').slice(0, 4)}`
-}
 
 export function toolInput(args: unknown): Record<string, unknown> {
   try {
@@ -74,6 +66,7 @@ export function toAnthropicMessage(text: string, model: string, estimatedInput: 
   for (const call of message.tool_calls ?? [])
     content.push({
       type: 'tool_use',
+      // An id like `functions.Bash:0` would break the next turn if replayed to an Anthropic target.
       id: toolId(call.id ?? ''),
       name: call.function?.name ?? '',
       input: toolInput(call.function?.arguments),

@@ -1,7 +1,8 @@
 import { usageFromOpenAI } from '../../upstream/providers/openai'
 import type { Chunk, Usage } from '../../upstream/providers/types'
-import type { StreamEncoder } from '../../upstream/stream'
-import { anthropicUsage, messageId, stopReason, toolId } from './reply'
+import { encodeEvent, type StreamEncoder } from '../../upstream/stream'
+import { toolId } from '../../upstream/providers/anthropic/ids'
+import { anthropicUsage, messageId, stopReason } from './reply'
 
 // OpenAI chat.completion.chunk events → Anthropic Messages events (providers.md §3.5). Every event carries
 // its `event:` line: both Anthropic SDKs drop events without one.
@@ -16,6 +17,16 @@ type ChunkChoice = {
   }
   finish_reason?: string | null
 }
+
+const errorEvent = (message: string, end: 'upstream_error' | 'idle_timeout') =>
+  sse('error', { error: { type: end === 'idle_timeout' ? 'timeout_error' : 'api_error', message } })
+
+// An Anthropic upstream's own events, relayed as they came (message_stop is one of them).
+export const relayEncoder = (): StreamEncoder => ({
+  chunk: encodeEvent,
+  done: () => '',
+  error: errorEvent,
+})
 
 export function anthropicEncoder(model: string, estimatedInput: number): StreamEncoder {
   let started = false
@@ -115,9 +126,6 @@ export function anthropicEncoder(model: string, estimatedInput: number): StreamE
         sse('message_stop', {})
       )
     },
-    error(message, end) {
-      const type = end === 'idle_timeout' ? 'timeout_error' : 'api_error'
-      return sse('error', { error: { type, message } })
-    },
+    error: errorEvent,
   }
 }

@@ -40,6 +40,18 @@ export type Exchange = {
   body: Record<string, unknown>
   stream: boolean
   model: string
+  // The client's own request when it speaks another protocol than OpenAI's (`body` is then its
+  // translation): an adapter of that protocol sends this instead (passthrough).
+  inbound?: Inbound
+}
+
+export type Inbound = {
+  protocol: 'anthropic'
+  body: Record<string, unknown>
+  // Lower-case names; only what the adapter may forward.
+  headers: Record<string, string>
+  // The client's query string, with its leading '?' (or '').
+  query: string
 }
 
 // OpenAI's error object: what every adapter turns an upstream's refusal into.
