@@ -13,11 +13,12 @@ import type { Call, ProtocolMock } from './mock/call.ts'
 import { parseQuery, readBody, safeDecode, sendJson, wait } from './mock/http.ts'
 import { anthropicMock } from './mock/anthropic.ts'
 import { openaiMock, sendError } from './mock/openai.ts'
+import { responsesMock } from './mock/responses.ts'
 import { parseScenario } from './mock/scenario.ts'
 
 export { parseScenario }
 
-const PROTOCOLS: ProtocolMock[] = [openaiMock, anthropicMock]
+const PROTOCOLS: ProtocolMock[] = [openaiMock, anthropicMock, responsesMock]
 
 export type RecordedRequest = {
   scenario: string

@@ -103,15 +103,18 @@ const hasBudget = (key: KeyRow) => key.dailyBudget !== null || key.monthlyBudget
 
 // What a budget reserves before the call: the most any candidate target could cost, since which one
 // answers is decided later (the settlement uses the one that did).
+// 'lookup': a call that generates nothing (reading a stored response): rate-limited, never reserved.
+export type GuardRoute = Exclude<Route, 'models'> | 'lookup'
+
 function reservationPico(
-  route: Exclude<Route, 'models'>,
+  route: GuardRoute,
   body: Record<string, unknown>,
   prompt: number,
   targets: Target[],
 ): bigint {
   let most = 0n
   for (const target of targets) {
-    if (route === 'count_tokens') return 0n
+    if (route === 'count_tokens' || route === 'lookup') return 0n
     const completion = route === 'embeddings' ? 0 : reservedCompletion(body, target.maxOutputTokens)
     const cost = costPico(prompt, completion, target.price)
     if (cost > most) most = cost
@@ -122,7 +125,7 @@ function reservationPico(
 // RPM, TPM and both budgets in one atomic Redis step (one round trip on a warm key). A stale cache
 // or a missing spend counter costs extra rounds, never a wrong decision. The same step reads the
 // candidate providers' circuit breakers, which reorder the targets.
-export function guard(route: Exclude<Route, 'models'>) {
+export function guard(route: GuardRoute) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const { deps, draft, requestId } = c.var
     const estimate = estimateRequest(route, c.var.body)

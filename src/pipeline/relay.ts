@@ -25,8 +25,8 @@ import { pipeStream, type StreamEncoder } from '../upstream/stream'
 // OpenAI translation, and its JSON reply and stream are translated back. An upstream's refusal of the
 // request is answered in the client's error shape.
 export type ClientDialect = {
-  native: ProviderType
-  inbound: Inbound
+  native?: ProviderType
+  inbound?: Inbound
   reply(text: string, estimatedInput: number, native: boolean): string
   encoder(estimatedInput: number, native: boolean): StreamEncoder
   clientError(status: number, error: OpenAIErrorObject): Response
@@ -110,12 +110,14 @@ export async function relay(
   const streaming = route !== 'embeddings' && body.stream === true
   draft.stream = streaming
   const exchange: Exchange = { route, body, stream: streaming, model: String(body.model) }
-  if (dialect) exchange.inbound = dialect.inbound
+  if (dialect?.inbound) exchange.inbound = dialect.inbound
   const targets = c.var.targets.filter((t) => PROVIDERS[t.type].routes.includes(route))
   if (targets.length === 0)
     throw new OpenAIError(
       'invalid_request_error',
-      `The model '${exchange.model}' is not served for ${route === 'chat' ? 'chat completions' : route}.`,
+      route === 'responses'
+        ? `The model '${exchange.model}' is served only by providers that do not speak OpenAI's Responses API; /v1/responses is relayed to OpenAI-protocol providers only. Use /v1/chat/completions for this model.`
+        : `The model '${exchange.model}' is not served for ${route === 'chat' ? 'chat completions' : route}.`,
       'model',
     )
   const estimate = estimateRequest(route, body)
@@ -147,7 +149,8 @@ export async function relay(
     }
     const completion = tokensForChars(decoded.outputChars)
     applyUsage(draft, decoded.usage, { prompt: estimate.prompt, completion }, target.price)
-    if (!decoded.usage)
+    // The tokenizer knows chat and embeddings bodies; a Responses estimate stays in characters.
+    if (!decoded.usage && route !== 'responses')
       draft.recount = {
         model: target.upstreamModel,
         route,
@@ -173,7 +176,7 @@ export async function relay(
         const completion = tokensForChars(outcome.contentChars)
         const complete = outcome.end === 'done'
         applyUsage(draft, outcome.usage, { prompt: estimate.prompt, completion }, target.price, complete)
-        if (!outcome.usage)
+        if (!outcome.usage && route !== 'responses')
           draft.recount = { model: target.upstreamModel, route, body, output: outcome.contentText }
         if (outcome.end === 'client_gone') {
           draft.status = 499

@@ -24,6 +24,9 @@ export const keys = {
   adminAuthFailures: () => `${P}:adminfail`,
   // A provider's circuit breaker and health figures (HASH, fields in redis/circuit-lua.ts), 7 days after its last outcome.
   circuit: (providerId: string) => `${P}:circuit:${providerId}`,
+  // Which provider created a Responses API response (JSON: key, model, provider), so follow-ups
+  // (previous_response_id, GET, DELETE) go to the provider that stores it.
+  response: (responseId: string) => `${P}:resp:${responseId}`,
   // Prometheus counters and histograms (HASH field = "<metric>{<labels>}", value = number).
   metrics: () => `${P}:metrics`,
 }

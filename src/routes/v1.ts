@@ -13,6 +13,7 @@ import { validateJson } from '../pipeline/validate-json'
 import { ChatRequest, EmbeddingsRequest } from '../schemas'
 import { relay } from '../pipeline/relay'
 import { messages } from './messages'
+import { responses } from './responses'
 
 // The models this key may call: allowed by the key and routed by at least one mapping. No upstream
 // call here, so instead of the guard a plain version check keeps a disabled key out.
@@ -70,3 +71,4 @@ export const v1 = new Hono<AppEnv>()
     (c) => relay(c, 'embeddings'),
   )
   .route('/messages', messages)
+  .route('/responses', responses)

@@ -86,10 +86,10 @@ export function estimateResponsesPromptTokens(body: Record<string, unknown>): nu
 
 // The body is what goes upstream: a Messages request has been translated to chat by then.
 export function estimateRequest(
-  route: 'chat' | 'embeddings' | 'messages' | 'responses' | 'count_tokens',
+  route: 'chat' | 'embeddings' | 'messages' | 'responses' | 'count_tokens' | 'lookup',
   body: Record<string, unknown>,
 ): { prompt: number; completion: number } {
-  if (route === 'count_tokens') return { prompt: 0, completion: 0 }
+  if (route === 'count_tokens' || route === 'lookup') return { prompt: 0, completion: 0 }
   if (route === 'embeddings') return { prompt: estimateEmbeddingTokens(body.input), completion: 0 }
   if (route === 'responses')
     return { prompt: estimateResponsesPromptTokens(body), completion: completionAllowance(body as never) }

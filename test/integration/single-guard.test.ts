@@ -15,6 +15,7 @@ describe('one enforcement point', () => {
       '/v1/embeddings',
       '/v1/messages',
       '/v1/messages/count_tokens',
+      '/v1/responses',
     ])
     const { model, key } = await setup({ key: { rpmLimit: 0 } })
     const bodies: Record<string, unknown> = {
@@ -22,6 +23,7 @@ describe('one enforcement point', () => {
       '/v1/embeddings': { model, input: 'hi' },
       '/v1/messages': { model, max_tokens: 16, messages: [{ role: 'user', content: 'hi' }] },
       '/v1/messages/count_tokens': { model, messages: [{ role: 'user', content: 'hi' }] },
+      '/v1/responses': { model, input: 'hi' },
     }
     for (const path of new Set(routes)) {
       const res = await gateway(path, {

@@ -1,7 +1,8 @@
 import type { Target } from '../targets'
+import { decodeResponses, responsesStream } from './openai-responses'
 import type { Chunk, Decoded, ErrorDecision, OpenAIErrorObject, Provider, Usage } from './types'
 
-const PATHS = { chat: '/chat/completions', embeddings: '/embeddings' } as const
+const PATHS = { chat: '/chat/completions', embeddings: '/embeddings', responses: '/responses' } as const
 
 // Only whole, non-negative token counts are trusted from an upstream; anything else is estimated.
 export const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
@@ -83,7 +84,7 @@ const ROUTING_FIELDS = ['provider', 'models', 'route', 'transforms', 'plugins']
 // model name, aggregator routing fields and, on streams, stream_options.include_usage (so the gateway
 // can account the stream).
 export const openai: Provider = {
-  routes: ['chat', 'embeddings'],
+  routes: ['chat', 'embeddings', 'responses'],
   buildRequest(target: Target, { route, body, stream }) {
     const upstreamBody: Record<string, unknown> = { ...body, model: target.upstreamModel }
     if (!target.forwardRoutingFields) for (const field of ROUTING_FIELDS) delete upstreamBody[field]
@@ -101,7 +102,8 @@ export const openai: Provider = {
     })
   },
   // The upstream's JSON goes to the client as it came (a non-JSON 2xx body too).
-  decodeResponse(text): Decoded {
+  decodeResponse(text, exchange): Decoded {
+    if (exchange.route === 'responses') return decodeResponses(text)
     const json = parseObject(text)
     return {
       ok: true,
@@ -110,7 +112,8 @@ export const openai: Provider = {
       outputChars: contentChars(json?.choices, 'message'),
     }
   },
-  streamDecoder() {
+  streamDecoder(exchange) {
+    if (exchange.route === 'responses') return responsesStream()
     return {
       event(event) {
         if (event.data === '[DONE]') return { done: true }

@@ -9,7 +9,7 @@ export type ProviderType = (typeof PROVIDER_TYPES)[number]
 export const isProviderType = (type: string): type is ProviderType =>
   (PROVIDER_TYPES as readonly string[]).includes(type)
 
-export type UpstreamRoute = 'chat' | 'embeddings'
+export type UpstreamRoute = 'chat' | 'embeddings' | 'responses'
 
 // One request's token usage in disjoint buckets, so each price applies to exactly one count
 // (providers.md §4.2). `reasoning` is part of `output`, kept for reporting only.

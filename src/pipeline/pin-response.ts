@@ -1,0 +1,40 @@
+import { createMiddleware } from 'hono/factory'
+import type { AppEnv } from '../context'
+import { OpenAIError } from '../errors'
+import { pinnedTo } from '../protocols/responses/pin'
+import { fromStore } from './stores'
+
+const unknown = (id: string, param: string | null) =>
+  new OpenAIError('not_found', `No response with id '${id}' was created with this API key.`, param)
+
+// A Responses request that continues an earlier response goes to the provider that stores it and to no
+// other (another provider does not know the id): its other targets are dropped, so there is no fallback.
+export const pinFollowUp = createMiddleware<AppEnv>(async (c, next) => {
+  const previous = c.var.body.previous_response_id
+  if (typeof previous === 'string') {
+    const { deps, requestId, apiKey } = c.var
+    const pin = await fromStore('redis', requestId, () => pinnedTo(deps, previous, apiKey.id))
+    if (!pin) throw unknown(previous, 'previous_response_id')
+    const targets = c.var.targets.filter((t) => t.provider === pin.provider)
+    if (targets.length === 0)
+      throw new OpenAIError(
+        'invalid_request_error',
+        `The response '${previous}' is stored at a provider that no longer serves the model '${String(c.var.body.model)}'.`,
+        'previous_response_id',
+      )
+    c.set('targets', targets.slice(0, 1))
+  }
+  await next()
+})
+
+// GET/DELETE /v1/responses/{id}: the response must be one this key created; its model then goes through
+// the allow-list and the guard like any request (`body` stands for the request, which has none).
+export const loadPinned = createMiddleware<AppEnv>(async (c, next) => {
+  const id = c.req.param('id') ?? ''
+  const { deps, requestId, apiKey } = c.var
+  const pin = await fromStore('redis', requestId, () => pinnedTo(deps, id, apiKey.id))
+  if (!pin) throw unknown(id, null)
+  c.var.draft.model = pin.model
+  c.set('body', { model: pin.model, provider: pin.provider, id })
+  await next()
+})

@@ -1,0 +1,77 @@
+import { Hono, type Context } from 'hono'
+import type { AppEnv } from '../context'
+import { OpenAIError } from '../errors'
+import { log } from '../lib/log'
+import { account } from '../pipeline/account'
+import { allowModel } from '../pipeline/allow-model'
+import { guard } from '../pipeline/guard'
+import { loadPinned, pinFollowUp } from '../pipeline/pin-response'
+import { relay } from '../pipeline/relay'
+import { validateJson } from '../pipeline/validate-json'
+import { responsesDialect } from '../protocols/responses/dialect'
+import { pinResponse, unpin } from '../protocols/responses/pin'
+import { ResponsesRequest } from '../protocols/responses/schema'
+import { storedResponseRequest } from '../upstream/providers/openai-responses'
+import { PROVIDERS } from '../upstream/providers'
+
+// Creates a response at an OpenAI-protocol provider (relayed as it comes) and remembers which provider
+// holds it: awaited for a JSON reply (the client may follow up at once), in waitUntil for a stream (the
+// id arrives in its first event, long before the client can follow up).
+async function create(c: Context<AppEnv>): Promise<Response> {
+  const { deps, apiKey, draft } = c.var
+  const model = String(c.var.body.model)
+  const pin = (id: string) =>
+    pinResponse(deps, id, { keyId: apiKey.id, model, provider: draft.provider ?? '' }).catch((error) =>
+      log('warn', 'response pin not written', { request_id: c.var.requestId, error: String(error) }),
+    )
+  let created: string | null = null
+  const response = await relay(
+    c,
+    'responses',
+    responsesDialect({ reply: (id) => (created = id), stream: (id) => c.executionCtx.waitUntil(pin(id)) }),
+  )
+  if (created) await pin(created)
+  return response
+}
+
+// GET or DELETE at the provider that stores the response; its answer (or refusal) relayed as it is.
+async function stored(c: Context<AppEnv>, method: 'GET' | 'DELETE'): Promise<Response> {
+  const { id, provider } = c.var.body as { id: string; provider: string }
+  const target = c.var.targets.find(
+    (t) => t.provider === provider && PROVIDERS[t.type].routes.includes('responses'),
+  )
+  if (!target)
+    throw new OpenAIError('not_found', `The provider that stores response '${id}' no longer serves it.`)
+  Object.assign(c.var.draft, { provider: target.provider, upstreamModel: target.upstreamModel, attempts: 1 })
+  const started = Date.now()
+  let upstream: Response
+  try {
+    upstream = await fetch(storedResponseRequest(target, method, id), {
+      signal: AbortSignal.timeout(target.timeoutMs),
+    })
+  } catch {
+    throw new OpenAIError(
+      'upstream_error',
+      'The provider that stores this response did not answer. Please retry.',
+    )
+  } finally {
+    c.var.draft.upstreamMs = Date.now() - started
+  }
+  const text = await upstream.text()
+  if (method === 'DELETE' && upstream.ok) await unpin(c.var.deps, id)
+  return new Response(text, { status: upstream.status, headers: { 'content-type': 'application/json' } })
+}
+
+// OpenAI's Responses API (providers.md §6, decision 1): relayed to OpenAI-protocol providers only.
+export const responses = new Hono<AppEnv>()
+  .post(
+    '/',
+    account('responses'),
+    validateJson(ResponsesRequest),
+    allowModel,
+    guard('responses'),
+    pinFollowUp,
+    create,
+  )
+  .get('/:id', account('responses'), loadPinned, allowModel, guard('lookup'), (c) => stored(c, 'GET'))
+  .delete('/:id', account('responses'), loadPinned, allowModel, guard('lookup'), (c) => stored(c, 'DELETE'))
