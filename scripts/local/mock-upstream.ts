@@ -14,11 +14,12 @@ import { parseQuery, readBody, safeDecode, sendJson, wait } from './mock/http.ts
 import { anthropicMock } from './mock/anthropic.ts'
 import { openaiMock, sendError } from './mock/openai.ts'
 import { responsesMock } from './mock/responses.ts'
+import { anthropicCountMock } from './mock/anthropic-count.ts'
 import { parseScenario } from './mock/scenario.ts'
 
 export { parseScenario }
 
-const PROTOCOLS: ProtocolMock[] = [openaiMock, anthropicMock, responsesMock]
+const PROTOCOLS: ProtocolMock[] = [openaiMock, anthropicMock, anthropicCountMock, responsesMock]
 
 export type RecordedRequest = {
   scenario: string

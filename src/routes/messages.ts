@@ -9,20 +9,53 @@ import { validateJson } from '../pipeline/validate-json'
 import { estimateInputTokens } from '../protocols/anthropic/count-tokens'
 import { anthropicDialect } from '../protocols/anthropic/dialect'
 import { CountTokensRequest, MessagesRequest } from '../protocols/anthropic/schema'
+import { countTokensRequest } from '../upstream/providers/anthropic/passthrough'
 import type { Inbound } from '../upstream/providers/types'
 
 const FORWARDED = ['anthropic-version', 'anthropic-beta', 'x-claude-code-session-id']
 
 // The client's request as an Anthropic target gets it (providers.md §3.3): its body, the headers that
 // matter to Anthropic, and its query string (`?beta=true`).
-function inboundOf(c: Context<AppEnv>): Inbound {
+function inboundOf(c: Context<AppEnv>, body: Record<string, unknown>): Inbound {
   const headers: Record<string, string> = {}
   for (const name of FORWARDED) {
     const value = c.req.header(name)
     if (value) headers[name] = value
   }
   const url = new URL(c.req.url)
-  return { protocol: 'anthropic', body: c.var.inbound, headers, query: url.search }
+  return { protocol: 'anthropic', body, headers, query: url.search }
+}
+
+// An Anthropic first target counts the tokens itself; otherwise (or if it cannot answer) the gateway
+// estimates locally and says so. The chat upstreams have no count endpoint, and a count never falls back
+// to another provider's numbers silently.
+async function countTokens(c: Context<AppEnv>): Promise<Response> {
+  const target = c.var.targets[0]
+  if (target?.type === 'anthropic') {
+    const started = Date.now()
+    Object.assign(c.var.draft, {
+      provider: target.provider,
+      upstreamModel: target.upstreamModel,
+      attempts: 1,
+    })
+    try {
+      const request = countTokensRequest(target, inboundOf(c, c.var.body))
+      const upstream = await fetch(request, { signal: AbortSignal.timeout(target.timeoutMs) })
+      const text = await upstream.text()
+      if (upstream.ok || upstream.status === 400 || upstream.status === 413)
+        return new Response(text, {
+          status: upstream.status,
+          headers: { 'content-type': 'application/json' },
+        })
+    } catch {
+      // the estimate below answers instead
+    } finally {
+      c.var.draft.upstreamMs = Date.now() - started
+    }
+  }
+  return c.json({ input_tokens: estimateInputTokens(c.var.body) }, 200, {
+    'x-nexusai-token-count': 'estimated',
+  })
 }
 
 // Anthropic's Messages API (providers.md §3), mounted under /v1 after authentication. `?beta=true`
@@ -36,18 +69,14 @@ export const messages = new Hono<AppEnv>()
     allowModel,
     translateMessages,
     guard('messages'),
-    (c) => relay(c, 'chat', anthropicDialect(inboundOf(c), c.var.requestId)),
+    (c) => relay(c, 'chat', anthropicDialect(inboundOf(c, c.var.inbound), c.var.requestId)),
   )
-  // Answered locally: the chat upstreams behind the gateway have no count endpoint (x-nexusai-token-count
-  // says so). Rate-limited like any call, never billed.
+  // Rate-limited like any call, never billed.
   .post(
     '/count_tokens',
     account('count_tokens'),
     validateJson(CountTokensRequest),
     allowModel,
     guard('count_tokens'),
-    (c) =>
-      c.json({ input_tokens: estimateInputTokens(c.var.body) }, 200, {
-        'x-nexusai-token-count': 'estimated',
-      }),
+    countTokens,
   )

@@ -51,6 +51,18 @@ describe.each(SDKS)('/v1/messages passthrough to an Anthropic target, $name', ({
     expect(row.completionTokens).toBe(message.usage.output_tokens)
   })
 
+  it('count_tokens is answered by the Anthropic target, not estimated', async () => {
+    const { scenario, model, key } = await claude('plain')
+    const messages = [{ role: 'user' as const, content: 'Hello there, count me' }]
+    const { data, response } = await client(key.raw).messages.countTokens({ model, messages }).withResponse()
+    expect(data.input_tokens).toBe(Math.ceil(JSON.stringify(['', messages, []]).length / 4))
+    expect(response.headers.get('x-nexusai-token-count')).toBeNull()
+    const [seen] = await mockRequests(scenario)
+    expect(seen!.path).toBe('/v1/messages/count_tokens')
+    expect(seen!.body).toEqual({ model: `up-${model}`, messages })
+    expect((await oneRow(key.id)).route).toBe('count_tokens')
+  })
+
   it('relays the stream event by event: finalMessage() has the tool calls and the usage row matches', async () => {
     const { model, key } = await claude('tools+cache')
     const stream = client(key.raw).messages.stream({

@@ -1,5 +1,5 @@
 import type { Target } from '../../targets'
-import type { Decoded, Exchange, StreamDecoder } from '../types'
+import type { Decoded, Exchange, Inbound, StreamDecoder } from '../types'
 import { usageFromAnthropic, type AnthropicUsage } from './reply'
 
 type Json = Record<string, unknown>
@@ -7,7 +7,7 @@ type Json = Record<string, unknown>
 // An Anthropic Messages client served by an Anthropic target (providers.md §3.3): the client's own body
 // with only the model name replaced, the client's version and beta headers, and the reply relayed as it
 // came, event by event, with usage tapped on the way.
-export function passthroughRequest(target: Target, exchange: Exchange): Request {
+export function passthroughRequest(target: Target, exchange: Exchange, path = '/messages'): Request {
   const inbound = exchange.inbound!
   const headers = new Headers({
     'content-type': 'application/json',
@@ -17,7 +17,7 @@ export function passthroughRequest(target: Target, exchange: Exchange): Request 
   for (const name of ['anthropic-beta', 'x-claude-code-session-id'])
     if (inbound.headers[name]) headers.set(name, inbound.headers[name])
   if (target.apiKey) headers.set('x-api-key', target.apiKey)
-  return new Request(`${target.baseUrl}/messages${inbound.query}`, {
+  return new Request(`${target.baseUrl}${path}${inbound.query}`, {
     method: 'POST',
     headers,
     body: JSON.stringify({ ...inbound.body, model: target.upstreamModel }),
@@ -87,4 +87,16 @@ export function passthroughStream(): StreamDecoder {
     },
     end: () => ({}),
   }
+}
+
+// POST /messages/count_tokens at an Anthropic target, with the same headers and body rules.
+export function countTokensRequest(target: Target, inbound: Inbound): Request {
+  const exchange: Exchange = {
+    route: 'chat',
+    body: {},
+    stream: false,
+    model: String(inbound.body.model),
+    inbound,
+  }
+  return passthroughRequest(target, exchange, '/messages/count_tokens')
 }
