@@ -233,9 +233,10 @@ export function guard(route: GuardRoute) {
       }
       c.set('limitHeaders', limitHeaders(key, reply))
       const circuits = (reply as Extract<GuardReply, ['ok', ...unknown[]]>)[5]
-      circuits.forEach(([route], i) => {
-        if (route === 1)
-          log('info', 'circuit probe', { request_id: requestId, provider: targets[i]?.provider })
+      circuits.forEach(([route, , , moved], i) => {
+        const provider = targets[i]?.provider
+        if (moved) log('info', 'circuit transition', { request_id: requestId, provider, to: 'half_open' })
+        if (route === 1) log('info', 'circuit probe', { request_id: requestId, provider })
       })
       c.set('targets', orderTargets(targets, circuits, strategyOf(targets)))
       const hold: Hold = {

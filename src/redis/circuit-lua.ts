@@ -18,9 +18,9 @@ end
 `
 
 // KEYS[first..#KEYS] are the candidates' circuit hashes, ARGV[from + 2i] / [from + 2i + 1] the i-th one's
-// probe lease (ms) and metric label. Returns one {route, successPermille, latencyMs} per candidate:
+// probe lease (ms) and metric label. Returns one {route, successPermille, latencyMs, moved} per candidate:
 // route 0 = use, 1 = use as this request's half-open probe, 2 = skip (open, cooling down, or someone
-// else is probing). Whoever finds an open breaker past its cooldown with no live lease takes the lease,
+// else is probing); moved = 1 when this read moved the breaker from open to half-open. Whoever finds an open breaker past its cooldown with no live lease takes the lease,
 // so exactly one request probes; a probe that never reports back loses its lease when it expires.
 export const CIRCUIT_READ = `${COMMON}
 local function circuitRead(first, from, metrics, now)
@@ -29,7 +29,7 @@ local function circuitRead(first, from, metrics, now)
     local j = from + (i - first) * 2
     local h = redis.call('HMGET', KEYS[i], 'st', 'ou', 'pu', 'cu', 'sr', 'lat')
     local st = tonumber(h[1]) or 0
-    local route = 0
+    local route, moved = 0, 0
     if (tonumber(h[4]) or 0) > now then
       route = 2
     elseif st ~= 0 then
@@ -37,12 +37,15 @@ local function circuitRead(first, from, metrics, now)
         route = 2
       else
         route = 1
-        if st == 2 then circuitMove(KEYS[i], metrics, ARGV[j + 1], 1, now, 0) end
+        if st == 2 then
+          circuitMove(KEYS[i], metrics, ARGV[j + 1], 1, now, 0)
+          moved = 1
+        end
         redis.call('HSET', KEYS[i], 'pu', now + tonumber(ARGV[j]))
       end
     end
     local sr, lat = tonumber(h[5]), tonumber(h[6])
-    out[#out + 1] = {route, sr and math.floor(sr * 1000 + 0.5) or -1, lat and math.floor(lat + 0.5) or -1}
+    out[#out + 1] = {route, sr and math.floor(sr * 1000 + 0.5) or -1, lat and math.floor(lat + 0.5) or -1, moved}
   end
   return out
 end

@@ -154,8 +154,9 @@ export type GuardReply =
   | ['rpm' | 'tpm', number, number, number, number, number]
   | ['budget', number, number, number, number, 'daily' | 'monthly', number, number, number]
 
-// Per candidate provider: route (0 use, 1 probe, 2 skip), success ratio in ‰ and latency in ms (-1 unknown).
-export type CircuitRead = [route: 0 | 1 | 2, successPermille: number, latencyMs: number]
+// Per candidate provider: route (0 use, 1 probe, 2 skip), success ratio in ‰ and latency in ms (-1 unknown),
+// and 1 when this read moved its breaker from open to half-open.
+export type CircuitRead = [route: 0 | 1 | 2, successPermille: number, latencyMs: number, moved?: 0 | 1]
 
 export function guardScript(redis: Redis) {
   return redis.createScript<GuardReply>(GUARD)

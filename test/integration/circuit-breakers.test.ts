@@ -60,6 +60,10 @@ describe('circuit breakers', () => {
     expect(await health(primary.id)).toMatchObject({ state: 'open' })
     await call(key.raw, model, later)
     expect(await calls(primary.scenario)).toBe(6)
+    const moves = parsePrometheus(await (await gateway('/metrics')).text())
+      .get('nexusai_circuit_transitions_total')!
+      .samples.filter((s) => s.labels.provider === primary.name)
+    expect(Object.fromEntries(moves.map((s) => [s.labels.to, s.value]))).toEqual({ open: 2, half_open: 1 })
   })
 
   it('a successful probe closes the breaker and the provider is first again', async () => {
