@@ -30,6 +30,8 @@ export type ClientDialect = {
   reply(text: string, estimatedInput: number, native: boolean): string
   encoder(estimatedInput: number, native: boolean): StreamEncoder
   clientError(status: number, error: OpenAIErrorObject): Response
+  // Tell "every upstream is overloaded" (the last one answered 503/529) apart from other failures.
+  reportsOverload?: boolean
 }
 import { redactSecrets } from '../lib/redact'
 
@@ -90,6 +92,16 @@ function failure(draft: UsageDraft, error: ForwardError, dialect?: ClientDialect
     draft.errorCode = 'client_disconnected'
     return new Response(null, { status: 499 })
   }
+  const { last } = error
+  if (
+    dialect?.reportsOverload &&
+    last.reason === 'upstream_status' &&
+    (last.status === 529 || last.status === 503)
+  )
+    throw new OpenAIError(
+      'service_unavailable',
+      'Every upstream provider for this model is overloaded. Please retry shortly.',
+    )
   const code: ErrorCode = error.timedOut ? 'upstream_timeout' : 'upstream_error'
   throw new OpenAIError(
     code,

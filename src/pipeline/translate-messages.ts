@@ -2,11 +2,12 @@ import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../context'
 import { OpenAIError } from '../errors'
 import { toChatRequest } from '../protocols/anthropic/request'
+import { DEFAULT_MAX_OUTPUT_TOKENS } from '../usage/tokens'
 
 // An Anthropic Messages request becomes the chat request the rest of the pipeline (guard, relay) works
 // on; the client's own body stays in `inbound` for Anthropic targets (passthrough). max_tokens is clamped
-// to what the routed models can write (Claude Code always asks for 128,000), so the reservation uses the
-// clamped number. A request only Anthropic can serve (server tools…) goes to the Anthropic targets alone,
+// to what the routed models can write (Claude Code always asks for 128,000, which most OpenAI-compatible
+// models refuse), so the reservation uses the clamped number. A request only Anthropic can serve (server tools…) goes to the Anthropic targets alone,
 // with a rough chat body for the estimates.
 export const translateMessages = createMiddleware<AppEnv>(async (c, next) => {
   const inbound = c.var.body
@@ -23,7 +24,11 @@ export const translateMessages = createMiddleware<AppEnv>(async (c, next) => {
       max_completion_tokens: inbound.max_tokens,
     }
   }
-  const caps = c.var.targets.map((t) => t.maxOutputTokens).filter((n): n is number => n !== null)
+  // Anthropic targets get the client's own max_tokens (passthrough); the translation is clamped for the
+  // others, to the mapping's max_output_tokens or the gateway's default output cap.
+  const caps = c.var.targets
+    .filter((t) => t.type !== 'anthropic')
+    .map((t) => t.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS)
   if (caps.length > 0) chat.max_completion_tokens = Math.min(Number(chat.max_completion_tokens), ...caps)
   c.set('inbound', inbound)
   c.set('body', chat)

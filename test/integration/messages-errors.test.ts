@@ -99,6 +99,13 @@ describe.each(SDKS)(
       expect(await mockRequests(provider.scenario)).toHaveLength(0)
     })
 
+    it('every upstream overloaded is a 529 overloaded_error', async () => {
+      const { model, key } = await setup({ scenario: `status529~${uid()}` })
+      const error = await refusal(client(key.raw).messages.create(hello(model)))
+      expect(error.status).toBe(529)
+      expect(error.error.error.type).toBe('overloaded_error')
+    })
+
     it("an upstream's 400 is relayed as a BadRequestError with its message", async () => {
       const { model, key } = await setup({ scenario: `status400~${uid()}` })
       const error = await refusal(client(key.raw).messages.create(hello(model)))

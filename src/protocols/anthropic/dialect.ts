@@ -12,6 +12,8 @@ export function anthropicDialect(inbound: Inbound, requestId: string): ClientDia
   return {
     native: 'anthropic',
     inbound,
+    // Anthropic's 529 overloaded_error, which Claude Code handles on its own.
+    reportsOverload: true,
     reply(text, estimatedInput, native) {
       if (native) return text
       try {
