@@ -148,6 +148,11 @@ export async function startMockUpstream(
     await wait(res, latencyMs + sc.delayMs)
     if (res.destroyed) return
     if (sc.hang) return // never answer; the socket stays open until the client goes away
+    if (sc.redirect) {
+      // A redirect to another scenario on this mock, whose requests are recorded like any other.
+      res.writeHead(307, { location: rawUrl.replace(`/s/${scenario}/`, `/s/redirected-${scenario}/`) })
+      return res.end()
+    }
 
     if (sc.secretLeak) {
       const url = `http://${req.headers.host ?? `${host}:${port}`}${rawUrl}`

@@ -55,7 +55,8 @@ export async function attempt(
   const started = Date.now()
   try {
     const request = PROVIDERS[target.type].buildRequest(target, exchange)
-    const response = await fetch(request, { signal: controller.signal })
+    // A redirect is never followed: the provider's key would go with it to whatever host it names.
+    const response = await fetch(request, { signal: controller.signal, redirect: 'manual' })
     const ttfbMs = Date.now() - started
     if (response.ok && !readBody) return ok({ response, ttfbMs, text: null })
     if (response.ok) {

@@ -24,6 +24,8 @@ export type ForwardEvents = {
 const BACKOFF_BASE_MS = 100
 const MAX_WAIT_MS = 10_000
 const HEAD_DEADLINE_MS = 120_000
+// Other keys of a pool tried after a key is refused, per target and request.
+const MAX_REKEYS = 3
 
 // One decision per failed attempt: the provider's table for an upstream status; a timeout or a broken
 // connection is worth another try.
@@ -64,6 +66,7 @@ export async function forwardWithFallback(
   let timedOut = false
   for (const [index, first] of targets.entries()) {
     let target = first
+    let rekeys = 0
     if (index > 0) events.onFallback(targets[index - 1]!.provider, target.provider)
     for (let retry = 0; retry <= target.maxRetries; retry++) {
       if (signal?.aborted) return err({ reason: 'client_gone', attempts })
@@ -80,8 +83,11 @@ export async function forwardWithFallback(
       }
       last = error
       timedOut = error.reason === 'timeout'
-      const rekeyed = events.onKeyRefused?.(target, error)
+      // A few other keys at most, within the head deadline: a pool must not turn one request into many calls.
+      const rekeyed =
+        rekeys < MAX_REKEYS && Date.now() < deadline ? events.onKeyRefused?.(target, error) : null
       if (rekeyed) {
+        rekeys++
         // Another key of the same provider, at once: the refusal was about the key, not the request.
         events.onRetry(target.provider, retryReason(error))
         target = rekeyed

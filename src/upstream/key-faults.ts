@@ -3,8 +3,10 @@ import type { Result } from '../lib/result'
 import type { AttemptError } from './attempt'
 import type { Target } from './targets'
 
-// What an upstream said about one of a provider's stored keys: 401/403 means the key is no good
-// (invalid until an operator re-enables it); a 429 with Retry-After cools that key alone for that long.
+// What an upstream said about one of a provider's stored keys: a 401, or a 403 whose body blames the key,
+// means the key is no good (invalid until an operator re-enables it); a 429 with Retry-After cools that
+// key alone for that long. Other 403s (a moderation refusal, an unsupported region) say nothing about
+// the key and must not knock a pool out.
 export type KeyEvent = {
   providerId: string
   provider: string
@@ -15,9 +17,12 @@ export type KeyEvent = {
   untilMs: number
 }
 
+const KEY_BLAMED =
+  /invalid[_ ]?api[_ ]?key|incorrect api key|authentication_error|api key not valid|api_key_invalid|invalid x-api-key/i
+
 function refusal(error: AttemptError, now: number): Pick<KeyEvent, 'kind' | 'status' | 'untilMs'> | null {
   if (error.reason !== 'upstream_status') return null
-  if (error.status === 401 || error.status === 403)
+  if (error.status === 401 || (error.status === 403 && KEY_BLAMED.test(error.body)))
     return { kind: 'invalid', status: error.status, untilMs: Infinity }
   if (error.status === 429 && error.retryAfterMs)
     return { kind: 'cooling', status: 429, untilMs: now + error.retryAfterMs }

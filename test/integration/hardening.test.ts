@@ -103,6 +103,19 @@ describe('relayed upstream errors', () => {
   })
 })
 
+describe('upstream redirects', () => {
+  it('are not followed, so the provider key never reaches the host a redirect names', async () => {
+    const scenario = `redirect~${uid()}`
+    const provider = await createProvider({ scenario })
+    const model = await createModel([provider.id])
+    const key = await createKey({ models: [model] })
+    const res = await gateway('/v1/chat/completions', chatRequest(key.raw, model))
+    expect(res.status).toBe(502)
+    expect(await mockRequests(scenario)).toHaveLength(1)
+    expect(await mockRequests(`redirected-${scenario}`)).toEqual([])
+  })
+})
+
 describe('provider base_url', () => {
   const post = (base_url: string) => admin('POST', '/providers', { name: `p-${uid()}`, base_url })
 

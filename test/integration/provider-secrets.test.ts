@@ -282,6 +282,19 @@ describe('pools on the hot path', () => {
     expect(back.body.state).toBe('active')
   })
 
+  it('a 403 that does not blame the key (a moderation or region refusal) leaves the pool alone', async () => {
+    const [a, b] = [upstreamKey('MODA'), upstreamKey('MODB')]
+    const scenario = `status403~${uid()}`
+    const provider = await pooledProvider(scenario, [a, b])
+    const model = await createModel([provider.id])
+    expect(await callTimes(model, 2)).toEqual([502, 502])
+    // One upstream call per request: a refusal of the request is not a reason to walk the pool.
+    expect(await keysSeen(scenario)).toHaveLength(2)
+    await new Promise((r) => setTimeout(r, 300)) // key events are written after the response
+    const listed = await storedKeysOf(provider.id)
+    expect(listed.stored_keys.map((k: { state: string }) => k.state)).toEqual(['active', 'active'])
+  })
+
   it('a 429 with Retry-After cools that key alone', async () => {
     const [a, limited, c] = [upstreamKey('KEYA'), upstreamKey('LIMITED'), upstreamKey('KEYC')]
     const scenario = `limitLIMITED+retryafter60000~${uid()}`

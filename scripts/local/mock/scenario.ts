@@ -2,7 +2,7 @@
 // optional trailing `~<tag>` that only makes the string unique, e.g. `fail2x500+gap20~t1`. Parts: status<CODE>,
 // retryafter<MS>, fail<N>x<CODE>, hang, hangbody, cut<K>, gap<MS>, chunks<N>, nousage, delay<MS>, secretleak,
 // deny<SUFFIX> (a key ending in SUFFIX is refused: 401), limit<SUFFIX> (a key ending in SUFFIX gets a 429 with
-// Retry-After, see retryafter).
+// Retry-After, see retryafter), redirect (a 307 to the same path under scenario `redirected-<scenario>`).
 // Protocol mocks read their own extra parts from `parts`. Unknown parts are ignored.
 import { isErrorCode } from './http.ts'
 
@@ -18,6 +18,7 @@ export type Scenario = {
   noUsage: boolean
   delayMs: number
   secretLeak: boolean
+  redirect: boolean
   denyKeys: string[]
   limitKeys: string[]
   parts: string[]
@@ -32,6 +33,7 @@ export function parseScenario(name: string): Scenario {
     noUsage: false,
     delayMs: 0,
     secretLeak: false,
+    redirect: false,
     denyKeys: [],
     limitKeys: [],
     parts: [],
@@ -45,6 +47,7 @@ export function parseScenario(name: string): Scenario {
     else if (part === 'hangbody') s.hangBody = true
     else if (part === 'nousage') s.noUsage = true
     else if (part === 'secretleak') s.secretLeak = true
+    else if (part === 'redirect') s.redirect = true
     else if ((m = /^status(\d{3})$/.exec(part)) && isErrorCode(Number(m[1]))) s.status ??= Number(m[1])
     else if ((m = /^retryafter(\d{1,9})$/.exec(part))) s.retryAfterMs = Number(m[1])
     else if ((m = /^fail(\d{1,9})x(\d{3})$/.exec(part)) && isErrorCode(Number(m[2])))
