@@ -62,12 +62,20 @@ export function costOfBuckets(u: TokenBuckets, price: Price | undefined): bigint
   )
 }
 
-export function costPico(promptTokens: number, completionTokens: number, price: Price | undefined): bigint {
+// The most `prompt` input and `completion` output tokens can cost at `price`, however the upstream splits
+// the prompt into cache buckets (a cache write may cost more than plain input) and with the long-context
+// tier when the prompt is above its threshold: what a budget reserves before the call.
+export function maxCostPico(prompt: number, completion: number, price: Price | undefined): bigint {
   if (!price) return 0n
-  return (
-    BigInt(promptTokens) * BigInt(price.inputMicrosPerMillion) +
-    BigInt(completionTokens) * BigInt(price.outputMicrosPerMillion)
+  const long = price.longContextThreshold != null && prompt > price.longContextThreshold
+  const input = (long ? price.longInputMicrosPerMillion : null) ?? price.inputMicrosPerMillion
+  const output = (long ? price.longOutputMicrosPerMillion : null) ?? price.outputMicrosPerMillion
+  const perPromptToken = Math.max(
+    input,
+    price.cacheWrite5mMicrosPerMillion ?? input,
+    price.cacheWrite1hMicrosPerMillion ?? input,
   )
+  return BigInt(prompt) * BigInt(perPromptToken) + BigInt(completion) * BigInt(output)
 }
 
 export function picoToUsdString(pico: bigint): string {

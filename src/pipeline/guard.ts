@@ -4,7 +4,7 @@ import type { AppEnv } from '../context'
 import type { KeyRow } from '../db/keys'
 import { OpenAIError } from '../errors'
 import { log } from '../lib/log'
-import { costPico, MICROS_TO_PICO, usdToMicros } from '../lib/money'
+import { maxCostPico, MICROS_TO_PICO, usdToMicros } from '../lib/money'
 import { dayTag, formatResetDuration, monthTag, startOfNextUtcDay, startOfNextUtcMonth } from '../lib/time'
 import { labels } from '../metrics/counters'
 import { keys } from '../redis/keys'
@@ -116,7 +116,7 @@ function reservationPico(
   for (const target of targets) {
     if (route === 'count_tokens' || route === 'lookup') return 0n
     const completion = route === 'embeddings' ? 0 : reservedCompletion(body, target.maxOutputTokens)
-    const cost = costPico(prompt, completion, target.price)
+    const cost = maxCostPico(prompt, completion, target.price)
     if (cost > most) most = cost
   }
   return most
@@ -170,6 +170,19 @@ export function guard(route: GuardRoute) {
       const cost = reservationPico(route, c.var.body, estimate.prompt, targets)
       const day = dayTag(now)
       const month = monthTag(now)
+      // Known before the call: a client that leaves while the script runs cancels this handler on the
+      // edge, and the after-response step must still find the hold to release (releasing a hold the
+      // script did not take is a no-op).
+      const hold: Hold = {
+        keyId: key.id,
+        ticket,
+        tokens,
+        tpm: key.tpmLimit !== null,
+        reservation: hasBudget(key) ? `${ticket}|${day}|${month}|${cost}` : null,
+        day,
+        month,
+      }
+      c.set('hold', hold)
       let reply: GuardReply
       try {
         reply = await guardScript(deps.redis).exec(
@@ -203,6 +216,7 @@ export function guard(route: GuardRoute) {
           ].map(String),
         )
       } catch (error) {
+        c.set('hold', null)
         if (!deps.config.REDIS_FAIL_OPEN) {
           log('error', 'redis unavailable; refusing (fail-closed)', {
             request_id: requestId,
@@ -219,6 +233,7 @@ export function guard(route: GuardRoute) {
         return next()
       }
       const kind = reply[0]
+      if (kind !== 'ok') c.set('hold', null)
       if (kind === 'stale') {
         await reload(String(reply[1]))
         continue
@@ -239,16 +254,6 @@ export function guard(route: GuardRoute) {
         if (route === 1) log('info', 'circuit probe', { request_id: requestId, provider })
       })
       c.set('targets', orderTargets(targets, circuits, strategyOf(targets)))
-      const hold: Hold = {
-        keyId: key.id,
-        ticket,
-        tokens,
-        tpm: key.tpmLimit !== null,
-        reservation: hasBudget(key) ? `${ticket}|${day}|${month}|${cost}` : null,
-        day,
-        month,
-      }
-      c.set('hold', hold)
       return next()
     }
     throw new OpenAIError('service_unavailable', 'The gateway configuration is changing; please retry.')

@@ -145,13 +145,19 @@ export function pipeStream(
           if (finished) return
           if (next === 'idle') return fail('idle_timeout', 'The upstream stopped sending; stream ended.')
           if (next === 'broken') return fail('upstream_error', 'The upstream connection broke mid-stream.')
-          if (next.done) {
-            parser.feed(text.decode())
-            apply(decoder.end())
-            // The provider did not see its protocol's end: the stream was cut short.
-            return fail('upstream_error', 'The upstream ended the stream early.')
+          // An event a decoder or encoder cannot handle ends the stream like any upstream failure, so the
+          // request still closes (usage row, released hold) instead of erroring the pipe.
+          try {
+            if (next.done) {
+              parser.feed(text.decode())
+              apply(decoder.end())
+              // The provider did not see its protocol's end: the stream was cut short.
+              return fail('upstream_error', 'The upstream ended the stream early.')
+            }
+            parser.feed(text.decode(next.value, { stream: true }))
+          } catch {
+            return fail('upstream_error', 'The upstream sent an event the gateway could not read.')
           }
-          parser.feed(text.decode(next.value, { stream: true }))
         }
       },
       cancel(reason) {

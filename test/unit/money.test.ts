@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { costOfBuckets, costPico, picoToUsdString, usdToMicros, usdToPico } from '../../src/lib/money'
+import { costOfBuckets, maxCostPico, picoToUsdString, usdToMicros, usdToPico } from '../../src/lib/money'
 
 describe('money is exact', () => {
   it.each([
@@ -15,9 +15,16 @@ describe('money is exact', () => {
 
   it('prices tokens in pico-USD without rounding', () => {
     const price = { inputMicrosPerMillion: 150_000, outputMicrosPerMillion: 600_000 }
-    expect(costPico(1, 0, price)).toBe(150_000n)
-    expect(picoToUsdString(costPico(1234, 567, price))).toBe('0.000525300000')
-    expect(costPico(10, 10, undefined)).toBe(0n)
+    const cost = (input: number, output: number, p = price) =>
+      costOfBuckets({ inputUncached: input, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, output }, p)
+    expect(cost(1, 0)).toBe(150_000n)
+    expect(picoToUsdString(cost(1234, 567))).toBe('0.000525300000')
+    expect(
+      costOfBuckets(
+        { inputUncached: 10, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, output: 10 },
+        undefined,
+      ),
+    ).toBe(0n)
   })
 
   it('reads a ledger sum (numeric with 12 decimals) as exact pico-USD for the budget counters', () => {
@@ -55,5 +62,40 @@ describe('costOfBuckets', () => {
     }
     expect(costOfBuckets(buckets, price)).toBe(1111n * 3n + 50n * 15n)
     expect(costOfBuckets({ ...buckets, inputUncached: 101 }, price)).toBe(1112n * 6n + 50n * 22n)
+  })
+})
+
+describe('maxCostPico (what a budget reserves)', () => {
+  const price = {
+    inputMicrosPerMillion: 3,
+    outputMicrosPerMillion: 15,
+    cacheReadMicrosPerMillion: 1,
+    cacheWrite5mMicrosPerMillion: 4,
+    cacheWrite1hMicrosPerMillion: 6,
+    longContextThreshold: 1000,
+    longInputMicrosPerMillion: 7,
+    longOutputMicrosPerMillion: 22,
+  }
+  it('is never below what any split of the prompt into buckets settles at', () => {
+    const prompt = 900
+    const worst = maxCostPico(prompt, 50, price)
+    for (const split of [
+      { inputUncached: prompt, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0 },
+      { inputUncached: 0, cacheRead: prompt, cacheWrite5m: 0, cacheWrite1h: 0 },
+      { inputUncached: 0, cacheRead: 0, cacheWrite5m: prompt, cacheWrite1h: 0 },
+      { inputUncached: 0, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: prompt },
+    ])
+      expect(costOfBuckets({ ...split, output: 50 }, price)).toBeLessThanOrEqual(worst)
+    expect(worst).toBe(900n * 6n + 50n * 15n)
+  })
+
+  it('takes the long-context tier above its threshold', () => {
+    expect(maxCostPico(2000, 10, price)).toBe(2000n * 7n + 10n * 22n)
+    expect(
+      costOfBuckets(
+        { inputUncached: 2000, cacheRead: 0, cacheWrite5m: 0, cacheWrite1h: 0, output: 10 },
+        price,
+      ),
+    ).toBe(maxCostPico(2000, 10, price))
   })
 })

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { anthropic } from '../../src/upstream/providers/anthropic'
 import { openai } from '../../src/upstream/providers/openai'
 import { pipeStream, type StreamOutcome } from '../../src/upstream/stream'
 
@@ -67,5 +68,24 @@ describe('pipeStream with the OpenAI decoder', () => {
   it('ends at [DONE] even if the upstream keeps the connection open', async () => {
     const { outcome } = await run([chunk('a') + 'data: [DONE]\n\n', 'data: {"late":true}\n\n'])
     expect(outcome.end).toBe('done')
+  })
+
+  it('ends the stream cleanly, and still reports its end, when an event cannot be decoded', async () => {
+    // Anthropic's decoder meets an event whose data is not an object.
+    const exchange = { route: 'chat' as const, body: {}, stream: true, model: 'm' }
+    let outcome: StreamOutcome | undefined
+    const start = `event: message_start\ndata: ${JSON.stringify({ type: 'message_start', message: { id: 'msg_1', usage: { input_tokens: 3, output_tokens: 1 } } })}\n\n`
+    const out = pipeStream(
+      upstream([start, 'event: content_block_delta\ndata: null\n\n']),
+      anthropic.streamDecoder(exchange),
+      {
+        clientWantsUsage: false,
+        idleTimeoutMs: 1000,
+        onEnd: (o) => (outcome = o),
+      },
+    )
+    const text = await new Response(out).text()
+    expect(text.trim().split('\n\n').at(-1)).toContain('"code":"upstream_error"')
+    expect(outcome?.end).toBe('upstream_error')
   })
 })
