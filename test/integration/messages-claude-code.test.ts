@@ -11,7 +11,9 @@ const claudeCodeBody = (model: string) => ({
   thinking: { type: 'adaptive', display: 'omitted' },
   context_management: { edits: [{ type: 'clear_thinking_20251015', keep: 'all' }] },
   output_config: { effort: 'medium' },
-  metadata: { user_id: JSON.stringify({ device_id: 'd', account_uuid: '', session_id: 's' }) },
+  metadata: {
+    user_id: JSON.stringify({ device_id: 'f'.repeat(64), account_uuid: '', session_id: crypto.randomUUID() }),
+  },
   system: [
     { type: 'text', text: 'x-anthropic-billing-header: cc_version=2.1.332.0b8; cc_entrypoint=sdk-cli;' },
     { type: 'text', text: 'You are Claude Code.', cache_control: { type: 'ephemeral' } },
@@ -85,6 +87,7 @@ describe('Claude Code through /v1/messages to an OpenAI target', () => {
     expect(seen!.body.tools.map((t: { function: { name: string } }) => t.function.name)).toEqual(['Bash'])
     expect(JSON.stringify(seen!.body)).not.toContain('cache_control')
     expect(JSON.stringify(seen!.body)).not.toContain('context_management')
+    expect(seen!.body.user).toBeUndefined()
 
     const families = await eventually(async () => {
       const families = parsePrometheus(await (await gateway('/metrics')).text())

@@ -179,7 +179,8 @@ export function toChatRequest(body: Record<string, unknown>): Record<string, unk
       json_schema: { name: 'output', schema: format.schema, strict: true },
     }
   const user = (body.metadata as { user_id?: unknown } | undefined)?.user_id
-  if (typeof user === 'string' && user) chat.user = user
+  // Claude Code sends a JSON blob here; only a short identifier is worth passing on as `user`.
+  if (typeof user === 'string' && user && user.length <= 64) chat.user = user
   if (body.stream === true) {
     chat.stream = true
     chat.stream_options = { include_usage: true }
