@@ -112,6 +112,20 @@ export const prices = pgTable(
   (t) => [uniqueIndex('prices_model_effective_idx').on(t.model, t.effectiveFrom)],
 )
 
+// A team's shared limits and budgets. `id` is the slug keys carry as project_id (no foreign key: a key
+// names its project by slug, and creating a key under an unknown slug creates the project, without limits).
+export const projects = pgTable('projects', {
+  id: text('id').primaryKey(),
+  name: text('name').notNull(),
+  status: text('status').notNull().default('active'),
+  rpmLimit: integer('rpm_limit'),
+  tpmLimit: integer('tpm_limit'),
+  dailyBudget: usd('daily_budget'),
+  monthlyBudget: usd('monthly_budget'),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+})
+
 export const apiKeys = pgTable(
   'api_keys',
   {

@@ -1,5 +1,5 @@
 import { loadCatalog, type Catalog } from './db/catalog'
-import { findKeyByHash, type KeyRow } from './db/keys'
+import { findKeyByHash, type KeyRecord } from './db/keys'
 import type { Deps } from './deps'
 import { keys } from './redis/keys'
 import { keyringFor } from './secrets/keyring'
@@ -14,7 +14,7 @@ const MAX_KEYS = 10_000
 
 type Entry<T> = { value: T; version: string; loadedAt: number }
 
-const keyCache = new Map<string, Entry<KeyRow | null>>()
+const keyCache = new Map<string, Entry<KeyRecord | null>>()
 // The catalog holds upstream keys opened with the SECRETS_KEY(s) of one config; it is only reused
 // under the same ones (one config per isolate in production; tests switch).
 let catalogCache: (Entry<Catalog> & { sealedWith: string }) | null = null
@@ -29,7 +29,11 @@ function fresh<T>(entry: Entry<T> | null | undefined, ttl: number, version?: str
   return version === undefined || entry.version === version
 }
 
-export async function getKey(deps: Deps, keyHash: string, version?: string): Promise<Entry<KeyRow | null>> {
+export async function getKey(
+  deps: Deps,
+  keyHash: string,
+  version?: string,
+): Promise<Entry<KeyRecord | null>> {
   const hit = keyCache.get(keyHash)
   if (fresh(hit, KEY_TTL_MS, version)) {
     // Least recently used goes first: a hit moves to the end, so a flood of unknown keys evicts

@@ -1,4 +1,4 @@
-import type { KeyRow } from './db/keys'
+import type { KeyRecord } from './db/keys'
 import type { Deps } from './deps'
 import type { Target } from './upstream/targets'
 import type { UsageDraft } from './usage/draft'
@@ -13,7 +13,7 @@ export type AppEnv = {
     // The protocol the client speaks on this route, which decides the shape of every error.
     dialect: 'openai' | 'anthropic'
     deps: Deps
-    apiKey: KeyRow
+    apiKey: KeyRecord
     // The config version the cached key/catalog were loaded under; the guard checks it atomically.
     configVersion: string
     draft: UsageDraft

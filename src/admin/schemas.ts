@@ -46,9 +46,16 @@ const trimmed = (...checks: z.core.$ZodCheck<string>[]) => z.string().check(z.tr
 const model = trimmed(z.minLength(1), z.maxLength(200))
 export const Uuid = z.guid()
 
+const projectId = trimmed(z.minLength(1), z.maxLength(100))
+// The seed's vocabulary says "enabled"; it is stored and answered as "active".
+const status = z.pipe(
+  z.enum(['active', 'enabled', 'disabled']),
+  z.transform((status) => (status === 'enabled' ? 'active' : status)),
+)
+
 const keyFields = {
   name: trimmed(z.minLength(1), z.maxLength(200)),
-  project_id: trimmed(z.minLength(1), z.maxLength(100)),
+  project_id: projectId,
   // "*" allows every model; an empty list allows none.
   allowed_models: z.pipe(
     z.array(model).check(z.maxLength(1000)),
@@ -58,17 +65,27 @@ const keyFields = {
   tpm_limit: z.nullable(count()),
   daily_budget: z.nullable(usd),
   monthly_budget: z.nullable(usd),
-  // The seed's vocabulary says "enabled"; it is stored and answered as "active".
-  status: z.pipe(
-    z.enum(['active', 'enabled', 'disabled']),
-    z.transform((status) => (status === 'enabled' ? 'active' : status)),
-  ),
+  status,
   expires_at: z.nullable(datetime),
 }
 export const KeyCreate = strict(z.required(z.partial(z.object(keyFields)), { name: true }).shape)
 export const KeyPatch = patchOf(keyFields)
 export type KeyCreate = z.infer<typeof KeyCreate>
 export type KeyPatch = z.infer<typeof KeyPatch>
+
+// A project's limits apply to all its keys together, on top of each key's own.
+const projectFields = {
+  name: trimmed(z.minLength(1), z.maxLength(200)),
+  status,
+  rpm_limit: z.nullable(count()),
+  tpm_limit: z.nullable(count()),
+  daily_budget: z.nullable(usd),
+  monthly_budget: z.nullable(usd),
+}
+export const ProjectCreate = strict({ id: projectId, ...z.partial(z.object(projectFields)).shape })
+export const ProjectPatch = patchOf(projectFields)
+export type ProjectCreate = z.infer<typeof ProjectCreate>
+export type ProjectPatch = z.infer<typeof ProjectPatch>
 
 // The upstream key lives in a Worker secret; a URL with credentials would put it in responses and logs.
 const baseUrl = z.url({ protocol: /^https?$/ }).check(

@@ -3,6 +3,7 @@ import type { MappingRow, ProviderRow } from '../db/catalog'
 import type { KeyRow } from '../db/keys'
 import { providerVar, type Config } from '../env'
 import { apiKeySource, type KeyView } from './provider-keys'
+import type { ProjectRow } from '../db/projects'
 
 // Rows → the admin wire format (snake_case). Fields are picked one by one, so a column added to a
 // table (or a secret such as key_hash) never reaches a response or the audit log by accident.
@@ -31,6 +32,21 @@ export function serializeKey(row: KeyRow) {
 
 // has_api_key / api_key_source mirror how routing finds the key (src/upstream/targets.ts); stored keys
 // appear only as {id, hint, state, last_used_at}.
+export function serializeProject(row: ProjectRow) {
+  return {
+    id: row.id,
+    object: 'project' as const,
+    name: row.name,
+    status: row.status,
+    rpm_limit: row.rpmLimit,
+    tpm_limit: row.tpmLimit,
+    daily_budget: usd(row.dailyBudget),
+    monthly_budget: usd(row.monthlyBudget),
+    created_at: iso(row.createdAt),
+    updated_at: iso(row.updatedAt),
+  }
+}
+
 // `number` is null only in the audit entry of a provider being created (the database assigns it).
 export function serializeProvider(
   row: Omit<ProviderRow, 'number'> & { number?: number },

@@ -3,6 +3,7 @@ import { apiKeys } from '../../drizzle/schema'
 import { auditInsert, type AuditEntry } from './audit'
 import type { Db } from './client'
 import type { KeyRow } from './keys'
+import { ensureProject } from './projects'
 
 export type NewKeyRow = typeof apiKeys.$inferInsert & { id: string }
 export type KeyChanges = Partial<Omit<typeof apiKeys.$inferInsert, 'id' | 'createdAt'>>
@@ -33,9 +34,14 @@ export async function listKeysPage(
     .limit(limit)
 }
 
-// The write and its audit row in one batch (one transaction over Neon's HTTP API).
+// The write and its audit row in one batch (one transaction over Neon's HTTP API), with the key's
+// project created (without limits) if it does not exist yet.
 export async function insertKey(db: Db, row: NewKeyRow, audit: AuditEntry): Promise<KeyRow> {
-  const [[created]] = await db.batch([db.insert(apiKeys).values(row).returning(), auditInsert(db, audit)])
+  const [[created]] = await db.batch([
+    db.insert(apiKeys).values(row).returning(),
+    ensureProject(db, row.projectId ?? 'default'),
+    auditInsert(db, audit),
+  ])
   return created!
 }
 
@@ -45,9 +51,9 @@ export async function updateKey(
   changes: KeyChanges,
   audit: AuditEntry,
 ): Promise<KeyRow | undefined> {
-  const [[updated]] = await db.batch([
-    db.update(apiKeys).set(changes).where(eq(apiKeys.id, id)).returning(),
-    auditInsert(db, audit),
-  ])
+  const write = db.update(apiKeys).set(changes).where(eq(apiKeys.id, id)).returning()
+  const [[updated]] = changes.projectId
+    ? await db.batch([write, ensureProject(db, changes.projectId), auditInsert(db, audit)])
+    : await db.batch([write, auditInsert(db, audit)])
   return updated
 }

@@ -84,6 +84,7 @@ async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null): P
   const { moves, failures } = await finishLater(deps, {
     settlement: {
       keyId: draft.apiKeyId,
+      projectId: hold?.project.id ?? draft.projectId,
       hold,
       actual: { tokens: draft.promptTokens + draft.completionTokens, costPico: draft.costPico },
       circuit: circuitRecordArgs(draft.outcomes),

@@ -2,7 +2,7 @@ import { createMiddleware } from 'hono/factory'
 import { configVersion, getCatalog } from '../cache'
 import type { AppEnv } from '../context'
 import { priceFor } from '../db/catalog'
-import type { KeyRow } from '../db/keys'
+import type { KeyRecord, KeyRow } from '../db/keys'
 import type { Deps } from '../deps'
 import { OpenAIError } from '../errors'
 import { hasMapping, pickTargets } from '../upstream/targets'
@@ -17,7 +17,7 @@ export function keyAllows(key: KeyRow, model: string): boolean {
 export async function resolveRoute(
   deps: Deps,
   requestId: string,
-  key: KeyRow,
+  key: KeyRecord,
   model: string,
   version?: string,
 ) {

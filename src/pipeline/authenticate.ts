@@ -1,7 +1,7 @@
 import { createMiddleware } from 'hono/factory'
 import { configVersion, getKey } from '../cache'
 import type { AppEnv } from '../context'
-import type { KeyRow } from '../db/keys'
+import type { KeyRecord } from '../db/keys'
 import type { Deps } from '../deps'
 import { OpenAIError } from '../errors'
 import { sha256Hex } from '../lib/ids'
@@ -16,8 +16,8 @@ export function bearerToken(header: string | undefined): string | null {
   return match?.[1] ?? null
 }
 
-// Looks a virtual key up (isolate cache first) and refuses unknown, disabled and expired keys, all
-// with the same message (a distinct one would confirm that a leaked old key is real; the reason goes
+// Looks a virtual key up (isolate cache first) and refuses unknown, disabled and expired keys, and the
+// keys of a disabled project, all with the same message (a distinct one would confirm that a leaked old key is real; the reason goes
 // to the log). A cached refusal of a known key is re-checked against the current config version
 // first, so a key re-enabled a moment ago is not refused from a stale cache. An unknown hash is not:
 // no row can appear for it later (raw keys are random), so the cache answers it with no store call.
@@ -33,9 +33,11 @@ export async function resolveKey(deps: Deps, requestId: string, keyHash: string,
     ? 'unknown'
     : key.status !== 'active'
       ? 'disabled'
-      : !usable(key, deps.now())
-        ? 'expired'
-        : null
+      : key.project && key.project.status !== 'active'
+        ? 'project_disabled'
+        : !usable(key, deps.now())
+          ? 'expired'
+          : null
   if (!key || reason) {
     log('info', 'api key refused', { request_id: requestId, reason, key_id: key?.id ?? null })
     throw new OpenAIError('invalid_api_key', INVALID)
@@ -43,9 +45,12 @@ export async function resolveKey(deps: Deps, requestId: string, keyHash: string,
   return { key, version: entry.version }
 }
 
-function usable(key: KeyRow | null, now: number): boolean {
+function usable(key: KeyRecord | null, now: number): boolean {
   return (
-    key !== null && key.status === 'active' && (!key.expiresAt || new Date(key.expiresAt).getTime() > now)
+    key !== null &&
+    key.status === 'active' &&
+    (!key.expiresAt || new Date(key.expiresAt).getTime() > now) &&
+    (!key.project || key.project.status === 'active')
   )
 }
 
@@ -74,7 +79,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
     throw new OpenAIError('invalid_api_key', INVALID)
   }
   const { key, version } = await resolveKey(c.var.deps, c.var.requestId, await sha256Hex(token))
-  c.set('apiKey', key satisfies KeyRow)
+  c.set('apiKey', key satisfies KeyRecord)
   c.set('configVersion', version)
   await next()
 })

@@ -1,7 +1,7 @@
 import { createMiddleware } from 'hono/factory'
 import { configVersion } from '../cache'
 import type { AppEnv } from '../context'
-import type { KeyRow } from '../db/keys'
+import type { KeyRecord, KeyRow } from '../db/keys'
 import { OpenAIError } from '../errors'
 import { log } from '../lib/log'
 import { maxCostPico, MICROS_TO_PICO, usdToMicros } from '../lib/money'
@@ -11,7 +11,7 @@ import { keys } from '../redis/keys'
 import { guardScript, type GuardReply } from '../redis/scripts'
 import { orderTargets, strategyOf } from '../upstream/route-order'
 import type { Route } from '../usage/draft'
-import { rebuildSpend, type Hold } from '../usage/spend'
+import { rebuildProjectSpend, rebuildSpend, type Hold } from '../usage/spend'
 import type { Target } from '../upstream/targets'
 import { estimateRequest, reservedCompletion } from '../usage/tokens'
 import { olderVersion, resolveRoute } from './allow-model'
@@ -37,7 +37,7 @@ const usd = (pico: number | bigint) => {
 
 // x-ratelimit-{limit,remaining,reset}-{requests,tokens} for the limits the key has, from the
 // script's view of both windows (the same four numbers lead every reply but 'stale'/'rebuild').
-function limitHeaders(key: KeyRow, reply: GuardReply): Record<string, string> {
+function limitHeaders(key: KeyRecord, reply: GuardReply): Record<string, string> {
   const [, rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs] = reply as [
     string,
     number,
@@ -58,26 +58,30 @@ function limitHeaders(key: KeyRow, reply: GuardReply): Record<string, string> {
 }
 
 // OpenAI's shapes: a rate limit is retryable (Retry-After), except a request that can never fit the
-// TPM limit; an exhausted budget is not (x-should-retry: false, which the OpenAI SDK honours).
-function refuse(key: KeyRow, reply: GuardReply, ask: { tokens: number; costPico: bigint }): never {
-  const headers = limitHeaders(key, reply)
+// TPM limit; an exhausted budget is not (x-should-retry: false, which the OpenAI SDK honours). The
+// message and x-nexusai-limit-scope say whether the key's own limit or its project's was hit.
+function refuse(key: KeyRecord, reply: GuardReply, ask: { tokens: number; costPico: bigint }): never {
+  const project = (reply as unknown[]).includes('project')
+  const whose = project ? `this key's project '${key.projectId}'` : 'this key'
+  const headers = { ...limitHeaders(key, reply), 'x-nexusai-limit-scope': project ? 'project' : 'key' }
   if (reply[0] === 'rpm' || reply[0] === 'tpm') {
-    const [kind, rpmRemaining, , tpmRemaining, , retryMs = 0] = reply
+    const [kind, rpmRemaining, , tpmRemaining, , retryMs = 0, , projectLimit = 0, projectRemaining = 0] =
+      reply
     const unit = kind === 'rpm' ? 'requests' : 'tokens'
-    const limit = (kind === 'rpm' ? key.rpmLimit : key.tpmLimit) ?? 0
+    const limit = project ? projectLimit : ((kind === 'rpm' ? key.rpmLimit : key.tpmLimit) ?? 0)
     if (kind === 'tpm' && ask.tokens > limit) {
       throw new OpenAIError(
         'rate_limit_exceeded',
-        `Request too large: it is estimated at ${ask.tokens} tokens (prompt + max_tokens), above this key's limit of ${limit} tokens per minute. Lower max_tokens or shorten the prompt.`,
+        `Request too large: it is estimated at ${ask.tokens} tokens (prompt + max_tokens), above the limit of ${whose} of ${limit} tokens per minute. Lower max_tokens or shorten the prompt.`,
         null,
         { ...headers, 'x-should-retry': 'false' },
         unit,
       )
     }
-    const remaining = kind === 'rpm' ? rpmRemaining : tpmRemaining
+    const remaining = project ? projectRemaining : kind === 'rpm' ? rpmRemaining : tpmRemaining
     throw new OpenAIError(
       'rate_limit_exceeded',
-      `Rate limit reached for ${unit} per minute: limit ${limit}, remaining ${remaining}. Please try again in ${formatResetDuration(retryMs)}.`,
+      `Rate limit reached for ${unit} per minute of ${whose}: limit ${limit}, remaining ${remaining}. Please try again in ${formatResetDuration(retryMs)}.`,
       null,
       {
         ...headers,
@@ -92,14 +96,15 @@ function refuse(key: KeyRow, reply: GuardReply, ask: { tokens: number; costPico:
   throw new OpenAIError(
     'insufficient_quota',
     left <= 0
-      ? `You exceeded this key's ${window} budget of ${usd(limit)}. ${resets}`
-      : `This request's estimated cost (${usd(ask.costPico)}, from the prompt and max_tokens, or the model's maximum output when max_tokens is absent) is more than what is left of this key's ${window} budget (${usd(left)} of ${usd(limit)}). Lower max_tokens, or wait: ${resets}`,
+      ? `You exceeded the ${window} budget of ${whose} (${usd(limit)}). ${resets}`
+      : `This request's estimated cost (${usd(ask.costPico)}, from the prompt and max_tokens, or the model's maximum output when max_tokens is absent) is more than what is left of the ${window} budget of ${whose} (${usd(left)} of ${usd(limit)}). Lower max_tokens, or wait: ${resets}`,
     null,
     { ...headers, 'x-should-retry': 'false' },
   )
 }
 
-const hasBudget = (key: KeyRow) => key.dailyBudget !== null || key.monthlyBudget !== null
+const hasBudget = (limits: Pick<KeyRow, 'dailyBudget' | 'monthlyBudget'> | null) =>
+  limits !== null && (limits.dailyBudget !== null || limits.monthlyBudget !== null)
 
 // What a budget reserves before the call: the most any candidate target could cost, since which one
 // answers is decided later (the settlement uses the one that did).
@@ -122,9 +127,9 @@ function reservationPico(
   return most
 }
 
-// RPM, TPM and both budgets in one atomic Redis step (one round trip on a warm key). A stale cache
-// or a missing spend counter costs extra rounds, never a wrong decision. The same step reads the
-// candidate providers' circuit breakers, which reorder the targets.
+// RPM, TPM and both budgets of the key and of its project in one atomic Redis step (one round trip on a
+// warm key). A stale cache or a missing spend counter costs extra rounds, never a wrong decision. The
+// same step reads the candidate providers' circuit breakers, which reorder the targets.
 export function guard(route: GuardRoute) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const { deps, draft, requestId } = c.var
@@ -147,7 +152,8 @@ export function guard(route: GuardRoute) {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       // Under a budget only targets with a price may serve: one without would cost 0 and the budget would
       // mean nothing.
-      const targets = hasBudget(key) ? c.var.targets.filter((t) => t.price) : c.var.targets
+      const budgeted = hasBudget(key) || hasBudget(key.project)
+      const targets = budgeted ? c.var.targets.filter((t) => t.price) : c.var.targets
       if (targets.length === 0) {
         // Decided from the isolate's cache: a price set a moment ago must apply on this request.
         if (!current) {
@@ -160,7 +166,7 @@ export function guard(route: GuardRoute) {
         }
         throw new OpenAIError(
           'service_unavailable',
-          `No price is in effect for the model '${String(c.var.body.model)}' or the upstream models it routes to, so this key's budget cannot be enforced. An operator must set one (PUT /admin/prices/{model}).`,
+          `No price is in effect for the model '${String(c.var.body.model)}' or the upstream models it routes to, so this key's (or its project's) budget cannot be enforced. An operator must set one (PUT /admin/prices/{model}).`,
           null,
           { 'x-should-retry': 'false' },
         )
@@ -170,6 +176,8 @@ export function guard(route: GuardRoute) {
       const cost = reservationPico(route, c.var.body, estimate.prompt, targets)
       const day = dayTag(now)
       const month = monthTag(now)
+      const project = key.project
+      const projectId = key.projectId
       // Known before the call: a client that leaves while the script runs cancels this handler on the
       // edge, and the after-response step must still find the hold to release (releasing a hold the
       // script did not take is a no-op).
@@ -181,6 +189,11 @@ export function guard(route: GuardRoute) {
         reservation: hasBudget(key) ? `${ticket}|${day}|${month}|${cost}` : null,
         day,
         month,
+        project: {
+          id: projectId,
+          tokens: project?.tpmLimit != null ? tokens : null,
+          reservation: hasBudget(project) ? `${ticket}|${day}|${month}|${cost}` : null,
+        },
       }
       c.set('hold', hold)
       let reply: GuardReply
@@ -195,6 +208,12 @@ export function guard(route: GuardRoute) {
             keys.reservations(key.id),
             keys.tpmTotal(key.id),
             keys.metrics(),
+            keys.projectRpm(projectId),
+            keys.projectTpm(projectId),
+            keys.projectTpmTotal(projectId),
+            keys.projectSpendDay(projectId, day),
+            keys.projectSpendMonth(projectId, month),
+            keys.projectReservations(projectId),
             ...targets.map((t) => keys.circuit(t.providerId)),
           ],
           [
@@ -212,6 +231,10 @@ export function guard(route: GuardRoute) {
             month,
             startOfNextUtcDay(now) - now,
             startOfNextUtcMonth(now) - now,
+            limitOrNone(project?.rpmLimit ?? null),
+            limitOrNone(project?.tpmLimit ?? null),
+            budgetPico(project?.dailyBudget ?? null),
+            budgetPico(project?.monthlyBudget ?? null),
             ...targets.flatMap((t) => [probeLeaseMs(t), labels({ provider: t.provider })]),
           ].map(String),
         )
@@ -239,7 +262,11 @@ export function guard(route: GuardRoute) {
         continue
       }
       if (kind === 'rebuild') {
-        await fromStore('postgres', requestId, () => rebuildSpend(deps, key.id, now))
+        await fromStore('postgres', requestId, () =>
+          reply[1] === 'project'
+            ? rebuildProjectSpend(deps, projectId, now)
+            : rebuildSpend(deps, key.id, now),
+        )
         continue
       }
       if (kind !== 'ok') {

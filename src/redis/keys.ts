@@ -16,6 +16,14 @@ export const keys = {
   spendMonth: (keyId: string, month: string) => `${P}:spend:pm:${keyId}:${month}`,
   // In-flight budget reservations (ZSET member = "<request id>|<day>|<month>|<pico-USD>", score = expiry ms).
   reservations: (keyId: string) => `${P}:resv:${keyId}`,
+  // A project's shared windows, counters and reservations: the same shapes as the key's above, for
+  // all keys of the project together ("pj" segments, so no project slug can collide with a key id).
+  projectRpm: (projectId: string) => `${P}:pj:rpm:${projectId}`,
+  projectTpm: (projectId: string) => `${P}:pj:tpm:${projectId}`,
+  projectTpmTotal: (projectId: string) => `${P}:pj:tpmsum:${projectId}`,
+  projectSpendDay: (projectId: string, day: string) => `${P}:pj:spend:pd:${projectId}:${day}`,
+  projectSpendMonth: (projectId: string, month: string) => `${P}:pj:spend:pm:${projectId}:${month}`,
+  projectReservations: (projectId: string) => `${P}:pj:resv:${projectId}`,
   // Usage rows waiting for Postgres (LIST of JSON rows), drained by the cron trigger.
   usageSpool: () => `${P}:spool:usage`,
   // Spooled or fresh usage rows Postgres rejected (bad data, not an outage): LIST kept for an operator.

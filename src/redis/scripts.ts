@@ -1,5 +1,6 @@
 import { CIRCUIT_READ, CIRCUIT_RECORD } from './circuit-lua'
 import type { Redis } from './client'
+import { PROJECT_GUARD, PROJECT_SETTLE } from './project-lua'
 
 // Decides RPM, TPM, daily and monthly budget for one request in one atomic step, and commits all of
 // them only when every check passes (a refused request consumes nothing). Returns:
@@ -11,12 +12,14 @@ import type { Redis } from './client'
 //   {'budget', rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs, 'daily'|'monthly', limitPico,
 //    retryMs, leftPico}                                                   refused by a budget
 // Every refusal carries both rate-limit states, so its x-ratelimit-* headers are complete. An admitted
-// request also gets its candidate providers' circuits (KEYS[8] metrics, KEYS[9..] circuits, ARGV[15..]).
+// request also gets its candidate providers' circuits (KEYS[8] metrics, KEYS[15..] circuits, ARGV[19..]).
+// The key's project (KEYS[9..14], ARGV[15..18], see project-lua.ts) is checked after the key's rate
+// limits and before its budget; a project refusal ends in 'project' (and 'rebuild' then names it).
 // Limits of -1 mean "no limit". Token log members are "<ticket>:<tokens>"; reservation members are
 // "<ticket>|<day>|<month>|<pico-USD>" scored by their expiry, so a crashed isolate's hold lapses.
 // Money is integer pico-USD: counters change only through INCRBY with the exact decimal string (64-bit
 // integers in Redis); Lua compares them as doubles, exact to a few pico-USD, far below a budget's 1e-6.
-const GUARD = `${CIRCUIT_READ}
+const GUARD = `${CIRCUIT_READ}${PROJECT_GUARD}
 local version = redis.call('GET', KEYS[1]) or '0'
 if version ~= ARGV[1] then return {'stale', version} end
 local now, window = tonumber(ARGV[2]), 60000
@@ -67,6 +70,10 @@ if tpmLimit >= 0 and tpmUsed + tokens > tpmLimit then
   return {'tpm', rpmLeft, rpmReset, tpmLeft, tpmReset, wait}
 end
 
+-- Project limits (project-lua.ts).
+local projectRefusal = projectGuard(9, 15, now, tokens, cost, ARGV[11], ARGV[12], tonumber(ARGV[13]), tonumber(ARGV[14]), {rpmLeft, rpmReset, tpmLeft, tpmReset})
+if projectRefusal then return projectRefusal end
+
 if daily >= 0 or monthly >= 0 then
   local daySpent, monthSpent = redis.call('GET', KEYS[4]), redis.call('GET', KEYS[5])
   if (daily >= 0 and not daySpent) or (monthly >= 0 and not monthSpent) then return {'rebuild'} end
@@ -104,7 +111,9 @@ if tpmLimit >= 0 then
   redis.call('INCRBY', KEYS[7], tokens)
   redis.call('PEXPIRE', KEYS[7], window)
 end
-return {'ok', rpmLimit - rpmUsed - 1, rpmReset, tpmLimit - tpmUsed - tokens, tpmReset, circuitRead(9, 15, KEYS[8], now)}
+-- Project windows and reservation (project-lua.ts).
+projectCommit(9, 15, now, ticket, tokens, ARGV[9], ttl, ARGV[11], ARGV[12])
+return {'ok', rpmLimit - rpmUsed - 1, rpmReset, tpmLimit - tpmUsed - tokens, tpmReset, circuitRead(15, 19, KEYS[8], now)}
 `
 
 // Everything after the response, for a batch of requests in one step (README "Performance"). KEYS[1] is
@@ -115,8 +124,11 @@ return {'ok', rpmLimit - rpmUsed - 1, rpmReset, tpmLimit - tpmUsed - tokens, tpm
 // is one) is settled: the token log and its running total get the real count, the reservation goes, the
 // spend counters get the real cost (only where they exist: a missing counter is rebuilt from Postgres).
 // After the last request: the batch's metric increments (field, amount, …). Returns each request's
-// circuit transitions (outcome index, new state, …).
-const FINISH = `${CIRCUIT_RECORD}
+// circuit transitions (outcome index, new state, …). Each request's project share is settled by
+// projectSettle (project-lua.ts): after the key's five keys come the project's five (token log, its
+// total, day and month spend, reservations), after its five arguments the project's held tokens and
+// reservation member ('' = none).
+const FINISH = `${CIRCUIT_RECORD}${PROJECT_SETTLE}
 local now, requests = tonumber(ARGV[2]), tonumber(ARGV[1])
 local k, a, all = 2, 3, {}
 for r = 1, requests do
@@ -138,10 +150,12 @@ for r = 1, requests do
       if redis.call('EXISTS', KEYS[k + 1]) == 1 then redis.call('INCRBY', KEYS[k + 1], cost) end
       if redis.call('EXISTS', KEYS[k + 2]) == 1 then redis.call('INCRBY', KEYS[k + 2], cost) end
     end
+    -- Project share (project-lua.ts).
+    projectSettle(k + 5, ticket, ARGV[a + 5], actual, ARGV[a + 6], cost)
   end
-  local outcomes = tonumber(ARGV[a + 5])
-  all[r] = circuitRecord(k + 5, a + 6, outcomes, KEYS[1], now)
-  k, a = k + 5 + outcomes, a + 6 + outcomes * 8
+  local outcomes = tonumber(ARGV[a + 7])
+  all[r] = circuitRecord(k + 10, a + 8, outcomes, KEYS[1], now)
+  k, a = k + 10 + outcomes, a + 8 + outcomes * 8
 end
 for i = a, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
 return all
@@ -149,10 +163,10 @@ return all
 
 export type GuardReply =
   | ['stale', string]
-  | ['rebuild']
+  | ['rebuild', 'project'?]
   | ['ok', number, number, number, number, CircuitRead[]]
-  | ['rpm' | 'tpm', number, number, number, number, number]
-  | ['budget', number, number, number, number, 'daily' | 'monthly', number, number, number]
+  | ['rpm' | 'tpm', number, number, number, number, number, 'project'?, number?, number?]
+  | ['budget', number, number, number, number, 'daily' | 'monthly', number, number, number, 'project'?]
 
 // Per candidate provider: route (0 use, 1 probe, 2 skip), success ratio in ‰ and latency in ms (-1 unknown),
 // and 1 when this read moved its breaker from open to half-open.

@@ -6,6 +6,7 @@ import { act } from '../admin/context'
 import { createKey, getKey, listKeys, patchKey, rotateKey } from '../admin/keys'
 import { createMapping, deleteMapping, listMappings, patchMapping } from '../admin/mappings'
 import { listPrices, putPrice } from '../admin/prices'
+import { createProject, getProject, listProjects, patchProject } from '../admin/projects'
 import { createProvider, listProviders, patchProvider } from '../admin/providers'
 import { PageQuery, parseQuery } from '../admin/query'
 import { rotateSecrets } from '../admin/secrets'
@@ -46,6 +47,15 @@ export const admin = new Hono<AppEnv>()
     c.json(await act(c, (a) => patchKey(a, c.req.param('id'), body(c)))),
   )
   .post('/api-keys/:id/rotate', async (c) => c.json(await act(c, (a) => rotateKey(a, c.req.param('id')))))
+
+  .get('/projects', async (c) => c.json(await act(c, listProjects)))
+  .post('/projects', validateJson(schema.ProjectCreate), async (c) =>
+    c.json(await act(c, (a) => createProject(a, body(c))), 201),
+  )
+  .get('/projects/:id', async (c) => c.json(await act(c, (a) => getProject(a, c.req.param('id')))))
+  .patch('/projects/:id', validateJson(schema.ProjectPatch), async (c) =>
+    c.json(await act(c, (a) => patchProject(a, c.req.param('id'), body(c)))),
+  )
 
   .get('/providers', async (c) => c.json(await act(c, listProviders)))
   .post('/providers', validateJson(schema.ProviderCreate), async (c) =>

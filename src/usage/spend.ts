@@ -1,5 +1,7 @@
 import { and, eq, gte, isNotNull, or, sql } from 'drizzle-orm'
 import { apiKeys, usageDaily } from '../../drizzle/schema'
+import { budgetedProjectIds } from '../db/projects'
+import { projectSpend, projectsSpend } from '../db/spend-report'
 import type { Deps } from '../deps'
 import { usdToPico } from '../lib/money'
 import { dayTag, monthTag, startOfUtcMonth } from '../lib/time'
@@ -16,6 +18,8 @@ export type Hold = {
   reservation: string | null
   day: string
   month: string
+  // The project's share: what went into its token log and its reservation (null: nothing held there).
+  project: { id: string; tokens: number | null; reservation: string | null }
 }
 
 const DAY_COUNTER_TTL_S = 2 * 86_400
@@ -54,6 +58,21 @@ export async function rebuildSpend(deps: Deps, keyId: string, now: number): Prom
   await pipe.exec()
 }
 
+// The same for a project's counters (the sum over all its keys' rows).
+export async function rebuildProjectSpend(deps: Deps, projectId: string, now: number): Promise<void> {
+  const spend = await projectSpend(deps.db, projectId, now)
+  const pipe = deps.redis.pipeline()
+  pipe.set(keys.projectSpendDay(projectId, dayTag(now)), String(usdToPico(spend.day)), {
+    ex: DAY_COUNTER_TTL_S,
+    nx: true,
+  })
+  pipe.set(keys.projectSpendMonth(projectId, monthTag(now)), String(usdToPico(spend.month)), {
+    ex: MONTH_COUNTER_TTL_S,
+    nx: true,
+  })
+  await pipe.exec()
+}
+
 // Keys per reconcile script call (two counters each), so a large fleet never makes one huge call.
 const RECONCILE_CHUNK = 100
 
@@ -75,21 +94,48 @@ export async function reconcileSpend(deps: Deps): Promise<number> {
     }
     await raise.exec(counters, args)
   }
-  return rows.length
+  return rows.length + (await reconcileProjectSpend(deps, now))
+}
+
+// Budgeted projects' counters, raised the same way (a project without usage this month has no row and
+// keeps whatever its counter says, like a key without usage).
+async function reconcileProjectSpend(deps: Deps, now: number): Promise<number> {
+  const ids = await budgetedProjectIds(deps.db)
+  const raise = raiseCountersScript(deps.redis)
+  let count = 0
+  for (let i = 0; i < ids.length; i += RECONCILE_CHUNK) {
+    const rows = await projectsSpend(deps.db, ids.slice(i, i + RECONCILE_CHUNK), now)
+    if (rows.length === 0) continue
+    const counters: string[] = []
+    const args: string[] = []
+    for (const row of rows) {
+      counters.push(
+        keys.projectSpendDay(row.projectId, dayTag(now)),
+        keys.projectSpendMonth(row.projectId, monthTag(now)),
+      )
+      args.push(String(usdToPico(row.day)), String(DAY_COUNTER_TTL_S))
+      args.push(String(usdToPico(row.month)), String(MONTH_COUNTER_TTL_S))
+    }
+    await raise.exec(counters, args)
+    count += rows.length
+  }
+  return count
 }
 
 // One request's part of the finish step: its hold, its real tokens and cost, its circuit outcomes.
 export type Settlement = {
   keyId: string
+  // The key's project, whose share of the hold is settled too.
+  projectId: string
   hold: Hold | null
   actual: { tokens: number; costPico: bigint }
   circuit: { keys: string[]; args: string[] }
 }
 
-// After the responses of a batch of requests, in one Redis round trip: settle each hold with the real
-// tokens and cost (a failed call has neither, which releases it), move the circuit breakers and count
-// the batch's metrics (increments of the same field summed). Returns each request's circuit
-// transitions (outcome index, new state, …).
+// After the responses of a batch of requests, in one Redis round trip: settle each hold (the key's and
+// its project's share) with the real tokens and cost (a failed call has neither, which releases it),
+// move the circuit breakers and count the batch's metrics (increments of the same field summed).
+// Returns each request's circuit transitions (outcome index, new state, …).
 export async function settleAndCount(
   deps: Deps,
   settlements: Settlement[],
@@ -98,13 +144,18 @@ export async function settleAndCount(
 ): Promise<number[][]> {
   const scriptKeys = [keys.metrics()]
   const args = [String(settlements.length), String(now)]
-  for (const { keyId, hold, actual, circuit } of settlements) {
+  for (const { keyId, projectId, hold, actual, circuit } of settlements) {
     scriptKeys.push(
       keys.tpm(keyId),
       keys.spendDay(keyId, hold?.day ?? ''),
       keys.spendMonth(keyId, hold?.month ?? ''),
       keys.reservations(keyId),
       keys.tpmTotal(keyId),
+      keys.projectTpm(projectId),
+      keys.projectTpmTotal(projectId),
+      keys.projectSpendDay(projectId, hold?.day ?? ''),
+      keys.projectSpendMonth(projectId, hold?.month ?? ''),
+      keys.projectReservations(projectId),
       ...circuit.keys,
     )
     args.push(
@@ -113,6 +164,8 @@ export async function settleAndCount(
       String(actual.tokens),
       hold?.reservation ?? '',
       String(actual.costPico),
+      hold?.project.tokens != null ? String(hold.project.tokens) : '',
+      hold?.project.reservation ?? '',
       ...circuit.args,
     )
   }

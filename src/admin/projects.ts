@@ -1,0 +1,88 @@
+import type { WriteError } from '../db/admin-write'
+import {
+  findProject,
+  insertProject,
+  listProjectRows,
+  updateProject,
+  type ProjectChanges,
+  type ProjectRow,
+} from '../db/projects'
+import { projectSpend } from '../db/spend-report'
+import { OpenAIError } from '../errors'
+import { audit, commit, toColumns, type Admin } from './context'
+import { notFound } from './query'
+import type { ProjectCreate, ProjectPatch } from './schemas'
+import { serializeProject } from './serialize'
+
+// Projects: the limits and budgets all keys with the same project_id share. Every write bumps the config
+// version, so each isolate reloads its cached keys (which carry their project) on the next request.
+const COLUMNS: Record<string, keyof ProjectRow> = {
+  name: 'name',
+  status: 'status',
+  rpm_limit: 'rpmLimit',
+  tpm_limit: 'tpmLimit',
+  daily_budget: 'dailyBudget',
+  monthly_budget: 'monthlyBudget',
+}
+const TARGET = 'project'
+
+const refuse = (error: WriteError) =>
+  new OpenAIError(
+    'conflict',
+    error.reason === 'duplicate' ? 'A project with this id already exists.' : 'The write was refused.',
+    'id',
+  )
+
+async function mustFind(admin: Admin, id: string): Promise<ProjectRow> {
+  const row = await findProject(admin.deps.db, id)
+  if (!row) throw notFound('project', id)
+  return row
+}
+
+export async function listProjects(admin: Admin) {
+  const rows = await listProjectRows(admin.deps.db)
+  return { object: 'list' as const, data: rows.map(serializeProject) }
+}
+
+// The project with what its keys spent today and this month (settled usage rows, UTC).
+export async function getProject(admin: Admin, id: string) {
+  const row = await mustFind(admin, id)
+  const spend = await projectSpend(admin.deps.db, id, admin.deps.now())
+  return { ...serializeProject(row), spend: { today_usd: spend.day, month_usd: spend.month } }
+}
+
+export async function createProject(admin: Admin, body: ProjectCreate) {
+  const now = new Date(admin.deps.now())
+  const row: ProjectRow = {
+    id: body.id,
+    name: body.id,
+    status: 'active',
+    rpmLimit: null,
+    tpmLimit: null,
+    dailyBudget: null,
+    monthlyBudget: null,
+    createdAt: now,
+    updatedAt: now,
+    ...toColumns<ProjectRow>(body, COLUMNS),
+  }
+  const entry = audit(admin, 'project.create', { type: TARGET, id: row.id }, null, serializeProject(row))
+  return serializeProject(await commit(admin, () => insertProject(admin.deps.db, row, entry), refuse))
+}
+
+export async function patchProject(admin: Admin, id: string, body: ProjectPatch) {
+  const current = await mustFind(admin, id)
+  const changes: ProjectChanges = {
+    ...toColumns<ProjectRow>(body, COLUMNS),
+    updatedAt: new Date(admin.deps.now()),
+  }
+  const entry = audit(
+    admin,
+    'project.update',
+    { type: TARGET, id },
+    serializeProject(current),
+    serializeProject({ ...current, ...changes }),
+  )
+  const updated = await commit(admin, () => updateProject(admin.deps.db, id, changes, entry), refuse)
+  if (!updated) throw notFound('project', id)
+  return serializeProject(updated)
+}
