@@ -32,7 +32,7 @@ const SUMS = [
 
 const isoDate = z.iso.date()
 const isoDateTime = z.iso.datetime({ offset: true })
-const instant = z.pipe(
+export const instant = z.pipe(
   z.string(),
   z.transform((value: string, ctx) => {
     const date = isoDate.safeParse(value).success

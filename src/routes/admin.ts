@@ -6,7 +6,9 @@ import { act } from '../admin/context'
 import { createKey, getKey, listKeys, patchKey, rotateKey } from '../admin/keys'
 import { createMapping, deleteMapping, listMappings, patchMapping } from '../admin/mappings'
 import { listPrices, putPrice } from '../admin/prices'
+import { exportFilter, ExportQuery, exportStream, firstExportPage } from '../admin/export'
 import { createProject, getProject, listProjects, patchProject } from '../admin/projects'
+import { projectStatement, statementCsv, StatementQuery } from '../admin/statement'
 import { createProvider, listProviders, patchProvider } from '../admin/providers'
 import { PageQuery, parseQuery } from '../admin/query'
 import { rotateSecrets } from '../admin/secrets'
@@ -53,6 +55,16 @@ export const admin = new Hono<AppEnv>()
     c.json(await act(c, (a) => createProject(a, body(c))), 201),
   )
   .get('/projects/:id', async (c) => c.json(await act(c, (a) => getProject(a, c.req.param('id')))))
+  .get('/projects/:id/statement', async (c) => {
+    const query = parseQuery(StatementQuery, c.req.query())
+    const statement = await act(c, (a) => projectStatement(a, c.req.param('id'), query))
+    if (query.format === 'json') return c.json(statement)
+    const csv = statementCsv(statement)
+    return c.body(csv.body, 200, {
+      'content-type': 'text/csv; charset=utf-8',
+      'content-disposition': `attachment; filename="${csv.filename}"`,
+    })
+  })
   .patch('/projects/:id', validateJson(schema.ProjectPatch), async (c) =>
     c.json(await act(c, (a) => patchProject(a, c.req.param('id'), body(c)))),
   )
@@ -106,6 +118,17 @@ export const admin = new Hono<AppEnv>()
     return c.body(csv.body, 200, {
       'content-type': 'text/csv; charset=utf-8',
       'content-disposition': `attachment; filename="${csv.filename}"`,
+    })
+  })
+  .get('/usage/logs/export', async (c) => {
+    const query = parseQuery(ExportQuery, c.req.query())
+    const filter = exportFilter(query, c.var.deps.now())
+    const first = await act(c, (a) => firstExportPage(a.deps, filter))
+    const csv = query.format === 'csv'
+    const name = `usage_${filter.from.toISOString().slice(0, 10)}_${filter.to.toISOString().slice(0, 10)}`
+    return c.body(exportStream(c.var.deps, c.var.requestId, filter, query.format, first), 200, {
+      'content-type': csv ? 'text/csv; charset=utf-8' : 'application/x-ndjson',
+      'content-disposition': `attachment; filename="${name}.${csv ? 'csv' : 'ndjson'}"`,
     })
   })
   .get('/usage/logs', async (c) =>

@@ -1,0 +1,116 @@
+import * as z from 'zod/mini'
+import { exportPage, type ExportFilter, type UsageLogRow } from '../db/usage-export'
+import type { Deps } from '../deps'
+import { log } from '../lib/log'
+import { startOfNextUtcDay, startOfUtcDay } from '../lib/time'
+import { OpenAIError } from '../errors'
+import { toCsv } from './csv'
+import { Uuid } from './schemas'
+import { instant } from './usage'
+
+// Raw usage rows for audits and billing, streamed: the body is produced one database page at a time as
+// the client reads it (keyset on id, oldest first), so a month of a busy project never sits in memory.
+const PAGE_ROWS = 1000
+const DAY_MS = 86_400_000
+
+export const ExportQuery = z.object({
+  from: z.optional(instant),
+  to: z.optional(instant),
+  project_id: z.optional(z.string().check(z.maxLength(100))),
+  api_key_id: z.optional(Uuid),
+  format: z._default(z.enum(['csv', 'ndjson']), 'csv'),
+})
+export type ExportQuery = z.infer<typeof ExportQuery>
+
+const iso = (value: Date | string | null) => (value == null ? null : new Date(value).toISOString())
+
+// One exported row: every column but the internal event id, exact cost as stored.
+function record(row: UsageLogRow) {
+  return {
+    id: row.id,
+    created_at: iso(row.createdAt),
+    request_id: row.requestId,
+    api_key_id: row.apiKeyId,
+    project_id: row.projectId,
+    route: row.route,
+    model: row.model,
+    provider: row.provider,
+    upstream_model: row.upstreamModel,
+    status: row.status,
+    error_code: row.errorCode,
+    stream: row.stream,
+    prompt_tokens: row.promptTokens,
+    completion_tokens: row.completionTokens,
+    total_tokens: row.totalTokens,
+    tokens_estimated: row.tokensEstimated,
+    tokens_method: row.tokensMethod,
+    cost_usd: row.costUsd,
+    price_model: row.priceModel,
+    price_effective_from: iso(row.priceEffectiveFrom),
+    latency_ms: row.latencyMs,
+    ttfb_ms: row.ttfbMs,
+    attempts: row.attempts,
+  }
+}
+const COLUMNS = Object.keys(record({} as UsageLogRow)) as (keyof ReturnType<typeof record>)[]
+
+function lines(rows: UsageLogRow[], format: 'csv' | 'ndjson'): string {
+  if (format === 'ndjson') return rows.map((row) => JSON.stringify(record(row)) + '\n').join('')
+  const cells = rows.map((row) => {
+    const r = record(row)
+    return COLUMNS.map((name) => {
+      const value = r[name]
+      return typeof value === 'boolean' ? String(value) : value
+    })
+  })
+  return toCsv(COLUMNS, cells).split('\r\n').slice(1).join('\r\n')
+}
+
+// Default window: the last 30 UTC days, today included; `to` is exclusive.
+export function exportFilter(q: ExportQuery, now: number): ExportFilter {
+  const from = q.from ?? new Date(startOfUtcDay(now).getTime() - 29 * DAY_MS)
+  const to = q.to ?? new Date(startOfNextUtcDay(now))
+  if (to <= from) throw new OpenAIError('invalid_request_error', "'to' must be later than 'from'.", 'to')
+  return { from, to, projectId: q.project_id, apiKeyId: q.api_key_id }
+}
+
+// The first page is read before the response starts, so a database that cannot be reached is a 503,
+// not an empty file.
+export async function firstExportPage(deps: Deps, filter: ExportFilter): Promise<UsageLogRow[]> {
+  return exportPage(deps.db, filter, 0, PAGE_ROWS)
+}
+
+export function exportStream(
+  deps: Deps,
+  requestId: string,
+  filter: ExportFilter,
+  format: 'csv' | 'ndjson',
+  first: UsageLogRow[],
+): ReadableStream<Uint8Array> {
+  const encoder = new TextEncoder()
+  let afterId = 0
+  let pending: UsageLogRow[] | null = first
+  return new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        if (format === 'csv') controller.enqueue(encoder.encode(toCsv(COLUMNS, [])))
+      },
+      async pull(controller) {
+        try {
+          const rows = pending ?? (await exportPage(deps.db, filter, afterId, PAGE_ROWS))
+          pending = null
+          if (rows.length > 0) {
+            afterId = rows.at(-1)!.id
+            controller.enqueue(encoder.encode(lines(rows, format)))
+          }
+          if (rows.length < PAGE_ROWS) controller.close()
+        } catch (error) {
+          // The status line is long gone: a cut body is all a client can be told.
+          log('error', 'usage export failed mid-stream', { request_id: requestId, after_id: afterId })
+          controller.error(error)
+        }
+      },
+    },
+    { highWaterMark: 0 },
+  )
+}

@@ -1,0 +1,76 @@
+import * as z from 'zod/mini'
+import { findProject } from '../db/projects'
+import { statementRows, type StatementSums } from '../db/statement'
+import { startOfNextUtcMonth } from '../lib/time'
+import type { Admin } from './context'
+import { toCsv } from './csv'
+import { notFound } from './query'
+
+// A project's monthly statement: per model and provider, what its keys used and what it cost, with the
+// price versions applied; totals are the sums over the same usage rows.
+export const StatementQuery = z.object({
+  month: z.optional(z.string().check(z.regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month, YYYY-MM.'))),
+  format: z._default(z.enum(['json', 'csv']), 'json'),
+})
+export type StatementQuery = z.infer<typeof StatementQuery>
+
+const COUNTS = [
+  'requests',
+  'success',
+  'failed',
+  'prompt_tokens',
+  'completion_tokens',
+  'total_tokens',
+] as const
+
+function numbers(row: StatementSums) {
+  return {
+    ...Object.fromEntries(COUNTS.map((name) => [name, Number(row[name])])),
+    // Exact, 12 decimals.
+    cost_usd: row.cost_usd,
+  } as Record<(typeof COUNTS)[number], number> & { cost_usd: string }
+}
+
+export async function projectStatement(admin: Admin, projectId: string, q: StatementQuery) {
+  const project = await findProject(admin.deps.db, projectId)
+  if (!project) throw notFound('project', projectId)
+  const month = q.month ?? new Date(admin.deps.now()).toISOString().slice(0, 7)
+  const from = new Date(`${month}-01T00:00:00Z`)
+  const to = new Date(startOfNextUtcMonth(from.getTime()))
+  const { groups, totals } = await statementRows(admin.deps.db, projectId, from, to)
+  return {
+    object: 'statement' as const,
+    project_id: projectId,
+    project_name: project.name,
+    month,
+    from: from.toISOString(),
+    to: to.toISOString(),
+    data: groups.map((g) => ({
+      model: g.model,
+      // Rows refused before a provider was picked have none.
+      provider: g.provider === '' ? null : g.provider,
+      ...numbers(g),
+      price_versions: (g.price_versions ?? []).sort(),
+    })),
+    totals: numbers(totals),
+  }
+}
+
+export type Statement = Awaited<ReturnType<typeof projectStatement>>
+
+// The same as CSV, one row per model and provider and a last row of totals (model "TOTAL").
+export function statementCsv(statement: Statement) {
+  const header = ['model', 'provider', ...COUNTS, 'cost_usd', 'price_versions']
+  const rows = statement.data.map((row) => [
+    row.model,
+    row.provider,
+    ...COUNTS.map((name) => row[name]),
+    row.cost_usd,
+    row.price_versions.join(' '),
+  ])
+  rows.push(['TOTAL', null, ...COUNTS.map((name) => statement.totals[name]), statement.totals.cost_usd, null])
+  return {
+    filename: `statement_${statement.project_id.replace(/[^A-Za-z0-9._-]/g, '_')}_${statement.month}.csv`,
+    body: toCsv(header, rows),
+  }
+}
