@@ -1,5 +1,6 @@
 import { findKeyById, insertKey, listKeysPage, updateKey, type KeyChanges } from '../db/admin-keys'
 import type { KeyRow } from '../db/keys'
+import { keysSpend, type Spend } from '../db/spend-report'
 import { OpenAIError } from '../errors'
 import { keyPrefixOf, sha256Hex } from '../lib/ids'
 import { issueRawKey } from '../lib/key-mac'
@@ -33,10 +34,25 @@ async function mustFind(admin: Admin, id: string): Promise<KeyRow> {
   return row
 }
 
+// Listed keys carry what they spent today and this month (settled usage rows, UTC).
+const withSpend = (spend: Map<string, Spend>) => (row: KeyRow) => {
+  const s = spend.get(row.id)
+  return { ...serializeKey(row), spend: { today_usd: s?.day ?? '0', month_usd: s?.month ?? '0' } }
+}
+
+async function spendOf(admin: Admin, ids: string[]) {
+  const rows = await keysSpend(admin.deps.db, ids, admin.deps.now())
+  return new Map(rows.map((r) => [r.keyId, r]))
+}
+
 export async function listKeys(admin: Admin, query: { limit: number; cursor?: string }) {
   const [at, id] = query.cursor ? decodeCursor(query.cursor, CURSOR) : []
   const rows = await listKeysPage(admin.deps.db, query.limit + 1, at && id ? { at, id } : undefined)
-  return page(rows, query.limit, serializeKey, (row) => [row.cursorAt, row.id])
+  const spend = await spendOf(
+    admin,
+    rows.slice(0, query.limit).map((r) => r.id),
+  )
+  return page(rows, query.limit, withSpend(spend), (row) => [row.cursorAt, row.id])
 }
 
 export async function getKey(admin: Admin, id: string) {

@@ -7,7 +7,7 @@ import {
   type ProjectChanges,
   type ProjectRow,
 } from '../db/projects'
-import { projectSpend } from '../db/spend-report'
+import { projectSpend, projectsSpend } from '../db/spend-report'
 import { OpenAIError } from '../errors'
 import { audit, commit, toColumns, type Admin } from './context'
 import { notFound } from './query'
@@ -39,9 +39,25 @@ async function mustFind(admin: Admin, id: string): Promise<ProjectRow> {
   return row
 }
 
+// With each project's spend today and this month (settled usage rows, UTC).
 export async function listProjects(admin: Admin) {
   const rows = await listProjectRows(admin.deps.db)
-  return { object: 'list' as const, data: rows.map(serializeProject) }
+  const spend = new Map(
+    (
+      await projectsSpend(
+        admin.deps.db,
+        rows.map((r) => r.id),
+        admin.deps.now(),
+      )
+    ).map((s) => [s.projectId, s]),
+  )
+  return {
+    object: 'list' as const,
+    data: rows.map((row) => {
+      const s = spend.get(row.id)
+      return { ...serializeProject(row), spend: { today_usd: s?.day ?? '0', month_usd: s?.month ?? '0' } }
+    }),
+  }
 }
 
 // The project with what its keys spent today and this month (settled usage rows, UTC).

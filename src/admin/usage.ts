@@ -67,7 +67,13 @@ export const UsageQuery = z.extend(Filters, {
   group_by: z._default(z.enum(['day', 'model', 'provider', 'api_key', 'project']), 'day'),
   format: z._default(z.enum(['json', 'csv']), 'json'),
 })
-export const UsageLogsQuery = z.extend(Filters, PageQuery.shape)
+export const UsageLogsQuery = z.extend(Filters, {
+  ...PageQuery.shape,
+  // An HTTP status (429), or a class: ok (< 400) or error (≥ 400).
+  status: z.optional(
+    z.union([z.enum(['ok', 'error']), z.coerce.number().check(z.int(), z.gte(100), z.lte(599))]),
+  ),
+})
 export type UsageQuery = z.infer<typeof UsageQuery>
 export type UsageLogsQuery = z.infer<typeof UsageLogsQuery>
 
@@ -128,7 +134,7 @@ export async function usageLogs(admin: Admin, q: UsageLogsQuery) {
     admin.deps.db,
     new Date(from),
     new Date(to),
-    filterOf(q),
+    { ...filterOf(q), status: q.status },
     q.limit + 1,
     beforeId ? Number(beforeId) : undefined,
   )

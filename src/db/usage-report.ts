@@ -93,7 +93,7 @@ export async function listUsageLogs(
   db: Db,
   from: Date,
   to: Date,
-  filter: UsageFilter,
+  filter: UsageFilter & { status?: number | 'ok' | 'error' },
   limit: number,
   beforeId?: number,
 ) {
@@ -108,6 +108,13 @@ export async function listUsageLogs(
         filter.apiKeyId === undefined ? undefined : eq(usageLogs.apiKeyId, filter.apiKeyId),
         filter.projectId === undefined ? undefined : eq(usageLogs.projectId, filter.projectId),
         filter.model === undefined ? undefined : eq(usageLogs.model, filter.model),
+        filter.status === undefined
+          ? undefined
+          : filter.status === 'ok'
+            ? lt(usageLogs.status, 400)
+            : filter.status === 'error'
+              ? gte(usageLogs.status, 400)
+              : eq(usageLogs.status, filter.status),
         // The rollup files a row without a provider under ''; the same filter finds it here.
         filter.provider === undefined
           ? undefined

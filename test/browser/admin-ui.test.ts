@@ -186,6 +186,44 @@ describe('admin UI in headless Chromium against `npm run dev`', () => {
     expect(totals).toMatch(/Requests\s+[1-9]/)
   })
 
+  test("the keys page shows the key's spend today and this month against its budgets", async () => {
+    await page.getByTestId('nav-keys').click()
+    const row = keyRow()
+    await expectText(row, /\$[\d.]+ \/ \$5\.00 today/)
+    await expectText(row, /\$[\d.]+ \/ \$50\.00 month/)
+    expect(await row.innerText()).not.toMatch(/\$0\.00 \/ \$5\.00 today/)
+  })
+
+  test('the projects page shows the project, its spend against its budgets and its keys', async () => {
+    await page.getByTestId('nav-projects').click()
+    const row = page.getByTestId('project-row').filter({ hasText: PROJECT })
+    await expectText(row, /no budget|today/)
+    await row.getByTestId('project-edit').click()
+    await page.locator('dialog[open] [name="daily_budget"]').fill('2')
+    await page.getByTestId('project-submit').click()
+    await expectText(
+      page.getByTestId('project-row').filter({ hasText: PROJECT }),
+      /\$[\d.]+ \/ \$2\.00 today/,
+    )
+    await page.getByTestId('project-row').filter({ hasText: PROJECT }).getByTestId('project-open').click()
+    await expectText(page.getByTestId('project-key-row').filter({ hasText: KEY_NAME }), /\$[\d.]+ \/ \$5\.00/)
+    await screenshot(page, '05b-projects')
+    expect((await admin(`/admin/projects/${PROJECT}`)).daily_budget).toBe(2)
+  })
+
+  test('the request log shows the request and filters by status', async () => {
+    await page.getByTestId('nav-requests').click()
+    const table = page.getByTestId('requests-table')
+    await expectText(table, 'gpt-4o-mini')
+    const row = page.getByTestId('request-row').filter({ hasText: KEY_NAME }).first()
+    await expectText(row, /200/)
+    await expectText(row, PROJECT)
+    await screenshot(page, '05c-request-log')
+    await page.locator('[data-testid="requests-filters"] [name="status"]').selectOption('429')
+    await page.getByTestId('requests-apply').click()
+    await expectText(table, /No requests match/)
+  })
+
   test('disabling the key shows it disabled, and the gateway refuses it', async () => {
     await page.getByTestId('nav-keys').click()
     const row = keyRow()

@@ -2,6 +2,8 @@
 import { clearToken, get, getToken, onUnauthorized, setToken } from './api.js'
 import { clearError, showError } from './ui.js'
 import keys from './pages/keys.js'
+import projects from './pages/projects.js'
+import requests from './pages/requests.js'
 import providers from './pages/providers.js'
 import mappings from './pages/mappings.js'
 import prices from './pages/prices.js'
@@ -9,7 +11,7 @@ import usage from './pages/usage.js'
 import audit from './pages/audit.js'
 import health from './pages/health.js'
 
-const PAGES = { keys, providers, mappings, prices, usage, audit, health }
+const PAGES = { keys, projects, requests, providers, mappings, prices, usage, audit, health }
 const $ = (id) => document.getElementById(id)
 
 let renderSeq = 0

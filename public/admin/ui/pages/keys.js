@@ -1,6 +1,7 @@
 // API keys: list, create, edit, enable/disable, rotate. Raw keys are shown once.
 import { list, patch, post } from '../api.js'
 import { DASH, date, dateTime, int, money, relative } from '../format.js'
+import { spendCells } from '../spend.js'
 import { attempt, badge, confirmDialog, copyText, formDialog, h, infoDialog, loading, table } from '../ui.js'
 
 let keys = []
@@ -190,6 +191,7 @@ export default {
               label: 'Budgets',
               cell: (k) => stacked([budget(k.daily_budget, 'day'), budget(k.monthly_budget, 'mo')]),
             },
+            { label: 'Spend', cell: spendCells },
             { label: 'Status / expiry', cell: statusCell },
             {
               label: 'Last used',
