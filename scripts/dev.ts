@@ -24,7 +24,7 @@ const env = process.env
 const port = parsePort(env.PORT)
 // Contract variables (CONTRACT §2) forwarded from the environment to the Worker.
 const FORWARDED =
-  /^(ADMIN_TOKEN|METRICS_TOKEN|KEY_MAC_SECRET|MAX_BODY_BYTES|REDIS_FAIL_OPEN|CLOCK_OFFSET_MS|OPENAI_API_KEY|SECRETS_KEY|SECRETS_KEY_PREVIOUS|PROVIDER_[A-Za-z0-9_-]+)$/
+  /^(ADMIN_TOKEN|METRICS_TOKEN|KEY_MAC_SECRET|MAX_BODY_BYTES|REDIS_FAIL_OPEN|CLOCK_OFFSET_MS|OPENAI_API_KEY|ANTHROPIC_API_KEY|GEMINI_API_KEY|SECRETS_KEY|SECRETS_KEY_PREVIOUS|PROVIDER_[A-Za-z0-9_-]+)$/
 
 type Stack = Awaited<ReturnType<typeof import('./local/stack.ts').startStack>>
 let stack: Stack | undefined
@@ -89,6 +89,16 @@ function workerVars(s: Stack): { vars: Record<string, string>; upstream: string 
     vars.PROVIDER_OPENAI_MAIN_BASE_URL ||= mockBase
     vars.PROVIDER_OPENAI_BACKUP_BASE_URL ||= mockBase
     console.log(`No OPENAI_API_KEY set: the seeded providers use the bundled mock upstream (${mockBase}).`)
+  }
+  // The seeded Anthropic provider: the mock (with a placeholder key, which the mock requires) unless a
+  // key is given.
+  if (given.ANTHROPIC_API_KEY) vars.PROVIDER_ANTHROPIC_API_KEY ||= given.ANTHROPIC_API_KEY
+  if (!vars.PROVIDER_ANTHROPIC_API_KEY) {
+    vars.PROVIDER_ANTHROPIC_BASE_URL ||= mockBase
+    vars.PROVIDER_ANTHROPIC_API_KEY = 'sk-ant-mock'
+    console.log(
+      `No ANTHROPIC_API_KEY set: the seeded anthropic provider uses the bundled mock (${mockBase}).`,
+    )
   }
   const main = vars.PROVIDER_OPENAI_MAIN_BASE_URL
   const upstream = !main

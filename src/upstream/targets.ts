@@ -62,7 +62,9 @@ export function pickTargets(
   const ordered = [...byPriority.keys()]
     .sort((a, b) => a - b)
     .flatMap((p) => weightedShuffle(byPriority.get(p) ?? [], random))
-  return ordered.map((m) => toTarget(m, catalog, config))
+  // An Anthropic or Gemini provider without any key cannot serve anything: it is left out rather than
+  // tried (an OpenAI-compatible upstream may legitimately need none).
+  return ordered.map((m) => toTarget(m, catalog, config)).filter((t) => t.apiKey || t.type === 'openai')
 }
 
 // The key precedence: PROVIDER_<NAME>_API_KEY, then the provider's stored keys (taking turns), then the

@@ -64,6 +64,19 @@ describe('provider types', () => {
     ).rejects.toMatchObject({ status: 503 })
   })
 
+  it('leaves out an Anthropic provider that has no key, and uses the next one', async () => {
+    const keyless = await createProvider({ type: 'anthropic', apiKeyRef: null })
+    const backup = await createProvider()
+    const model = await createModel([keyless.id, backup.id])
+    const key = await createKey({ models: [model] })
+    const reply = await sdk(key.raw).chat.completions.create({
+      model,
+      messages: [{ role: 'user', content: 'Hi' }],
+    })
+    expect(reply.choices[0]!.message.content).toBe('Hello from mock upstream.')
+    expect(await mockRequests(keyless.scenario)).toHaveLength(0)
+  })
+
   it('refuses embeddings for a model served only by a chat-only provider', async () => {
     const provider = await createProvider({ type: 'anthropic' })
     const model = await createModel([provider.id])
