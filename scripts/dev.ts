@@ -100,6 +100,12 @@ function workerVars(s: Stack): { vars: Record<string, string>; upstream: string 
       `No ANTHROPIC_API_KEY set: the seeded anthropic provider uses the bundled mock (${mockBase}).`,
     )
   }
+  if (given.GEMINI_API_KEY) vars.PROVIDER_GEMINI_API_KEY ||= given.GEMINI_API_KEY
+  if (!vars.PROVIDER_GEMINI_API_KEY) {
+    vars.PROVIDER_GEMINI_BASE_URL ||= `${s.mock.url}/v1beta`
+    vars.PROVIDER_GEMINI_API_KEY = 'mock-gemini-key'
+    console.log(`No GEMINI_API_KEY set: the seeded gemini provider uses the bundled mock (${s.mock.url}/v1beta).`)
+  }
   const main = vars.PROVIDER_OPENAI_MAIN_BASE_URL
   const upstream = !main
     ? 'OpenAI (https://api.openai.com/v1)'

@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url'
 import type { Call, ProtocolMock } from './mock/call.ts'
 import { parseQuery, readBody, safeDecode, sendJson, wait } from './mock/http.ts'
 import { anthropicMock } from './mock/anthropic.ts'
+import { geminiMock } from './mock/gemini.ts'
 import { openaiMock, sendError } from './mock/openai.ts'
 import { responsesMock } from './mock/responses.ts'
 import { anthropicCountMock } from './mock/anthropic-count.ts'
@@ -19,7 +20,7 @@ import { parseScenario } from './mock/scenario.ts'
 
 export { parseScenario }
 
-const PROTOCOLS: ProtocolMock[] = [openaiMock, anthropicMock, anthropicCountMock, responsesMock]
+const PROTOCOLS: ProtocolMock[] = [openaiMock, anthropicMock, anthropicCountMock, responsesMock, geminiMock]
 
 export type RecordedRequest = {
   scenario: string

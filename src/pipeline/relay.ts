@@ -155,6 +155,10 @@ export async function relay(
 
   if (!streaming || !response.body) {
     const decoded = provider.decodeResponse(text ?? '', exchange)
+    if (!decoded.ok && decoded.clientError) {
+      draft.errorCode = 'upstream_client_error'
+      return Response.json({ error: decoded.clientError.error }, { status: decoded.clientError.status })
+    }
     if (!decoded.ok) {
       draft.errorCode = 'upstream_bad_response'
       throw new OpenAIError('upstream_error', decoded.message)

@@ -14,7 +14,7 @@ async function bump() {
 }
 
 export type ProviderSpec = {
-  type?: 'openai' | 'anthropic'
+  type?: 'openai' | 'anthropic' | 'gemini'
   scenario?: string
   baseUrl?: string
   maxRetries?: number
@@ -30,7 +30,7 @@ export async function createProvider(spec: ProviderSpec = {}) {
     .values({
       name: `p-${uid()}`,
       type: spec.type ?? 'openai',
-      baseUrl: spec.baseUrl ?? `${mockUrl()}/s/${scenario}/v1`,
+      baseUrl: spec.baseUrl ?? `${mockUrl()}/s/${scenario}/${spec.type === 'gemini' ? 'v1beta' : 'v1'}`,
       apiKeyRef: spec.apiKeyRef === undefined ? 'PROVIDER_TESTS_API_KEY' : spec.apiKeyRef,
       enabled: spec.enabled ?? true,
       timeoutMs: spec.timeoutMs ?? 5000,

@@ -3,7 +3,7 @@ import type { Target } from '../targets'
 
 // The provider types the gateway speaks to. One list for the admin schema, the router and the adapters:
 // a provider row of any other type is never routed (no silent default to OpenAI's wire format).
-export const PROVIDER_TYPES = ['openai', 'anthropic'] as const
+export const PROVIDER_TYPES = ['openai', 'anthropic', 'gemini'] as const
 export type ProviderType = (typeof PROVIDER_TYPES)[number]
 
 export const isProviderType = (type: string): type is ProviderType =>
@@ -60,7 +60,8 @@ export type OpenAIErrorObject = { message: string; type: string; param: string |
 // A non-streamed reply translated to OpenAI's JSON (the bytes sent to the client), with its usage.
 // `usage: null` means the upstream reported none; `outputChars` then feeds the estimate.
 export type Decoded =
-  { ok: true; text: string; usage: Usage | null; outputChars: number } | { ok: false; message: string }
+  | { ok: true; text: string; usage: Usage | null; outputChars: number }
+  | { ok: false; message: string; clientError?: { status: number; error: OpenAIErrorObject } }
 
 // An OpenAI chat.completion.chunk (or any event the client should see). `raw` is the upstream's own text
 // when the chunk is relayed unchanged, so the encoder does not serialise it again.

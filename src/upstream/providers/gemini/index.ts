@@ -1,0 +1,34 @@
+import type { Provider } from '../types'
+import { decodeEmbeddings, embeddingsBody } from './embeddings'
+import { classifyGemini } from './errors'
+import { decodeGenerate } from './reply'
+import { geminiBody } from './request'
+import { geminiStream } from './stream'
+
+// The Gemini API (generateContent, streamGenerateContent over SSE, batchEmbedContents) behind OpenAI's
+// chat completions and embeddings. The base URL includes the version (…googleapis.com/v1beta); the key
+// goes in x-goog-api-key, never in the URL.
+export const gemini: Provider = {
+  routes: ['chat', 'embeddings'],
+  buildRequest(target, { route, body, stream }) {
+    const model = encodeURIComponent(target.upstreamModel.replace(/^models\//, ''))
+    const method =
+      route === 'embeddings'
+        ? 'batchEmbedContents'
+        : stream
+          ? 'streamGenerateContent?alt=sse'
+          : 'generateContent'
+    const headers = new Headers({ 'content-type': 'application/json' })
+    if (target.apiKey) headers.set('x-goog-api-key', target.apiKey)
+    const payload = route === 'embeddings' ? embeddingsBody(target, body) : geminiBody(target, body)
+    return new Request(`${target.baseUrl}/models/${model}:${method}`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify(payload),
+    })
+  },
+  decodeResponse: (text, { route, model, body }) =>
+    route === 'embeddings' ? decodeEmbeddings(text, model, body) : decodeGenerate(text, model),
+  streamDecoder: geminiStream,
+  classifyError: classifyGemini,
+}
