@@ -104,7 +104,9 @@ function workerVars(s: Stack): { vars: Record<string, string>; upstream: string 
   if (!vars.PROVIDER_GEMINI_API_KEY) {
     vars.PROVIDER_GEMINI_BASE_URL ||= `${s.mock.url}/v1beta`
     vars.PROVIDER_GEMINI_API_KEY = 'mock-gemini-key'
-    console.log(`No GEMINI_API_KEY set: the seeded gemini provider uses the bundled mock (${s.mock.url}/v1beta).`)
+    console.log(
+      `No GEMINI_API_KEY set: the seeded gemini provider uses the bundled mock (${s.mock.url}/v1beta).`,
+    )
   }
   const main = vars.PROVIDER_OPENAI_MAIN_BASE_URL
   const upstream = !main
