@@ -1,37 +1,42 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../context'
+import type { Deps } from '../deps'
 import { OpenAIError } from '../errors'
 import { timingSafeEqual } from '../lib/compare'
 import { sha256Hex } from '../lib/ids'
 import { bearerToken } from '../pipeline/authenticate'
-import { recordFailure, throttledFor } from './throttle'
+import { recordFailure } from './throttle'
+
+// The client's address, when it can be trusted: CF-Connecting-IP is set by Cloudflare's edge, which
+// also attaches request.cf (a client can set the header, never request.cf). A local deployment
+// (ALLOW_PRIVATE_UPSTREAMS, where wrangler dev simulates request.cf) and a bare workerd have no
+// trusted address, so nothing is throttled there.
+function trustedIp(request: Request, deps: Deps): string | null {
+  if (deps.config.ALLOW_PRIVATE_UPSTREAMS || !(request as { cf?: unknown }).cf) return null
+  return request.headers.get('cf-connecting-ip')
+}
 
 // Admin bearer auth. Both tokens are hashed before the constant-time compare, so neither content nor
-// length shows in timing; the audit actor is a fingerprint of the token, never the token.
-// Production always sets cf-connecting-ip; without it (local tools, tests) nothing is throttled.
+// length shows in timing; the audit actor is a fingerprint of the token, never the token. The right
+// token always passes; only wrong tokens are counted (a request without one, such as a CORS preflight,
+// is no guess) and, past the limit, answered 429 for the rest of the window.
 export const adminAuth = createMiddleware<AppEnv>(async (c, next) => {
   const { deps } = c.var
-  const ip = c.req.header('cf-connecting-ip')
-  const wait = ip ? await throttledFor(deps, ip) : 0
-  if (wait > 0) {
-    const retryAfter = String(Math.ceil(wait / 1000))
-    throw new OpenAIError(
-      'rate_limit_exceeded',
-      'Too many failed admin sign-ins from this address; try again later.',
-      null,
-      {
-        'retry-after': retryAfter,
-      },
-    )
-  }
   const token = bearerToken(c.req.header('authorization'))
   const digest = token ? await sha256Hex(token) : ''
-  if (!token || !timingSafeEqual(digest, await sha256Hex(deps.config.ADMIN_TOKEN))) {
-    if (ip) await recordFailure(deps, ip)
-    throw new OpenAIError(
-      'unauthorized',
-      token ? 'Incorrect admin token.' : 'Missing admin token; send "Authorization: Bearer <ADMIN_TOKEN>".',
-    )
+  if (!token)
+    throw new OpenAIError('unauthorized', 'Missing admin token; send "Authorization: Bearer <ADMIN_TOKEN>".')
+  if (!timingSafeEqual(digest, await sha256Hex(deps.config.ADMIN_TOKEN))) {
+    const ip = trustedIp(c.req.raw, deps)
+    const wait = ip ? await recordFailure(deps, ip) : 0
+    if (wait > 0)
+      throw new OpenAIError(
+        'rate_limit_exceeded',
+        'Too many failed admin sign-ins from this address; try again later.',
+        null,
+        { 'retry-after': String(Math.ceil(wait / 1000)) },
+      )
+    throw new OpenAIError('unauthorized', 'Incorrect admin token.')
   }
   c.set('adminActor', digest.slice(0, 12))
   await next()
