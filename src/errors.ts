@@ -92,3 +92,9 @@ export function notFound(c: Context): Response {
     c,
   )
 }
+
+// A client-chosen name quoted in an error message, cut to a readable length (a model name can be as
+// long as the body allows).
+export function quoted(name: string, max = 100): string {
+  return `'${name.length > max ? `${name.slice(0, max)}…` : name}'`
+}

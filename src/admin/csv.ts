@@ -1,11 +1,12 @@
 // RFC 4180 CSV. Model names come from clients, so a cell that a spreadsheet would run as a formula
-// (leading =, +, -, @, tab or CR) is prefixed with a quote; numbers are written as they are.
+// (=, +, -, @, tab or CR first, also after leading whitespace or a `;` that some spreadsheets split
+// on) is prefixed with a quote; numbers are written as they are.
 type Cell = string | number | null
 
 function cell(value: Cell): string {
   if (value === null) return ''
   if (typeof value === 'number') return String(value)
-  const safe = /^[=+\-@\t\r]/.test(value) ? `'${value}` : value
+  const safe = /(^|;)[\s]*[=+\-@\t\r]/.test(value) ? `'${value}` : value
   return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe
 }
 

@@ -4,7 +4,7 @@ import type { AppEnv } from '../context'
 import { priceFor } from '../db/catalog'
 import type { KeyRecord, KeyRow } from '../db/keys'
 import type { Deps } from '../deps'
-import { OpenAIError } from '../errors'
+import { OpenAIError, quoted } from '../errors'
 import { hasMapping, pickTargets } from '../upstream/targets'
 import { resolveKey } from './authenticate'
 import { fromStore } from './stores'
@@ -29,7 +29,7 @@ export async function resolveRoute(
   if (!keyAllows(key, model)) {
     throw new OpenAIError(
       'model_not_allowed',
-      `This API key is not allowed to use the model '${model}'.`,
+      `This API key is not allowed to use the model ${quoted(model)}.`,
       'model',
     )
   }
@@ -48,7 +48,7 @@ export async function resolveRoute(
   if (!hasMapping(entry.value, model)) {
     throw new OpenAIError(
       'model_not_found',
-      `The model '${model}' does not exist or you do not have access to it.`,
+      `The model ${quoted(model)} does not exist or you do not have access to it.`,
       'model',
     )
   }
@@ -58,7 +58,10 @@ export async function resolveRoute(
     price: priceFor(entry.value, model, target.upstreamModel, now),
   }))
   if (priced.length === 0) {
-    throw new OpenAIError('service_unavailable', `No enabled provider currently serves the model '${model}'.`)
+    throw new OpenAIError(
+      'service_unavailable',
+      `No enabled provider currently serves the model ${quoted(model)}.`,
+    )
   }
   return { key, targets: priced, version: entry.version }
 }

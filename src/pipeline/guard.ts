@@ -2,7 +2,7 @@ import { createMiddleware } from 'hono/factory'
 import { configVersion } from '../cache'
 import type { AppEnv } from '../context'
 import type { KeyRecord, KeyRow } from '../db/keys'
-import { OpenAIError } from '../errors'
+import { OpenAIError, quoted } from '../errors'
 import { log } from '../lib/log'
 import { maxCostPico, MICROS_TO_PICO, usdToMicros } from '../lib/money'
 import { dayTag, formatResetDuration, monthTag, startOfNextUtcDay, startOfNextUtcMonth } from '../lib/time'
@@ -166,7 +166,7 @@ export function guard(route: GuardRoute) {
         }
         throw new OpenAIError(
           'service_unavailable',
-          `No price is in effect for the model '${String(c.var.body.model)}' or the upstream models it routes to, so this key's (or its project's) budget cannot be enforced. An operator must set one (PUT /admin/prices/{model}).`,
+          `No price is in effect for the model ${quoted(String(c.var.body.model))} or the upstream models it routes to, so this key's (or its project's) budget cannot be enforced. An operator must set one (PUT /admin/prices/{model}).`,
           null,
           { 'x-should-retry': 'false' },
         )

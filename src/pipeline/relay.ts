@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../context'
-import { OpenAIError, type ErrorCode } from '../errors'
+import { OpenAIError, type ErrorCode, quoted } from '../errors'
 import type { AppliedPrice } from '../db/catalog'
 import { chargeUsage, type UsageDraft } from '../usage/draft'
 import { estimateRequest, tokensForChars } from '../usage/tokens'
@@ -128,8 +128,8 @@ export async function relay(
     throw new OpenAIError(
       'invalid_request_error',
       route === 'responses'
-        ? `The model '${exchange.model}' is served only by providers that do not speak OpenAI's Responses API; /v1/responses is relayed to OpenAI-protocol providers only. Use /v1/chat/completions for this model.`
-        : `The model '${exchange.model}' is not served for ${route === 'chat' ? 'chat completions' : route}.`,
+        ? `The model ${quoted(exchange.model)} is served only by providers that do not speak OpenAI's Responses API; /v1/responses is relayed to OpenAI-protocol providers only. Use /v1/chat/completions for this model.`
+        : `The model ${quoted(exchange.model)} is not served for ${route === 'chat' ? 'chat completions' : route}.`,
       'model',
     )
   const estimate = estimateRequest(route, body)

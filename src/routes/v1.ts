@@ -3,7 +3,7 @@ import { configVersion, getCatalog } from '../cache'
 import type { AppEnv } from '../context'
 import type { KeyRow } from '../db/keys'
 import type { Deps } from '../deps'
-import { OpenAIError } from '../errors'
+import { OpenAIError, quoted } from '../errors'
 import { account } from '../pipeline/account'
 import { allowModel, keyAllows } from '../pipeline/allow-model'
 import { authenticate, resolveKey } from '../pipeline/authenticate'
@@ -54,7 +54,7 @@ export const v1 = new Hono<AppEnv>()
     if (!model)
       throw new OpenAIError(
         'model_not_found',
-        `The model '${c.req.param('model')}' does not exist or you do not have access to it.`,
+        `The model ${quoted(c.req.param('model'))} does not exist or you do not have access to it.`,
         'model',
       )
     return c.json(model)

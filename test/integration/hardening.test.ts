@@ -190,3 +190,15 @@ describe('aggregator routing fields', () => {
     expect((await mockRequests(provider.scenario))[1]?.body).toMatchObject(steering)
   })
 })
+
+describe('error messages', () => {
+  it('quote at most 100 characters of a client-chosen model name', async () => {
+    const key = await createKey({ models: ['*'] })
+    const long = `m-${'x'.repeat(5000)}`
+    const res = await gateway('/v1/chat/completions', chatRequest(key.raw, long))
+    expect(res.status).toBe(404)
+    const { message } = ((await res.json()) as { error: { message: string } }).error
+    expect(message).toContain(`'${long.slice(0, 100)}…'`)
+    expect(message.length).toBeLessThan(200)
+  })
+})

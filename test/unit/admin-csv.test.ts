@@ -13,6 +13,11 @@ describe('toCsv', () => {
     ['formula starters prefixed with a quote', ['=1+1', '+1', '-1', '@SUM(A1)'], "'=1+1,'+1,'-1,'@SUM(A1)"],
     ['a tab or carriage return at the start neutralized and quoted', ['\tx', '\rx'], `'\tx,"'\rx"`],
     ['negative numbers left alone (only strings are neutralized)', [-1], '-1'],
+    [
+      'formula starters after leading whitespace or a semicolon prefixed too',
+      [' =1+1', '\n@SUM(A1)', 'a;=HYPERLINK("x")', 'b; +1'],
+      `' =1+1,"'\n@SUM(A1)","'a;=HYPERLINK(""x"")",'b; +1`,
+    ],
   ]
   for (const [what, row, line] of cases) {
     it(`writes ${what}`, () => {
