@@ -202,3 +202,16 @@ describe('error messages', () => {
     expect(message.length).toBeLessThan(200)
   })
 })
+
+describe('the admin page', () => {
+  it('is served with a Content-Security-Policy that allows only its own origin', async () => {
+    for (const path of ['/admin/ui', '/admin/ui/app.js']) {
+      const res = await gateway(path)
+      expect(res.status).toBe(200)
+      const csp = res.headers.get('content-security-policy') ?? ''
+      expect(csp).toContain("default-src 'none'")
+      expect(csp).toContain("script-src 'self'")
+      expect(csp).toContain("frame-ancestors 'none'")
+    }
+  })
+})
