@@ -51,6 +51,7 @@ async function main() {
   wrangler = startWrangler(vars)
   const url = `http://127.0.0.1:${port}`
   await waitUntilHealthy(url)
+  startCron(url)
   // Lets wrangler's log line for the last poll arrive (and be dropped) before the banner.
   await new Promise((r) => setTimeout(r, 300))
   if (stopping) return
@@ -152,6 +153,8 @@ function startWrangler(vars: Record<string, string>): ChildProcess {
     String(port),
     '--local',
     '--show-interactive-dev-session=false',
+    // Lets startCron (below) run the scheduled handler, which wrangler dev never runs on its own.
+    '--test-scheduled',
   ]
   for (const [name, value] of Object.entries(vars)) args.push('--var', `${name}:${value}`)
   const child = spawn(join(root, 'node_modules', '.bin', 'wrangler'), args, {
@@ -189,6 +192,7 @@ const NOISE = [
   /^env\.\S+/,
   /^⎔ Starting local server/,
   /^\[wrangler:info\] Ready on /,
+  /^\[wrangler:info\] GET \/cdn-cgi\/local\/scheduled/, // startCron, every minute
 ]
 const ANSI = /\x1b\[[0-9;]*m/g
 
@@ -206,6 +210,25 @@ function relay(from: NodeJS.ReadableStream, to: NodeJS.WriteStream) {
       to.write(plain.startsWith('[wrangler:') ? `${shown}\n` : `[wrangler] ${shown}\n`)
     }
   })
+}
+
+// Production runs the scheduled handler every minute (wrangler.toml [triggers]: drain the usage spool,
+// reconcile spend counters); wrangler dev does not, so it is triggered here on the same schedule, once
+// right away and then at the start of every minute.
+function startCron(url: string) {
+  const trigger = async () => {
+    try {
+      const res = await fetch(`${url}/cdn-cgi/local/scheduled?cron=${encodeURIComponent('* * * * *')}`, {
+        signal: AbortSignal.timeout(50_000),
+      })
+      if (!res.ok && !stopping) console.error(`cron: the scheduled handler answered HTTP ${res.status}`)
+    } catch (e) {
+      if (!stopping) console.error(`cron: could not run the scheduled handler (${message(e)})`)
+    }
+  }
+  const next = () => setTimeout(() => (void trigger(), next()), 60_000 - (Date.now() % 60_000)).unref()
+  void trigger()
+  next()
 }
 
 async function waitUntilHealthy(url: string) {

@@ -18,9 +18,8 @@ export default {
       (async () => {
         try {
           const written = await drainUsageSpool(deps)
-          if (written > 0) log('info', 'usage spool drained', { written })
           const keys = await reconcileSpend(deps)
-          if (keys > 0) log('info', 'spend counters reconciled', { keys })
+          log('info', 'scheduled maintenance', { spool_rows_written: written, spend_keys_reconciled: keys })
         } catch (error) {
           log('warn', 'scheduled maintenance failed', describeDbError(error))
         }

@@ -115,3 +115,13 @@ describe("the seed's curls against npm run dev", () => {
     expect(Number(report!.totals.cost_usd)).toBeGreaterThan(0)
   })
 })
+
+describe('npm run dev', () => {
+  it('runs the scheduled handler (spool drain, spend reconciliation) like the production cron', async () => {
+    // dev.ts triggers it once when the stack is ready, then at the start of every minute.
+    const deadline = Date.now() + 30_000
+    while (!stack.output().includes('"msg":"scheduled maintenance"') && Date.now() < deadline)
+      await new Promise((r) => setTimeout(r, 200))
+    expect(stack.output()).toContain('"msg":"scheduled maintenance"')
+  })
+})
