@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../context'
-import { OpenAIError } from '../errors'
+import { OpenAIError, quoted } from '../errors'
 import { pinnedTo } from '../protocols/responses/pin'
 import { fromStore } from './stores'
 
@@ -19,7 +19,7 @@ export const pinFollowUp = createMiddleware<AppEnv>(async (c, next) => {
     if (targets.length === 0)
       throw new OpenAIError(
         'invalid_request_error',
-        `The response '${previous}' is stored at a provider that no longer serves the model '${String(c.var.body.model)}'.`,
+        `The response '${previous}' is stored at a provider that no longer serves the model ${quoted(String(c.var.body.model))}.`,
         'previous_response_id',
       )
     c.set('targets', targets.slice(0, 1))
