@@ -24,7 +24,7 @@ export type ExportQuery = z.infer<typeof ExportQuery>
 
 const iso = (value: Date | string | null) => (value == null ? null : new Date(value).toISOString())
 
-// One exported row: every column but the internal event id, exact cost as stored.
+// One exported row: every column, exact cost as stored (event_id, the gateway's own id, comes last).
 function record(row: UsageLogRow) {
   return {
     id: row.id,
@@ -42,6 +42,11 @@ function record(row: UsageLogRow) {
     prompt_tokens: row.promptTokens,
     completion_tokens: row.completionTokens,
     total_tokens: row.totalTokens,
+    cache_read_tokens: row.cacheReadTokens,
+    cache_write_5m_tokens: row.cacheWrite5mTokens,
+    cache_write_1h_tokens: row.cacheWrite1hTokens,
+    reasoning_tokens: row.reasoningTokens,
+    usage_source: row.usageSource,
     tokens_estimated: row.tokensEstimated,
     tokens_method: row.tokensMethod,
     cost_usd: row.costUsd,
@@ -50,6 +55,7 @@ function record(row: UsageLogRow) {
     latency_ms: row.latencyMs,
     ttfb_ms: row.ttfbMs,
     attempts: row.attempts,
+    event_id: row.eventId,
   }
 }
 const COLUMNS = Object.keys(record({} as UsageLogRow)) as (keyof ReturnType<typeof record>)[]

@@ -132,7 +132,9 @@ export function serializeUsageLog(row: typeof usageLogs.$inferSelect) {
   return {
     id: row.id,
     object: 'usage_log' as const,
+    // The X-Request-Id the client saw (a client may choose it), and the gateway's own unique id.
     request_id: row.requestId,
+    event_id: row.eventId,
     api_key_id: row.apiKeyId,
     project_id: row.projectId,
     route: row.route,
@@ -150,8 +152,11 @@ export function serializeUsageLog(row: typeof usageLogs.$inferSelect) {
     reasoning_tokens: row.reasoningTokens,
     usage_source: row.usageSource,
     tokens_estimated: row.tokensEstimated,
+    tokens_method: row.tokensMethod,
     // Exact, as stored: numeric(20,12) USD.
     cost_usd: row.costUsd,
+    price_model: row.priceModel,
+    price_effective_from: iso(row.priceEffectiveFrom),
     latency_ms: row.latencyMs,
     ttfb_ms: row.ttfbMs,
     stream: row.stream,

@@ -231,3 +231,29 @@ describe('usage CSV safety', () => {
     )
   })
 })
+
+describe('usage log ids', () => {
+  it("keeps the client's X-Request-Id and records the gateway's own id beside it", async () => {
+    const provider = await createProvider()
+    const model = await createModel([provider.id])
+    const key = await adminKey({ allowed_models: [model] })
+    const chosen = `client-chosen-${uid()}`
+    const res = await gateway('/v1/chat/completions', {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${key.raw_key}`,
+        'content-type': 'application/json',
+        'x-request-id': chosen,
+      },
+      body: JSON.stringify({ model, messages: [{ role: 'user', content: 'hi' }] }),
+    })
+    expect(res.headers.get('x-request-id')).toBe(chosen)
+    const [log] = await eventually(async () => {
+      const page = await admin('GET', `/usage/logs?api_key_id=${key.id}`)
+      expect(page.body.data).toHaveLength(1)
+      return page.body.data
+    })
+    expect(log).toMatchObject({ request_id: chosen, price_model: model, tokens_method: null })
+    expect(log.event_id).toMatch(/^[0-9a-f-]{36}$/)
+  })
+})
