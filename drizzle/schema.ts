@@ -10,6 +10,7 @@ import {
   numeric,
   pgTable,
   primaryKey,
+  real,
   text,
   timestamp,
   uniqueIndex,
@@ -122,6 +123,7 @@ export const projects = pgTable('projects', {
   tpmLimit: integer('tpm_limit'),
   dailyBudget: usd('daily_budget'),
   monthlyBudget: usd('monthly_budget'),
+  budgetAlerts: real('budget_alerts').array(),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 })
@@ -142,6 +144,8 @@ export const apiKeys = pgTable(
     tpmLimit: integer('tpm_limit'),
     dailyBudget: usd('daily_budget'),
     monthlyBudget: usd('monthly_budget'),
+    // Fractions of a budget at which a budget.threshold webhook fires (null: 0.5, 0.8, 1.0).
+    budgetAlerts: real('budget_alerts').array(),
     status: text('status').notNull().default('active'),
     expiresAt: timestamp('expires_at', { withTimezone: true }),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
@@ -241,4 +245,43 @@ export const adminAudit = pgTable(
     createdAt: createdAt(),
   },
   (t) => [index('admin_audit_created_idx').on(t.createdAt)],
+)
+
+// Signed notifications of budget and provider events (README "Webhooks"). The secret signs deliveries
+// (HMAC-SHA256); it is shown once, at creation.
+export const webhooks = pgTable('webhooks', {
+  id: uuid('id').primaryKey().defaultRandom(),
+  url: text('url').notNull(),
+  events: text('events').array().notNull(),
+  secret: text('secret').notNull(),
+  enabled: boolean('enabled').notNull().default(true),
+  createdAt: createdAt(),
+  updatedAt: updatedAt(),
+})
+
+// One row per event per webhook: (webhook_id, event_id) is unique, so an event decided twice is delivered
+// once. Pending rows are retried with backoff by the cron until they succeed or their time runs out.
+export const webhookDeliveries = pgTable(
+  'webhook_deliveries',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    webhookId: uuid('webhook_id')
+      .notNull()
+      .references(() => webhooks.id, { onDelete: 'cascade' }),
+    eventId: text('event_id').notNull(),
+    eventType: text('event_type').notNull(),
+    // The exact JSON body that is signed and sent.
+    body: text('body').notNull(),
+    status: text('status').notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    lastStatus: integer('last_status'),
+    lastError: text('last_error'),
+    deliveredAt: timestamp('delivered_at', { withTimezone: true }),
+    createdAt: createdAt(),
+  },
+  (t) => [
+    uniqueIndex('webhook_deliveries_event_idx').on(t.webhookId, t.eventId),
+    index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
+  ],
 )

@@ -5,13 +5,14 @@ import { describeDbError } from './db/errors'
 import { log } from './lib/log'
 import { reconcileSpend } from './usage/spend'
 import { drainUsageSpool } from './usage/record'
+import { webhookCron } from './webhooks/cron'
 
 const app = createApp()
 
 export default {
   fetch: app.fetch,
   // Every minute: write usage rows that waited in Redis while Postgres was unreachable, then set the
-  // spend counters to what Postgres says.
+  // spend counters to what Postgres says; then the webhooks (expiring keys, due retries).
   async scheduled(_controller, env, ctx) {
     const deps = getDeps(env)
     ctx.waitUntil(
@@ -22,6 +23,12 @@ export default {
           log('info', 'scheduled maintenance', { spool_rows_written: written, spend_keys_reconciled: keys })
         } catch (error) {
           log('warn', 'scheduled maintenance failed', describeDbError(error))
+        }
+        try {
+          const sent = await webhookCron(deps)
+          if (sent > 0) log('info', 'webhook deliveries retried', { sent })
+        } catch (error) {
+          log('warn', 'scheduled webhook work failed', describeDbError(error))
         }
       })(),
     )

@@ -29,6 +29,8 @@ export type RecordedRequest = {
   authorization: string | null
   headers: Record<string, string>
   body: unknown
+  // The body exactly as received (webhook signatures are over these bytes).
+  raw: string
   at: number
 }
 
@@ -141,6 +143,7 @@ export async function startMockUpstream(
         authorization: headers.authorization ?? null,
         headers,
         body,
+        raw,
         at,
       })
     }
@@ -182,6 +185,8 @@ export async function startMockUpstream(
       }
     }
 
+    // A webhook receiver for the gateway's deliveries (record, then 200; faults as for any route).
+    if (apiPath === '/v1/webhook' && method === 'POST') return sendJson(res, 200, { received: true })
     if (protocol.owns(apiPath, method)) return protocol.handle(call)
     return sendError(res, 404, `Invalid URL (${method} ${apiPath})`, 'invalid_request_error')
   }

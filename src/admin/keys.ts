@@ -19,6 +19,7 @@ const COLUMNS: Record<string, keyof KeyRow> = {
   tpm_limit: 'tpmLimit',
   daily_budget: 'dailyBudget',
   monthly_budget: 'monthlyBudget',
+  budget_alerts: 'budgetAlerts',
   status: 'status',
   expires_at: 'expiresAt',
 }
@@ -78,6 +79,7 @@ export async function createKey(admin: Admin, body: KeyCreate) {
     tpmLimit: null,
     dailyBudget: null,
     monthlyBudget: null,
+    budgetAlerts: null,
     status: 'active',
     expiresAt: null,
     lastUsedAt: null,

@@ -23,6 +23,7 @@ const COLUMNS: Record<string, keyof ProjectRow> = {
   tpm_limit: 'tpmLimit',
   daily_budget: 'dailyBudget',
   monthly_budget: 'monthlyBudget',
+  budget_alerts: 'budgetAlerts',
 }
 const TARGET = 'project'
 
@@ -77,6 +78,7 @@ export async function createProject(admin: Admin, body: ProjectCreate) {
     tpmLimit: null,
     dailyBudget: null,
     monthlyBudget: null,
+    budgetAlerts: null,
     createdAt: now,
     updatedAt: now,
     ...toColumns<ProjectRow>(body, COLUMNS),

@@ -3,6 +3,7 @@ import { PROVIDER_KEY_REF } from '../env'
 import '../lib/zod-en'
 import { PROVIDER_TYPES } from '../upstream/providers/types'
 import { CIRCUIT_LIMITS } from '../upstream/circuit'
+import { EVENT_TYPES } from '../webhooks/events'
 import { STRATEGIES } from '../upstream/route-order'
 
 // Admin request bodies. Every object refuses unknown fields (a typo such as `rpm` must not be a
@@ -53,6 +54,14 @@ const status = z.pipe(
   z.transform((status) => (status === 'enabled' ? 'active' : status)),
 )
 
+// Fractions of a budget at which budget.threshold webhooks fire; null: the default 0.5, 0.8, 1.0.
+const budgetAlerts = z.nullable(
+  z.pipe(
+    z.array(z.number().check(z.gt(0), z.lte(1))).check(z.minLength(1), z.maxLength(10)),
+    z.transform((list: number[]) => [...new Set(list)].sort((a, b) => a - b)),
+  ),
+)
+
 const keyFields = {
   name: trimmed(z.minLength(1), z.maxLength(200)),
   project_id: projectId,
@@ -65,6 +74,7 @@ const keyFields = {
   tpm_limit: z.nullable(count()),
   daily_budget: z.nullable(usd),
   monthly_budget: z.nullable(usd),
+  budget_alerts: budgetAlerts,
   status,
   expires_at: z.nullable(datetime),
 }
@@ -81,6 +91,7 @@ const projectFields = {
   tpm_limit: z.nullable(count()),
   daily_budget: z.nullable(usd),
   monthly_budget: z.nullable(usd),
+  budget_alerts: budgetAlerts,
 }
 export const ProjectCreate = strict({ id: projectId, ...z.partial(z.object(projectFields)).shape })
 export const ProjectPatch = patchOf(projectFields)
@@ -219,3 +230,27 @@ export const PricePut = strict({
 export type PricePut = z.infer<typeof PricePut>
 export const ModelName = model
 export const MappingsQuery = z.object({ model: z.optional(model) })
+
+// The URL's scheme is checked against the deployment in admin/webhooks.ts (http only to loopback, locally).
+const webhookFields = {
+  url: z.url({ protocol: /^https?$/ }).check(
+    z.maxLength(2000),
+    z.refine((url) => {
+      const parsed = URL.canParse(url) ? new URL(url) : null
+      return !parsed?.username && !parsed?.password
+    }, 'must not contain credentials.'),
+  ),
+  events: z.pipe(
+    z.array(z.enum(EVENT_TYPES)).check(z.minLength(1)),
+    z.transform((list: (typeof EVENT_TYPES)[number][]) => [...new Set(list)]),
+  ),
+  // Signs every delivery; generated (and shown once) when a webhook is created without one.
+  secret: z.string().check(z.minLength(16), z.maxLength(200)),
+  enabled: z.boolean(),
+}
+export const WebhookCreate = strict(
+  z.required(z.partial(z.object(webhookFields)), { url: true, events: true }).shape,
+)
+export const WebhookPatch = patchOf(webhookFields)
+export type WebhookCreate = z.infer<typeof WebhookCreate>
+export type WebhookPatch = z.infer<typeof WebhookPatch>

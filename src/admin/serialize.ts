@@ -22,6 +22,7 @@ export function serializeKey(row: KeyRow) {
     tpm_limit: row.tpmLimit,
     daily_budget: usd(row.dailyBudget),
     monthly_budget: usd(row.monthlyBudget),
+    budget_alerts: row.budgetAlerts,
     status: row.status,
     expires_at: iso(row.expiresAt),
     last_used_at: iso(row.lastUsedAt),
@@ -42,6 +43,7 @@ export function serializeProject(row: ProjectRow) {
     tpm_limit: row.tpmLimit,
     daily_budget: usd(row.dailyBudget),
     monthly_budget: usd(row.monthlyBudget),
+    budget_alerts: row.budgetAlerts,
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
   }

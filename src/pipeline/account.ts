@@ -11,6 +11,11 @@ import { finishLater } from '../usage/batch'
 import { recordKeyEvents } from '../usage/key-events'
 import { toRow } from '../usage/record'
 import type { Hold } from '../usage/spend'
+import type { KeyRecord } from '../db/keys'
+import { dayTag, monthTag } from '../lib/time'
+import { alertBudgets, budgetEvents } from '../webhooks/alerts'
+import { emitSafely } from '../webhooks/deliver'
+import { circuitEvents, keyInvalidEvents } from '../webhooks/provider-events'
 
 // Opens the request's usage draft right after authentication and, once the response (or its stream)
 // is over, settles the guard's hold, writes the usage row and counts the metrics — all in waitUntil, in
@@ -36,7 +41,7 @@ export function account(route: Route) {
           draft.errorCode = 'client_disconnected'
         }
         await draft.finished
-        await closeRequest(deps, draft, c.var.hold)
+        await closeRequest(deps, draft, c.var.hold, c.var.apiKey)
       }),
     )
     try {
@@ -64,8 +69,9 @@ function clientGone(signal: AbortSignal | undefined): Promise<'gone'> {
   })
 }
 
-async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null): Promise<void> {
+async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null, key: KeyRecord): Promise<void> {
   const endedAt = deps.now()
+  const period = { day: hold?.day ?? dayTag(endedAt), month: hold?.month ?? monthTag(endedAt) }
   await countWithTokenizer(deps.assets, draft).catch((error) =>
     log('warn', 'tokenizer unavailable; tokens estimated from characters', {
       request_id: draft.requestId,
@@ -81,13 +87,15 @@ async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null): P
     : []
   // A failed call has no tokens and no cost, so settling it releases the hold; a stream cut short is
   // charged for what the upstream produced before it ended.
-  const { moves, failures } = await finishLater(deps, {
+  const { moves, alerts, failures } = await finishLater(deps, {
     settlement: {
       keyId: draft.apiKeyId,
       projectId: hold?.project.id ?? draft.projectId,
       hold,
       actual: { tokens: draft.promptTokens + draft.completionTokens, costPico: draft.costPico },
       circuit: circuitRecordArgs(draft.outcomes),
+      period,
+      alerts: alertBudgets(key, draft.budgetRefused),
     },
     increments: requestIncrements(draft, endedAt),
     row: toRow(draft, endedAt),
@@ -113,4 +121,14 @@ async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null): P
   }
   for (const failure of [...failures, ...(await keyEvents)])
     log('warn', 'after-response step failed', { request_id: draft.requestId, error: String(failure) })
+  // Webhooks last, still after the response: a slow or failing receiver delays nothing a client waits for.
+  await emitSafely(
+    deps,
+    [
+      ...budgetEvents(alerts, key, period, endedAt),
+      ...circuitEvents(moves, draft.outcomes, endedAt),
+      ...keyInvalidEvents(draft.keyEvents, endedAt),
+    ],
+    draft.requestId,
+  )
 }

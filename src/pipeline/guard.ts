@@ -271,6 +271,8 @@ export function guard(route: GuardRoute) {
       }
       if (kind !== 'ok') {
         draft.rateLimited = kind
+        if (kind === 'budget')
+          draft.budgetRefused = `${(reply as unknown[]).includes('project') ? 'project' : 'key'}|${reply[5]}`
         refuse(key, reply, { tokens, costPico: cost })
       }
       c.set('limitHeaders', limitHeaders(key, reply))

@@ -24,6 +24,9 @@ export const keys = {
   projectSpendDay: (projectId: string, day: string) => `${P}:pj:spend:pd:${projectId}:${day}`,
   projectSpendMonth: (projectId: string, month: string) => `${P}:pj:spend:pm:${projectId}:${month}`,
   projectReservations: (projectId: string) => `${P}:pj:resv:${projectId}`,
+  // Budget thresholds already announced in one period (HASH field = fraction or "exhausted"), per key
+  // ("k") or project ("p") and UTC day or month: a crossing is announced once.
+  budgetAlerts: (scope: 'k' | 'p', id: string, period: string) => `${P}:alert:${scope}:${id}:${period}`,
   // Usage rows waiting for Postgres (LIST of JSON rows), drained by the cron trigger.
   usageSpool: () => `${P}:spool:usage`,
   // Spooled or fresh usage rows Postgres rejected (bad data, not an outage): LIST kept for an operator.

@@ -1,5 +1,6 @@
 import { CIRCUIT_READ, CIRCUIT_RECORD } from './circuit-lua'
 import type { Redis } from './client'
+import { BUDGET_ALERTS } from './alerts-lua'
 import { PROJECT_GUARD, PROJECT_SETTLE } from './project-lua'
 
 // Decides RPM, TPM, daily and monthly budget for one request in one atomic step, and commits all of
@@ -127,10 +128,12 @@ return {'ok', rpmLimit - rpmUsed - 1, rpmReset, tpmLimit - tpmUsed - tokens, tpm
 // circuit transitions (outcome index, new state, …). Each request's project share is settled by
 // projectSettle (project-lua.ts): after the key's five keys come the project's five (token log, its
 // total, day and month spend, reservations), after its five arguments the project's held tokens and
-// reservation member ('' = none).
-const FINISH = `${CIRCUIT_RECORD}${PROJECT_SETTLE}
+// reservation member ('' = none). Then come budgetAlerts' (alerts-lua.ts) four alert hashes and seven
+// arguments (four budgets, two fraction lists, the budget refusal). Returns {each request's circuit
+// transitions, each request's budget alerts}.
+const FINISH = `${CIRCUIT_RECORD}${PROJECT_SETTLE}${BUDGET_ALERTS}
 local now, requests = tonumber(ARGV[2]), tonumber(ARGV[1])
-local k, a, all = 2, 3, {}
+local k, a, all, alerts = 2, 3, {}, {}
 for r = 1, requests do
   local ticket, held, actual, reservation, cost = ARGV[a], ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
   if ticket ~= '' then
@@ -153,12 +156,14 @@ for r = 1, requests do
     -- Project share (project-lua.ts).
     projectSettle(k + 5, ticket, ARGV[a + 5], actual, ARGV[a + 6], cost)
   end
-  local outcomes = tonumber(ARGV[a + 7])
-  all[r] = circuitRecord(k + 10, a + 8, outcomes, KEYS[1], now)
-  k, a = k + 10 + outcomes, a + 8 + outcomes * 8
+  -- Budget alerts (alerts-lua.ts).
+  alerts[r] = budgetAlerts(k + 10, a + 7, {KEYS[k + 1], KEYS[k + 2], KEYS[k + 7], KEYS[k + 8]}, ARGV[a + 13])
+  local outcomes = tonumber(ARGV[a + 14])
+  all[r] = circuitRecord(k + 14, a + 15, outcomes, KEYS[1], now)
+  k, a = k + 14 + outcomes, a + 15 + outcomes * 8
 end
 for i = a, #ARGV, 2 do redis.call('HINCRBY', KEYS[1], ARGV[i], ARGV[i + 1]) end
-return all
+return {all, alerts}
 `
 
 export type GuardReply =
@@ -177,7 +182,7 @@ export function guardScript(redis: Redis) {
 }
 
 export function finishScript(redis: Redis) {
-  return redis.createScript<number[][]>(FINISH)
+  return redis.createScript<[number[][], string[][]]>(FINISH)
 }
 
 // The usage spool's drain step, so a drain killed midway loses nothing and two overlapping drains

@@ -9,6 +9,13 @@ import { listPrices, putPrice } from '../admin/prices'
 import { exportFilter, ExportQuery, exportStream, firstExportPage } from '../admin/export'
 import { createProject, getProject, listProjects, patchProject } from '../admin/projects'
 import { projectStatement, statementCsv, StatementQuery } from '../admin/statement'
+import {
+  createWebhook,
+  deleteWebhook,
+  listWebhooks,
+  patchWebhook,
+  webhookDeliveries,
+} from '../admin/webhooks'
 import { createProvider, listProviders, patchProvider } from '../admin/providers'
 import { PageQuery, parseQuery } from '../admin/query'
 import { rotateSecrets } from '../admin/secrets'
@@ -133,6 +140,23 @@ export const admin = new Hono<AppEnv>()
   })
   .get('/usage/logs', async (c) =>
     c.json(await act(c, (a) => usageLogs(a, parseQuery(UsageLogsQuery, c.req.query())))),
+  )
+
+  .get('/webhooks', async (c) => c.json(await act(c, listWebhooks)))
+  .post('/webhooks', validateJson(schema.WebhookCreate), async (c) =>
+    c.json(await act(c, (a) => createWebhook(a, body(c))), 201),
+  )
+  .patch('/webhooks/:id', validateJson(schema.WebhookPatch), async (c) =>
+    c.json(await act(c, (a) => patchWebhook(a, c.req.param('id'), body(c)))),
+  )
+  .delete('/webhooks/:id', async (c) => {
+    await act(c, (a) => deleteWebhook(a, c.req.param('id')))
+    return c.body(null, 204)
+  })
+  .get('/webhooks/:id/deliveries', async (c) =>
+    c.json(
+      await act(c, (a) => webhookDeliveries(a, c.req.param('id'), parseQuery(PageQuery, c.req.query()))),
+    ),
   )
 
   .get('/audit', async (c) => c.json(await act(c, (a) => auditLog(a, parseQuery(PageQuery, c.req.query())))))

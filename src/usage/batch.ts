@@ -9,7 +9,7 @@ export type Finish = { settlement: Settlement; increments: Increment[]; row: Usa
 
 // What a request learns once its batch is written: its circuit transitions (outcome index, new state,
 // …), and what failed (a failed usage write has already been spooled or dead-lettered).
-export type Flushed = { moves: number[]; failures: unknown[] }
+export type Flushed = { moves: number[]; alerts: string[]; failures: unknown[] }
 
 // Requests finishing close together in one isolate share one Redis call and one Postgres statement. A
 // batch goes out when it holds BATCH_MAX requests or BATCH_MS after its first one, so a usage row
@@ -55,7 +55,11 @@ export async function finishLater(deps: Deps, finish: Finish): Promise<Flushed> 
       break
     }
     if (now - started > GIVE_UP_MS) {
-      return { moves: [], failures: [new Error('the batch carrying this request was not written in time')] }
+      return {
+        moves: [],
+        alerts: [],
+        failures: [new Error('the batch carrying this request was not written in time')],
+      }
     }
     const wake =
       batch.state === 'open' ? batch.deadline + (index === 0 ? 0 : flushMs) : batch.flushStarted + flushMs
@@ -83,7 +87,8 @@ async function flush(deps: Deps, batch: Batch): Promise<void> {
   ])
   const failures = [settled, recorded].flatMap((r) => (r.status === 'rejected' ? [r.reason] : []))
   batch.results = finishes.map((_, i) => ({
-    moves: settled.status === 'fulfilled' ? (settled.value[i] ?? []) : [],
+    moves: settled.status === 'fulfilled' ? (settled.value.moves[i] ?? []) : [],
+    alerts: settled.status === 'fulfilled' ? (settled.value.alerts[i] ?? []) : [],
     failures,
   }))
   batch.state = 'done'

@@ -57,6 +57,8 @@ export type UsageDraft = {
   // stored keys on the way (recorded after the response).
   providerKeyId: string | null
   keyEvents: KeyEvent[]
+  // "<key|project>|<daily|monthly>" when a budget refused the request (a budget.exhausted alert).
+  budgetRefused: string | null
   // Resolves when the response body is complete (streams end later than the handler returns).
   finished: Promise<void>
 }
@@ -100,6 +102,7 @@ export function newDraft(
     rateLimited: null,
     providerKeyId: null,
     keyEvents: [],
+    budgetRefused: null,
     finished: Promise.resolve(),
   }
 }

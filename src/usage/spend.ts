@@ -130,32 +130,54 @@ export type Settlement = {
   hold: Hold | null
   actual: { tokens: number; costPico: bigint }
   circuit: { keys: string[]; args: string[] }
+  // The UTC day and month the request counts in (the hold's, else when it ended), and what budget
+  // alerts need (README "Webhooks").
+  period: { day: string; month: string }
+  alerts: AlertBudgets
+}
+
+// The budgets a request's settlement checks for alerts, and the fractions announced.
+export type AlertBudgets = {
+  keyDaily: bigint
+  keyMonthly: bigint
+  projectDaily: bigint
+  projectMonthly: bigint
+  keyFractions: string
+  projectFractions: string
+  // "<key|project>|<daily|monthly>" when the guard refused the request for that budget.
+  refused: string
 }
 
 // After the responses of a batch of requests, in one Redis round trip: settle each hold (the key's and
 // its project's share) with the real tokens and cost (a failed call has neither, which releases it),
 // move the circuit breakers and count the batch's metrics (increments of the same field summed).
-// Returns each request's circuit transitions (outcome index, new state, …).
+// Also decides the budget alerts each request set off. Returns each request's circuit transitions
+// (outcome index, new state, …) and alerts.
 export async function settleAndCount(
   deps: Deps,
   settlements: Settlement[],
   increments: Increment[],
   now: number,
-): Promise<number[][]> {
+): Promise<{ moves: number[][]; alerts: string[][] }> {
   const scriptKeys = [keys.metrics()]
   const args = [String(settlements.length), String(now)]
-  for (const { keyId, projectId, hold, actual, circuit } of settlements) {
+  for (const { keyId, projectId, hold, actual, circuit, period, alerts } of settlements) {
+    const { day, month } = period
     scriptKeys.push(
       keys.tpm(keyId),
-      keys.spendDay(keyId, hold?.day ?? ''),
-      keys.spendMonth(keyId, hold?.month ?? ''),
+      keys.spendDay(keyId, day),
+      keys.spendMonth(keyId, month),
       keys.reservations(keyId),
       keys.tpmTotal(keyId),
       keys.projectTpm(projectId),
       keys.projectTpmTotal(projectId),
-      keys.projectSpendDay(projectId, hold?.day ?? ''),
-      keys.projectSpendMonth(projectId, hold?.month ?? ''),
+      keys.projectSpendDay(projectId, day),
+      keys.projectSpendMonth(projectId, month),
       keys.projectReservations(projectId),
+      keys.budgetAlerts('k', keyId, day),
+      keys.budgetAlerts('k', keyId, month),
+      keys.budgetAlerts('p', projectId, day),
+      keys.budgetAlerts('p', projectId, month),
       ...circuit.keys,
     )
     args.push(
@@ -166,11 +188,19 @@ export async function settleAndCount(
       String(actual.costPico),
       hold?.project.tokens != null ? String(hold.project.tokens) : '',
       hold?.project.reservation ?? '',
+      String(alerts.keyDaily),
+      String(alerts.keyMonthly),
+      String(alerts.projectDaily),
+      String(alerts.projectMonthly),
+      alerts.keyFractions,
+      alerts.projectFractions,
+      alerts.refused,
       ...circuit.args,
     )
   }
   const sums = new Map<string, number>()
   for (const [field, by] of increments) sums.set(field, (sums.get(field) ?? 0) + by)
   for (const [field, by] of sums) args.push(field, String(by))
-  return finishScript(deps.redis).exec(scriptKeys, args)
+  const [moves, alerts] = await finishScript(deps.redis).exec(scriptKeys, args)
+  return { moves, alerts: alerts.map((list) => list.map(String)) }
 }

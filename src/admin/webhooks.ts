@@ -1,0 +1,149 @@
+import type { WriteError } from '../db/admin-write'
+import {
+  deleteWebhook as removeWebhook,
+  findWebhook,
+  insertWebhook,
+  listDeliveries,
+  listWebhookRows,
+  updateWebhook,
+  type DeliveryRow,
+  type WebhookChanges,
+  type WebhookRow,
+} from '../db/webhooks'
+import { OpenAIError } from '../errors'
+import { upstreamAddressKind } from './upstream-address'
+import { audit, commit, toColumns, type Admin } from './context'
+import { decodeCursor, notFound, page, rowId } from './query'
+import type { WebhookCreate, WebhookPatch } from './schemas'
+
+// Webhooks: where signed event notifications go. The secret is shown once, at creation (and when
+// replaced); lists, reads and the audit log show only its last four characters.
+const COLUMNS: Record<string, keyof WebhookRow> = {
+  url: 'url',
+  events: 'events',
+  secret: 'secret',
+  enabled: 'enabled',
+}
+const TARGET = 'webhook'
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/
+
+const iso = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString())
+
+function serialize(row: WebhookRow) {
+  return {
+    id: row.id,
+    object: 'webhook' as const,
+    url: row.url,
+    events: row.events,
+    secret_hint: `…${row.secret.slice(-4)}`,
+    enabled: row.enabled,
+    created_at: iso(row.createdAt),
+    updated_at: iso(row.updatedAt),
+  }
+}
+
+function serializeDelivery(row: DeliveryRow) {
+  return {
+    id: row.id,
+    object: 'webhook_delivery' as const,
+    event_id: row.eventId,
+    event_type: row.eventType,
+    status: row.status,
+    attempts: row.attempts,
+    last_status: row.lastStatus,
+    last_error: row.lastError,
+    next_attempt_at: row.status === 'pending' ? iso(row.nextAttemptAt) : null,
+    delivered_at: iso(row.deliveredAt),
+    created_at: iso(row.createdAt),
+    body: JSON.parse(row.body) as unknown,
+  }
+}
+
+// https; never a link-local or cloud metadata address; a loopback or private address (and then plain
+// http to loopback) only on a local deployment (ALLOW_PRIVATE_UPSTREAMS, as for provider base_url).
+function checkUrl(admin: Admin, url: string | undefined) {
+  if (url === undefined) return
+  const local = admin.deps.config.ALLOW_PRIVATE_UPSTREAMS
+  const kind = upstreamAddressKind(url)
+  const refuse = (why: string) =>
+    new OpenAIError('invalid_request_error', `Invalid value for 'url': ${why}`, 'url')
+  if (kind === 'forbidden') throw refuse('link-local and cloud metadata addresses are not allowed.')
+  if (kind === 'private' && !local)
+    throw refuse(
+      'loopback and private addresses are only allowed on a local deployment (ALLOW_PRIVATE_UPSTREAMS=true).',
+    )
+  const { protocol, hostname } = new URL(url)
+  if (protocol === 'https:' || (local && LOOPBACK.test(hostname))) return
+  throw refuse(
+    local ? 'must be https, or http to a loopback address (localhost, 127.x.x.x, [::1]).' : 'must be https.',
+  )
+}
+
+const refuse = (_e: WriteError) => new OpenAIError('conflict', 'The webhook could not be written; retry.')
+
+async function mustFind(admin: Admin, id: string): Promise<WebhookRow> {
+  const row = await findWebhook(admin.deps.db, rowId(id, 'webhook'))
+  if (!row) throw notFound('webhook', id)
+  return row
+}
+
+export async function listWebhooks(admin: Admin) {
+  return { object: 'list' as const, data: (await listWebhookRows(admin.deps.db)).map(serialize) }
+}
+
+export async function createWebhook(admin: Admin, body: WebhookCreate) {
+  checkUrl(admin, body.url)
+  const now = new Date(admin.deps.now())
+  const secret =
+    body.secret ??
+    `whsec_${[...crypto.getRandomValues(new Uint8Array(24))].map((b) => b.toString(16).padStart(2, '0')).join('')}`
+  const row: WebhookRow = {
+    id: crypto.randomUUID(),
+    enabled: true,
+    createdAt: now,
+    updatedAt: now,
+    ...(toColumns<WebhookRow>(body, COLUMNS) as Pick<WebhookRow, 'url' | 'events'>),
+    secret,
+  }
+  const entry = audit(admin, 'webhook.create', { type: TARGET, id: row.id }, null, serialize(row))
+  const created = await commit(admin, () => insertWebhook(admin.deps.db, row, entry), refuse)
+  return { ...serialize(created), secret }
+}
+
+export async function patchWebhook(admin: Admin, id: string, body: WebhookPatch) {
+  checkUrl(admin, body.url)
+  const current = await mustFind(admin, id)
+  const changes: WebhookChanges = {
+    ...toColumns<WebhookRow>(body, COLUMNS),
+    updatedAt: new Date(admin.deps.now()),
+  }
+  const entry = audit(
+    admin,
+    'webhook.update',
+    { type: TARGET, id },
+    serialize(current),
+    serialize({ ...current, ...changes }),
+  )
+  const updated = await commit(admin, () => updateWebhook(admin.deps.db, id, changes, entry), refuse)
+  if (!updated) throw notFound('webhook', id)
+  return serialize(updated)
+}
+
+export async function deleteWebhook(admin: Admin, id: string) {
+  const current = await mustFind(admin, id)
+  const entry = audit(admin, 'webhook.delete', { type: TARGET, id }, serialize(current), null)
+  if (!(await commit(admin, () => removeWebhook(admin.deps.db, id, entry), refuse)))
+    throw notFound('webhook', id)
+}
+
+export async function webhookDeliveries(admin: Admin, id: string, query: { limit: number; cursor?: string }) {
+  await mustFind(admin, id)
+  const [beforeId] = query.cursor ? decodeCursor(query.cursor, [/^\d{1,18}$/]) : []
+  const rows = await listDeliveries(
+    admin.deps.db,
+    id,
+    query.limit + 1,
+    beforeId ? Number(beforeId) : undefined,
+  )
+  return page(rows, query.limit, serializeDelivery, (row) => [String(row.id)])
+}

@@ -1,0 +1,113 @@
+import {
+  claimDue,
+  insertDeliveries,
+  recordAttempt,
+  subscribers,
+  webhooksById,
+  type DeliveryRow,
+  type WebhookRow,
+} from '../db/webhooks'
+import { describeDbError } from '../db/errors'
+import type { Deps } from '../deps'
+import { log } from '../lib/log'
+import type { WebhookEvent } from './events'
+import { signatureHeader } from './sign'
+
+// Deliveries happen after the response (waitUntil) or from the cron, never on a client's request path.
+// A failed attempt is retried with exponential backoff (30 s, 1 min, 2 min, … at most 1 h apart, by the
+// cron) for 24 hours, then the delivery is marked failed.
+const TIMEOUT_MS = 5_000
+const LEASE_MS = 60_000
+const RETRY_FOR_MS = 24 * 3_600_000
+const FIRST_BACKOFF_MS = 30_000
+const MAX_BACKOFF_MS = 3_600_000
+const CRON_BATCH = 50
+
+const backoff = (attempts: number) => Math.min(FIRST_BACKOFF_MS * 2 ** (attempts - 1), MAX_BACKOFF_MS)
+
+async function attempt(deps: Deps, delivery: DeliveryRow, hook: WebhookRow): Promise<boolean> {
+  const now = deps.now()
+  let status: number | null = null
+  let error: string | null = null
+  try {
+    const res = await fetch(hook.url, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'user-agent': 'nexusai-webhooks/1',
+        'x-nexusai-event': delivery.eventType,
+        'x-nexusai-delivery': String(delivery.id),
+        'x-nexusai-signature': await signatureHeader(hook.secret, delivery.body, now),
+      },
+      body: delivery.body,
+      redirect: 'manual',
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    })
+    status = res.status
+    await res.body?.cancel()
+  } catch (e) {
+    error = (e as Error).name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS} ms` : 'connection failed'
+  }
+  const ok = status !== null && status >= 200 && status < 300
+  const attempts = delivery.attempts + 1
+  const done = ok || now - new Date(delivery.createdAt).getTime() >= RETRY_FOR_MS
+  await recordAttempt(deps.db, delivery.id, {
+    attempts,
+    lastStatus: status,
+    lastError: ok ? null : (error ?? `HTTP ${status}`),
+    status: ok ? 'delivered' : done ? 'failed' : 'pending',
+    deliveredAt: ok ? new Date(now) : null,
+    nextAttemptAt: new Date(now + (done ? 0 : backoff(attempts))),
+  })
+  if (!ok) log('warn', 'webhook delivery failed', { delivery: delivery.id, status, error, attempts })
+  return ok
+}
+
+// Records the events for every enabled webhook subscribed to them and makes the first attempt at once.
+// Events already recorded for a webhook (the same announcement decided twice) are not sent again.
+export async function emit(deps: Deps, events: WebhookEvent[]): Promise<void> {
+  if (events.length === 0) return
+  const hooks = await subscribers(deps.db, [...new Set(events.map((e) => e.type))])
+  const now = deps.now()
+  const rows = hooks.flatMap((hook) =>
+    events
+      .filter((e) => hook.events.includes(e.type))
+      .map((e) => ({
+        webhookId: hook.id,
+        eventId: e.id,
+        eventType: e.type,
+        body: JSON.stringify(e),
+        // Claimed by this sender: the cron leaves it alone until the lease runs out.
+        nextAttemptAt: new Date(now + LEASE_MS),
+        createdAt: new Date(now),
+      })),
+  )
+  const fresh = await insertDeliveries(deps.db, rows)
+  const byId = new Map(hooks.map((h) => [h.id, h]))
+  await Promise.allSettled(fresh.map((d) => attempt(deps, d, byId.get(d.webhookId)!)))
+}
+
+// The cron's share: due retries (and first attempts whose sender died), a batch per run.
+export async function retryDue(deps: Deps): Promise<number> {
+  const now = deps.now()
+  const due = await claimDue(deps.db, new Date(now), new Date(now + LEASE_MS), CRON_BATCH)
+  const hooks = await webhooksById(deps.db, [...new Set(due.map((d) => d.webhookId))])
+  const results = await Promise.allSettled(
+    due.map((d) => {
+      const hook = hooks.get(d.webhookId)
+      return hook?.enabled
+        ? attempt(deps, d, hook)
+        : recordAttempt(deps.db, d.id, { status: 'failed', lastError: 'webhook disabled' })
+    }),
+  )
+  return results.length
+}
+
+// Emission never fails the caller: it runs after the response, and a broken store only loses the alert.
+export async function emitSafely(deps: Deps, events: WebhookEvent[], requestId?: string): Promise<void> {
+  try {
+    await emit(deps, events)
+  } catch (error) {
+    log('warn', 'webhook events not recorded', { request_id: requestId, ...describeDbError(error) })
+  }
+}

@@ -1,0 +1,41 @@
+import { dayTag } from '../lib/time'
+import type { AttemptRecord } from '../upstream/circuit'
+import { STATE_NAMES } from '../upstream/circuit'
+import type { KeyEvent } from '../upstream/key-faults'
+import { event, type WebhookEvent } from './events'
+
+// provider.circuit_opened / provider.circuit_closed from the breaker transitions the finish step
+// returned ([outcome index, new state, …]); each transition is decided once, atomically, in Redis.
+export function circuitEvents(moves: number[], outcomes: AttemptRecord[], at: number): WebhookEvent[] {
+  const events: WebhookEvent[] = []
+  for (let i = 0; i + 1 < moves.length; i += 2) {
+    const to = moves[i + 1]!
+    const target = outcomes[moves[i]!]?.target
+    if (!target || (to !== 0 && to !== 2)) continue
+    const type = to === 2 ? 'provider.circuit_opened' : 'provider.circuit_closed'
+    events.push(
+      event(type, `${target.providerId}:${at}`, at, {
+        provider: target.provider,
+        provider_id: target.providerId,
+        state: STATE_NAMES[to],
+      }),
+    )
+  }
+  return events
+}
+
+// provider.key_invalid when an upstream refused one of a provider's stored keys (401/403): the key is
+// marked invalid. Announced once per key per UTC day, however many requests saw the refusal.
+export function keyInvalidEvents(events: KeyEvent[], at: number): WebhookEvent[] {
+  const seen = new Map<string, KeyEvent>()
+  for (const e of events) if (e.kind === 'invalid') seen.set(e.keyId, e)
+  return [...seen.values()].map((e) =>
+    event('provider.key_invalid', `${e.keyId}:${dayTag(at)}`, at, {
+      provider: e.provider,
+      provider_id: e.providerId,
+      key_id: e.keyId,
+      key_hint: e.hint,
+      status: e.status,
+    }),
+  )
+}
