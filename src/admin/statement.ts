@@ -19,6 +19,9 @@ const COUNTS = [
   'success',
   'failed',
   'prompt_tokens',
+  'input_tokens',
+  'cache_read_tokens',
+  'cache_write_tokens',
   'completion_tokens',
   'total_tokens',
 ] as const

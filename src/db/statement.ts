@@ -9,6 +9,10 @@ const sums = {
   success: sql<string>`count(*) filter (where ${usageLogs.status} between 200 and 399)::text`,
   failed: sql<string>`count(*) filter (where ${usageLogs.status} not between 200 and 399)::text`,
   prompt_tokens: sql<string>`coalesce(sum(${usageLogs.promptTokens}), 0)::text`,
+  // The prompt's buckets: uncached input, prompt-cache reads and writes (they sum to prompt_tokens).
+  input_tokens: sql<string>`coalesce(sum(${usageLogs.promptTokens} - ${usageLogs.cacheReadTokens} - ${usageLogs.cacheWrite5mTokens} - ${usageLogs.cacheWrite1hTokens}), 0)::text`,
+  cache_read_tokens: sql<string>`coalesce(sum(${usageLogs.cacheReadTokens}), 0)::text`,
+  cache_write_tokens: sql<string>`coalesce(sum(${usageLogs.cacheWrite5mTokens} + ${usageLogs.cacheWrite1hTokens}), 0)::text`,
   completion_tokens: sql<string>`coalesce(sum(${usageLogs.completionTokens}), 0)::text`,
   total_tokens: sql<string>`coalesce(sum(${usageLogs.totalTokens}), 0)::text`,
   cost_usd: sql<string>`coalesce(sum(${usageLogs.costUsd}), 0)::numeric(24, 12)::text`,

@@ -10,7 +10,8 @@ const month = () => new Date().toISOString().slice(0, 7)
 
 describe('project statements', () => {
   it('groups a month by model and provider with price versions, and its totals equal the usage rows', async () => {
-    const [p1, p2] = [await createProvider(), await createProvider()]
+    // p1's upstream reports 2 of each prompt's tokens as read from its prompt cache.
+    const [p1, p2] = [await createProvider({ scenario: `ok+cached2~${uid()}` }), await createProvider()]
     const modelA = await createModel([p1.id], { input: '1', output: '2' })
     const modelB = await createModel([p2.id], { input: '0.5', output: '4' })
     const project = `bill-${uid()}`
@@ -39,7 +40,8 @@ describe('project statements', () => {
     expect(status).toBe(200)
     expect(body).toMatchObject({ object: 'statement', project_id: project, month: month() })
     const a = body.data.find((r: any) => r.model === modelA)
-    expect(a).toMatchObject({ provider: p1.name, requests: 3, success: 3, failed: 0 })
+    expect(a).toMatchObject({ provider: p1.name, requests: 3, success: 3, failed: 0, cache_read_tokens: 6 })
+    expect(a.input_tokens + a.cache_read_tokens + a.cache_write_tokens).toBe(a.prompt_tokens)
     expect(a.price_versions).toHaveLength(2)
     expect(a.price_versions[0]).toMatch(new RegExp(`^${modelA}@2020-01-01T00:00:00.000Z$`))
     expect(body.data.find((r: any) => r.model === modelB && r.provider === null)).toMatchObject({
@@ -68,10 +70,10 @@ describe('project statements', () => {
     expect(csv.res.headers.get('content-disposition')).toContain(`statement_${project}_${month()}.csv`)
     const lines = (csv.body as string).trim().split('\r\n')
     expect(lines[0]).toBe(
-      'model,provider,requests,success,failed,prompt_tokens,completion_tokens,total_tokens,cost_usd,price_versions',
+      'model,provider,requests,success,failed,prompt_tokens,input_tokens,cache_read_tokens,cache_write_tokens,completion_tokens,total_tokens,cost_usd,price_versions',
     )
     expect(lines.at(-1)).toBe(
-      `TOTAL,,5,4,1,${body.totals.prompt_tokens},${body.totals.completion_tokens},${body.totals.total_tokens},${body.totals.cost_usd},`,
+      `TOTAL,,5,4,1,${body.totals.prompt_tokens},${body.totals.input_tokens},${body.totals.cache_read_tokens},${body.totals.cache_write_tokens},${body.totals.completion_tokens},${body.totals.total_tokens},${body.totals.cost_usd},`,
     )
   })
 

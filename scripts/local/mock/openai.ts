@@ -135,7 +135,9 @@ async function chatCompletions(call: Call) {
   const model = body.model
   const id = `chatcmpl-${randomBytes(12).toString('hex')}`
   const created = Math.floor(Date.now() / 1000)
-  const usage = makeUsage(promptTokens(messages), pieces.length)
+  // Scenario part cached<N>: N of the prompt tokens were read from the prompt cache.
+  const cachedPart = sc.parts.map((p) => /^cached(\d{1,6})$/.exec(p)).find(Boolean)
+  const usage = makeUsage(promptTokens(messages), pieces.length, Number(cachedPart?.[1] ?? 0))
 
   if (!stream) {
     return respondJson(call, {
@@ -365,12 +367,12 @@ function promptTokens(messages: unknown[]) {
   return total
 }
 
-function makeUsage(prompt: number, completion: number) {
+function makeUsage(prompt: number, completion: number, cached = 0) {
   return {
     prompt_tokens: prompt,
     completion_tokens: completion,
     total_tokens: prompt + completion,
-    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    prompt_tokens_details: { cached_tokens: Math.min(cached, prompt), audio_tokens: 0 },
     completion_tokens_details: {
       reasoning_tokens: 0,
       audio_tokens: 0,
