@@ -163,6 +163,7 @@ export function infoDialog({ title, content, closeLabel = 'Close', testid }) {
 /*
  * Field spec: {name, label, type, hint, required, placeholder, options:[{value,label}], readonly, step, min}
  * type: text | url | int | decimal | select | checkbox | datetime | list (comma-separated -> string[])
+ *   | json (an object typed as JSON text)
  */
 function fieldInput(f, value) {
   const common = { name: f.name, id: `f-${f.name}`, required: f.required, readonly: f.readonly }
@@ -188,6 +189,13 @@ function fieldInput(f, value) {
       })
     case 'datetime':
       return h('input', { ...common, type: 'datetime-local', value: toLocalInput(value) })
+    case 'json':
+      return h('input', {
+        ...common,
+        type: 'text',
+        placeholder: f.placeholder,
+        value: JSON.stringify(value ?? {}),
+      })
     case 'list':
       return h('input', {
         ...common,
@@ -206,6 +214,7 @@ function normalize(f, v) {
   if (f.type === 'int' || f.type === 'decimal')
     return v === null || v === undefined || v === '' ? null : Number(v)
   if (f.type === 'list') return v ?? []
+  if (f.type === 'json') return v ?? {}
   if (f.type === 'checkbox') return Boolean(v)
   return String(v ?? '') // text, url, select
 }
@@ -220,6 +229,13 @@ function readField(form, f) {
       return el.value.trim() === '' ? null : Number(el.value)
     case 'datetime':
       return fromLocalInput(el.value)
+    case 'json':
+      // Text that is not JSON goes as typed: the API answers with a 400 naming the field.
+      try {
+        return JSON.parse(el.value.trim() || '{}')
+      } catch {
+        return el.value
+      }
     case 'list':
       return [
         ...new Set(

@@ -23,6 +23,14 @@ const fields = (providers) => [
     hint: 'Lower is tried first; higher ones are fallbacks',
   },
   { name: 'weight', label: 'Weight', type: 'int', hint: 'Load share among mappings with equal priority' },
+  {
+    name: 'capabilities',
+    label: 'Capabilities (JSON)',
+    type: 'json',
+    wide: true,
+    placeholder: '{"sampling": false, "thinking": "adaptive"}',
+    hint: 'What the upstream model accepts: anthropic_version, sampling, thinking, default_max_tokens, …',
+  },
   { name: 'enabled', label: 'Enabled', type: 'checkbox' },
 ]
 

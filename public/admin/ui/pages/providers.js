@@ -42,7 +42,17 @@ function health(p, reset) {
 
 const fields = [
   { name: 'name', label: 'Name', required: true, placeholder: 'e.g. openai' },
-  { name: 'type', label: 'Type', type: 'select', options: [{ value: 'openai', label: 'OpenAI-compatible' }] },
+  {
+    name: 'type',
+    label: 'Type',
+    type: 'select',
+    options: [
+      { value: 'openai', label: 'OpenAI-compatible' },
+      { value: 'anthropic', label: 'Anthropic (Messages API)' },
+      { value: 'gemini', label: 'Google Gemini' },
+    ],
+    hint: 'The protocol spoken upstream; base URL includes the version (…/v1, …/v1beta).',
+  },
   {
     name: 'base_url',
     label: 'Base URL',
