@@ -16,20 +16,20 @@ export function createApp() {
     .use(async (c, next) => {
       await next()
       // Error and not-found responses are built fresh; make sure they carry the id too.
-      c.res.headers.set('X-Request-Id', c.var.requestId)
+      c.res.headers.set('X-Request-Id', c.get('requestId'))
     })
     .use('/v1/messages/*', async (c, next) => {
       // Anthropic clients read `request-id`; every error on these paths is Anthropic-shaped.
       c.set('dialect', 'anthropic')
       await next()
-      c.res.headers.set('request-id', c.var.requestId)
+      c.res.headers.set('request-id', c.get('requestId'))
     })
     .use(async (c, next) => {
       try {
         c.set('deps', getDeps(c.env))
       } catch (error) {
         log('error', 'configuration invalid', {
-          request_id: c.var.requestId,
+          request_id: c.get('requestId'),
           error: (error as Error).message,
         })
         throw new OpenAIError('service_unavailable', 'The gateway is not configured correctly.')

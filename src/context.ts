@@ -22,6 +22,9 @@ export type AppEnv = {
     inbound: Record<string, unknown>
     targets: Target[]
     hold: Hold | null
+    // The guard's token estimate (prompt, completion allowance), reused by the relay; unset when the guard
+    // admitted without limits (Redis down, REDIS_FAIL_OPEN).
+    estimate: { prompt: number; completion: number } | undefined
     // x-ratelimit-* headers decided by the guard, applied to whatever response goes out.
     limitHeaders: Record<string, string>
     // Admin routes: fingerprint of the admin token (first 12 hex of its SHA-256), the audit log's actor.

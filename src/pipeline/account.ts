@@ -25,8 +25,8 @@ import { circuitEvents, keyInvalidEvents } from '../webhooks/provider-events'
 // registered with waitUntil, woken by the request's abort signal, still happens.
 export function account(route: Route) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const { deps } = c.var
-    const draft = newDraft(crypto.randomUUID(), c.var.requestId, c.var.apiKey, route, deps.now())
+    const deps = c.get('deps')
+    const draft = newDraft(crypto.randomUUID(), c.get('requestId'), c.get('apiKey'), route, deps.now())
     c.set('draft', draft)
     c.set('hold', null)
     c.set('limitHeaders', {})
@@ -41,7 +41,7 @@ export function account(route: Route) {
           draft.errorCode = 'client_disconnected'
         }
         await draft.finished
-        await closeRequest(deps, draft, c.var.hold, c.var.apiKey)
+        await closeRequest(deps, draft, c.get('hold'), c.get('apiKey'))
       }),
     )
     try {
@@ -50,7 +50,7 @@ export function account(route: Route) {
       if (c.error instanceof OpenAIError) draft.errorCode = c.error.code
       else if (c.error) draft.errorCode = 'internal_error'
       const gatewayMs = Math.max(0, deps.now() - draft.startedAt - draft.upstreamMs)
-      for (const [name, value] of Object.entries(c.var.limitHeaders)) c.res.headers.set(name, value)
+      for (const [name, value] of Object.entries(c.get('limitHeaders'))) c.res.headers.set(name, value)
       c.res.headers.set('server-timing', `gateway;dur=${gatewayMs}, upstream;dur=${draft.upstreamMs}`)
     } finally {
       handled()

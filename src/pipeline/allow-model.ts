@@ -69,12 +69,14 @@ export async function resolveRoute(
 export const olderVersion = (a: string, b: string) => (Number(a) <= Number(b) ? a : b)
 
 export const allowModel = createMiddleware<AppEnv>(async (c, next) => {
-  const { deps, draft, apiKey } = c.var
-  const model = String(c.var.body.model)
-  const route = await resolveRoute(deps, c.var.requestId, apiKey, model)
+  const deps = c.get('deps')
+  const draft = c.get('draft')
+  const apiKey = c.get('apiKey')
+  const model = String(c.get('body').model)
+  const route = await resolveRoute(deps, c.get('requestId'), apiKey, model)
   draft.metricModel = model
   c.set('apiKey', route.key)
   c.set('targets', route.targets)
-  c.set('configVersion', olderVersion(c.var.configVersion, route.version))
+  c.set('configVersion', olderVersion(c.get('configVersion'), route.version))
   await next()
 })

@@ -1,3 +1,4 @@
+import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { configVersion, getKey } from '../cache'
 import type { AppEnv } from '../context'
@@ -64,6 +65,31 @@ function presentedKey(xApiKey: string | undefined, authorization: string | undef
   return bearer
 }
 
+// The hash of a well-formed token whose MAC checks out, remembered per isolate and configuration (the
+// MAC's secret): a key in use costs its HMAC and SHA-256 once, not on every request. Bounded; the
+// oldest goes first.
+const MAX_TOKENS = 10_000
+const hashesByConfig = new WeakMap<object, Map<string, string>>()
+
+async function keyHashOf(c: Context<AppEnv>, token: string): Promise<string> {
+  const config = c.get('deps').config
+  let hashes = hashesByConfig.get(config)
+  if (!hashes) hashesByConfig.set(config, (hashes = new Map()))
+  const known = hashes.get(token)
+  if (known) return known
+  // Anything not shaped like a key we issue, or signed keys whose MAC does not match, are refused
+  // before they cost a store call.
+  const shape = await keyShape(config, token)
+  if (shape === 'malformed' || shape === 'forged') {
+    log('info', 'api key refused', { request_id: c.get('requestId'), reason: shape })
+    throw new OpenAIError('invalid_api_key', INVALID)
+  }
+  const hash = await sha256Hex(token)
+  if (hashes.size >= MAX_TOKENS) hashes.delete(hashes.keys().next().value as string)
+  hashes.set(token, hash)
+  return hash
+}
+
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
   const token = presentedKey(c.req.header('x-api-key'), c.req.header('authorization'))
   if (!token)
@@ -71,14 +97,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
       'invalid_api_key',
       'You did not provide an API key. Use "Authorization: Bearer lgw_…".',
     )
-  // Anything not shaped like a key we issue, or signed keys whose MAC does not match, are refused
-  // before they cost a store call.
-  const shape = await keyShape(c.var.deps.config, token)
-  if (shape === 'malformed' || shape === 'forged') {
-    log('info', 'api key refused', { request_id: c.var.requestId, reason: shape })
-    throw new OpenAIError('invalid_api_key', INVALID)
-  }
-  const { key, version } = await resolveKey(c.var.deps, c.var.requestId, await sha256Hex(token))
+  const { key, version } = await resolveKey(c.get('deps'), c.get('requestId'), await keyHashOf(c, token))
   c.set('apiKey', key satisfies KeyRecord)
   c.set('configVersion', version)
   await next()

@@ -8,6 +8,7 @@ import { maxCostPico, MICROS_TO_PICO, usdToMicros } from '../lib/money'
 import { dayTag, formatResetDuration, monthTag, startOfNextUtcDay, startOfNextUtcMonth } from '../lib/time'
 import { labels } from '../metrics/counters'
 import { keys } from '../redis/keys'
+import { runHotScript } from '../redis/hot-script'
 import { guardScript, type GuardReply } from '../redis/scripts'
 import { orderTargets, strategyOf } from '../upstream/route-order'
 import type { Route } from '../usage/draft'
@@ -132,11 +133,14 @@ function reservationPico(
 // same step reads the candidate providers' circuit breakers, which reorder the targets.
 export function guard(route: GuardRoute) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const { deps, draft, requestId } = c.var
-    const estimate = estimateRequest(route, c.var.body)
+    const deps = c.get('deps')
+    const draft = c.get('draft')
+    const requestId = c.get('requestId')
+    const estimate = estimateRequest(route, c.get('body'))
+    c.set('estimate', estimate)
     const tokens = estimate.prompt + estimate.completion
-    let key = c.var.apiKey
-    let version = c.var.configVersion
+    let key = c.get('apiKey')
+    let version = c.get('configVersion')
     // Whether `version` is known to be the current one (the script said so, or it was just read).
     let current = false
     // The key and its route as of `fresh`, the config version Redis holds now.
@@ -144,7 +148,7 @@ export function guard(route: GuardRoute) {
       version = fresh
       current = true
       key = (await resolveKey(deps, requestId, key.keyHash, version)).key
-      const resolved = await resolveRoute(deps, requestId, key, String(c.var.body.model), version)
+      const resolved = await resolveRoute(deps, requestId, key, String(c.get('body').model), version)
       c.set('apiKey', key)
       c.set('targets', resolved.targets)
       version = olderVersion(version, resolved.version)
@@ -153,7 +157,7 @@ export function guard(route: GuardRoute) {
       // Under a budget only targets with a price may serve: one without would cost 0 and the budget would
       // mean nothing.
       const budgeted = hasBudget(key) || hasBudget(key.project)
-      const targets = budgeted ? c.var.targets.filter((t) => t.price) : c.var.targets
+      const targets = budgeted ? c.get('targets').filter((t) => t.price) : c.get('targets')
       if (targets.length === 0) {
         // Decided from the isolate's cache: a price set a moment ago must apply on this request.
         if (!current) {
@@ -166,14 +170,15 @@ export function guard(route: GuardRoute) {
         }
         throw new OpenAIError(
           'service_unavailable',
-          `No price is in effect for the model ${quoted(String(c.var.body.model))} or the upstream models it routes to, so this key's (or its project's) budget cannot be enforced. An operator must set one (PUT /admin/prices/{model}).`,
+          `No price is in effect for the model ${quoted(String(c.get('body').model))} or the upstream models it routes to, so this key's (or its project's) budget cannot be enforced. An operator must set one (PUT /admin/prices/{model}).`,
           null,
           { 'x-should-retry': 'false' },
         )
       }
       const now = deps.now()
-      const ticket = crypto.randomUUID()
-      const cost = reservationPico(route, c.var.body, estimate.prompt, targets)
+      // The request's event id: unique, and a round that is refused or retried commits nothing under it.
+      const ticket = draft.eventId
+      const cost = reservationPico(route, c.get('body'), estimate.prompt, targets)
       const day = dayTag(now)
       const month = monthTag(now)
       const project = key.project
@@ -198,7 +203,9 @@ export function guard(route: GuardRoute) {
       c.set('hold', hold)
       let reply: GuardReply
       try {
-        reply = await guardScript(deps.redis).exec(
+        reply = await runHotScript<GuardReply>(
+          deps.config,
+          guardScript,
           [
             keys.configVersion(),
             keys.rpm(key.id),

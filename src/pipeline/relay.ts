@@ -118,12 +118,13 @@ export async function relay(
   route: UpstreamRoute,
   dialect?: ClientDialect,
 ): Promise<Response> {
-  const { draft, body } = c.var
+  const draft = c.get('draft')
+  const body = c.get('body')
   const streaming = route !== 'embeddings' && body.stream === true
   draft.stream = streaming
   const exchange: Exchange = { route, body, stream: streaming, model: String(body.model) }
   if (dialect?.inbound) exchange.inbound = dialect.inbound
-  const targets = c.var.targets.filter((t) => PROVIDERS[t.type].routes.includes(route))
+  const targets = c.get('targets').filter((t) => PROVIDERS[t.type].routes.includes(route))
   if (targets.length === 0)
     throw new OpenAIError(
       'invalid_request_error',
@@ -132,7 +133,7 @@ export async function relay(
         : `The model ${quoted(exchange.model)} is not served for ${route === 'chat' ? 'chat completions' : route}.`,
       'model',
     )
-  const estimate = estimateRequest(route, body)
+  const estimate = c.get('estimate') ?? estimateRequest(route, body)
   const started = Date.now()
   const triedKeys = new Set<string>()
   const result = await forwardWithFallback(targets, exchange, c.req.raw.signal, !streaming, {

@@ -10,12 +10,12 @@ import { DEFAULT_MAX_OUTPUT_TOKENS } from '../usage/tokens'
 // models refuse), so the reservation uses the clamped number. A request only Anthropic can serve (server tools…) goes to the Anthropic targets alone,
 // with a rough chat body for the estimates.
 export const translateMessages = createMiddleware<AppEnv>(async (c, next) => {
-  const inbound = c.var.body
+  const inbound = c.get('body')
   let chat: Record<string, unknown>
   try {
     chat = toChatRequest(inbound)
   } catch (error) {
-    const native = c.var.targets.filter((t) => t.type === 'anthropic')
+    const native = c.get('targets').filter((t) => t.type === 'anthropic')
     if (!(error instanceof OpenAIError) || native.length === 0) throw error
     c.set('targets', native)
     chat = {
@@ -26,7 +26,8 @@ export const translateMessages = createMiddleware<AppEnv>(async (c, next) => {
   }
   // Anthropic targets get the client's own max_tokens (passthrough); the translation is clamped for the
   // others, to the mapping's max_output_tokens or the gateway's default output cap.
-  const caps = c.var.targets
+  const caps = c
+    .get('targets')
     .filter((t) => t.type !== 'anthropic')
     .map((t) => t.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS)
   if (caps.length > 0) chat.max_completion_tokens = Math.min(Number(chat.max_completion_tokens), ...caps)

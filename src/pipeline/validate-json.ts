@@ -13,6 +13,8 @@ async function readBody(request: Request, limit: number): Promise<string> {
   const declared = Number(request.headers.get('content-length'))
   if (Number.isFinite(declared) && declared > limit) throw tooLarge(limit)
   if (!request.body) return ''
+  // A declared length frames the body (the runtime never delivers more), so it is read in one go.
+  if (request.headers.has('content-length') && Number.isFinite(declared)) return request.text()
   const reader = request.body.getReader()
   const chunks: Uint8Array[] = []
   let size = 0
@@ -63,12 +65,12 @@ export function validateJson<S extends z.ZodMiniType<Record<string, unknown>>>(s
     }
     let text: string
     try {
-      text = await readBody(c.req.raw, c.var.deps.config.MAX_BODY_BYTES)
+      text = await readBody(c.req.raw, c.get('deps').config.MAX_BODY_BYTES)
     } catch (error) {
       if (error instanceof OpenAIError) throw error
       // The body stream broke: the client left (499, nobody to answer) or sent less than it announced.
       if (c.req.raw.signal?.aborted) {
-        if (c.var.draft) Object.assign(c.var.draft, { status: 499, errorCode: 'client_disconnected' })
+        if (c.get('draft')) Object.assign(c.get('draft'), { status: 499, errorCode: 'client_disconnected' })
         return new Response(null, { status: 499 })
       }
       throw new OpenAIError(
@@ -86,7 +88,7 @@ export function validateJson<S extends z.ZodMiniType<Record<string, unknown>>>(s
     }
     if (json && typeof json === 'object' && typeof (json as { model?: unknown }).model === 'string') {
       // Only the /v1 routes open a usage draft; admin routes reuse this validator without one.
-      if (c.var.draft) c.var.draft.model = (json as { model: string }).model
+      if (c.get('draft')) c.get('draft').model = (json as { model: string }).model
     }
     const parsed = schema.safeParse(json)
     if (!parsed.success) {

@@ -1,7 +1,7 @@
 import { Redis } from '@upstash/redis/cloudflare'
 import type { Config } from '../env'
 
-const REDIS_TIMEOUT_MS = 2_000
+export const REDIS_TIMEOUT_MS = 2_000
 
 // One quick retry on a network error, and a hard timeout: a dead Redis must turn into a fast 503,
 // not the client's default ~4 s of backoff.

@@ -2,6 +2,18 @@ import { CIRCUIT_READ, CIRCUIT_RECORD } from './circuit-lua'
 import type { Redis } from './client'
 import { BUDGET_ALERTS } from './alerts-lua'
 import { PROJECT_GUARD, PROJECT_SETTLE } from './project-lua'
+import { hotScript } from './hot-script'
+
+// One client-side script object per Redis client and script: it hashes the script (SHA-1 for EVALSHA)
+// once, not on every call.
+function scriptFor<T>(text: string) {
+  const byClient = new WeakMap<Redis, ReturnType<Redis['createScript']>>()
+  return (redis: Redis) => {
+    let script = byClient.get(redis)
+    if (!script) byClient.set(redis, (script = redis.createScript<T>(text)))
+    return script as ReturnType<typeof redis.createScript<T>>
+  }
+}
 
 // Decides RPM, TPM, daily and monthly budget for one request in one atomic step, and commits all of
 // them only when every check passes (a refused request consumes nothing). Returns:
@@ -177,13 +189,9 @@ export type GuardReply =
 // and 1 when this read moved its breaker from open to half-open.
 export type CircuitRead = [route: 0 | 1 | 2, successPermille: number, latencyMs: number, moved?: 0 | 1]
 
-export function guardScript(redis: Redis) {
-  return redis.createScript<GuardReply>(GUARD)
-}
+export const guardScript = hotScript(GUARD)
 
-export function finishScript(redis: Redis) {
-  return redis.createScript<[number[][], string[][]]>(FINISH)
-}
+export const finishScript = hotScript(FINISH)
 
 // The usage spool's drain step, so a drain killed midway loses nothing and two overlapping drains
 // never trim rows neither has written. ARGV: [1] how many rows at the head this drain handled (0 =
@@ -212,9 +220,7 @@ return out
 
 export type SpoolStepReply = [0] | [1, ...string[]]
 
-export function spoolStepScript(redis: Redis) {
-  return redis.createScript<SpoolStepReply>(SPOOL_STEP)
-}
+export const spoolStepScript = scriptFor<SpoolStepReply>(SPOOL_STEP)
 
 // Raises spend counters to at least what Postgres says, never lowers them: a counter above the truth
 // holds costs already settled in Redis whose usage rows are not committed yet. KEYS[i] is a counter,
@@ -232,6 +238,4 @@ end
 return raised
 `
 
-export function raiseCountersScript(redis: Redis) {
-  return redis.createScript<number>(RAISE_COUNTERS)
-}
+export const raiseCountersScript = scriptFor<number>(RAISE_COUNTERS)

@@ -30,16 +30,16 @@ function inboundOf(c: Context<AppEnv>, body: Record<string, unknown>): Inbound {
 // estimates locally and says so. The chat upstreams have no count endpoint, and a count never falls back
 // to another provider's numbers silently.
 async function countTokens(c: Context<AppEnv>): Promise<Response> {
-  const target = c.var.targets[0]
+  const target = c.get('targets')[0]
   if (target?.type === 'anthropic') {
     const started = Date.now()
-    Object.assign(c.var.draft, {
+    Object.assign(c.get('draft'), {
       provider: target.provider,
       upstreamModel: target.upstreamModel,
       attempts: 1,
     })
     try {
-      const request = countTokensRequest(target, inboundOf(c, c.var.body))
+      const request = countTokensRequest(target, inboundOf(c, c.get('body')))
       const upstream = await fetch(request, { signal: AbortSignal.timeout(target.timeoutMs) })
       const text = await upstream.text()
       if (upstream.ok || upstream.status === 400 || upstream.status === 413)
@@ -50,10 +50,10 @@ async function countTokens(c: Context<AppEnv>): Promise<Response> {
     } catch {
       // the estimate below answers instead
     } finally {
-      c.var.draft.upstreamMs = Date.now() - started
+      c.get('draft').upstreamMs = Date.now() - started
     }
   }
-  return c.json({ input_tokens: estimateInputTokens(c.var.body) }, 200, {
+  return c.json({ input_tokens: estimateInputTokens(c.get('body')) }, 200, {
     'x-nexusai-token-count': 'estimated',
   })
 }
@@ -69,7 +69,7 @@ export const messages = new Hono<AppEnv>()
     allowModel,
     translateMessages,
     guard('messages'),
-    (c) => relay(c, 'chat', anthropicDialect(inboundOf(c, c.var.inbound), c.var.requestId)),
+    (c) => relay(c, 'chat', anthropicDialect(inboundOf(c, c.get('inbound')), c.get('requestId'))),
   )
   // Rate-limited like any call, never billed.
   .post(

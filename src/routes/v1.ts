@@ -39,7 +39,7 @@ const modelObject = (id: string) => ({
 export const v1 = new Hono<AppEnv>()
   .use(authenticate)
   .get('/models', account('models'), async (c) => {
-    const data = await listModels(c.var.deps, c.var.requestId, c.var.apiKey, c.var.configVersion)
+    const data = await listModels(c.get('deps'), c.get('requestId'), c.get('apiKey'), c.get('configVersion'))
     return c.json({
       object: 'list',
       data,
@@ -49,7 +49,7 @@ export const v1 = new Hono<AppEnv>()
     })
   })
   .get('/models/:model{.+}', account('models'), async (c) => {
-    const data = await listModels(c.var.deps, c.var.requestId, c.var.apiKey, c.var.configVersion)
+    const data = await listModels(c.get('deps'), c.get('requestId'), c.get('apiKey'), c.get('configVersion'))
     const model = data.find((m) => m.id === c.req.param('model'))
     if (!model)
       throw new OpenAIError(

@@ -78,15 +78,21 @@ function upstreamKey(catalog: Catalog, provider: ProviderRow, config: Config) {
   return { apiKey: providerApiKey(config, provider), keyId: null }
 }
 
-function toTarget(mapping: MappingRow, catalog: Catalog, config: Config): Target {
-  const provider = catalog.providers.get(mapping.providerId) as ProviderRow
+// What a target takes from its mapping, provider and the environment, kept per catalog (its rows are
+// replaced on every reload) and configuration, so a request only adds its turn of the key pool.
+const staticParts = new WeakMap<MappingRow, WeakMap<Config, Omit<Target, 'apiKey' | 'keyId' | 'keyPool'>>>()
+
+function staticPart(mapping: MappingRow, provider: ProviderRow, config: Config) {
+  let byConfig = staticParts.get(mapping)
+  if (!byConfig) staticParts.set(mapping, (byConfig = new WeakMap()))
+  let part = byConfig.get(config)
+  if (part) return part
   const timeout = Number(providerVar(config, provider.name, 'TIMEOUT_MS'))
-  return {
+  part = {
     provider: provider.name,
     providerId: provider.id,
     type: provider.type as ProviderType,
     baseUrl: (providerVar(config, provider.name, 'BASE_URL') ?? provider.baseUrl).replace(/\/+$/, ''),
-    ...upstreamKey(catalog, provider, config),
     timeoutMs: Number.isInteger(timeout) && timeout > 0 ? timeout : provider.timeoutMs,
     maxRetries: provider.maxRetries,
     upstreamModel: mapping.upstreamModel,
@@ -98,6 +104,13 @@ function toTarget(mapping: MappingRow, catalog: Catalog, config: Config): Target
     circuit: circuitSettings(config, provider.name, provider.circuit),
     capabilities: capabilitiesOf(mapping.capabilities),
   }
+  byConfig.set(config, part)
+  return part
+}
+
+function toTarget(mapping: MappingRow, catalog: Catalog, config: Config): Target {
+  const provider = catalog.providers.get(mapping.providerId) as ProviderRow
+  return { ...staticPart(mapping, provider, config), ...upstreamKey(catalog, provider, config) }
 }
 
 export function hasMapping(catalog: Catalog, model: string): boolean {

@@ -21,7 +21,7 @@ export type Flushed = { moves: number[]; alerts: string[]; failures: unknown[] }
 // deadline (any request that finds the deadline passed, or fills the batch, flushes it); the others
 // sleep until the flush should be over (the isolate's recent flush time) and then look every POLL_MS.
 export const BATCH_MAX = 100
-export const BATCH_MS = 25
+export const BATCH_MS = 50
 const POLL_MS = 2
 // A flush is bounded by the stores' timeouts; past this a waiter stops waiting (its row is the
 // flushing request's to spool).

@@ -7,6 +7,7 @@ import { usdToPico } from '../lib/money'
 import { dayTag, monthTag, startOfUtcMonth } from '../lib/time'
 import { keys } from '../redis/keys'
 import type { Increment } from '../metrics/counters'
+import { runHotScript } from '../redis/hot-script'
 import { finishScript, raiseCountersScript } from '../redis/scripts'
 
 // What the guard reserved for one request, to be settled with the real numbers after the response.
@@ -201,6 +202,11 @@ export async function settleAndCount(
   const sums = new Map<string, number>()
   for (const [field, by] of increments) sums.set(field, (sums.get(field) ?? 0) + by)
   for (const [field, by] of sums) args.push(field, String(by))
-  const [moves, alerts] = await finishScript(deps.redis).exec(scriptKeys, args)
+  const [moves, alerts] = await runHotScript<[number[][], string[][]]>(
+    deps.config,
+    finishScript,
+    scriptKeys,
+    args,
+  )
   return { moves, alerts: alerts.map((list) => list.map(String)) }
 }
