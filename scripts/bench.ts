@@ -287,7 +287,7 @@ async function main() {
   // 6b. Store calls and CPU per request with the after-response work included: a closed loop at c=16 and
   //     a burst of 1 000 requests on one key (coalescing shows in both), next to the floor's burst.
   log('store calls per request at c=16 and a burst of 1 000 requests on one key ...')
-  const burstConcurrency = 200
+  const burstConcurrency = 64
   const amortizedRuns = {
     c16: await amortized(loader, stack, requests['gateway+limits'], 16, quick ? 1000 : 3000, gateway.pid),
     burst: await amortized(loader, stack, requests['gateway+limits'], burstConcurrency, 1000, gateway.pid),
@@ -295,7 +295,7 @@ async function main() {
   }
   for (const [name, a] of Object.entries(amortizedRuns)) {
     log(
-      `  ${name.padEnd(10)} ${fmt(a.rps, 0)} req/s, workerd CPU ${fmt(a.cpuMsPerRequest, 3)} ms/req; per request: Redis ${fmt(a.perRequest.redisCalls)} calls (${fmt(a.perRequest.redisCommands)} commands), Postgres ${fmt(a.perRequest.postgres, 3)}, subrequests ${fmt(a.perRequest.subrequests)}${a.errors ? `; ${a.errors} errors` : ''}`,
+      `  ${name.padEnd(10)} ${fmt(a.rps, 0)} req/s, workerd CPU ${fmt(a.cpuMsPerRequest, 3)} ms/req; per request: Redis ${fmt(a.perRequest.redisCalls)} calls (${fmt(a.perRequest.redisCommands)} commands), Postgres ${fmt(a.perRequest.postgres, 3)}, subrequests ${fmt(a.perRequest.subrequests)}${a.errors ? `; ${a.errors} errors (first: ${a.firstError})` : ''}`,
     )
   }
 

@@ -35,6 +35,7 @@ export type Amortized = {
   concurrency: number
   requests: number
   errors: number
+  firstError: string | null
   rps: number
   // workerd CPU per request from the first request to the last after-response write.
   cpuMsPerRequest: number | null
@@ -67,6 +68,7 @@ export async function amortized(
     concurrency,
     requests: result.requests,
     errors: result.errors,
+    firstError: result.firstError,
     rps: result.rps,
     cpuMsPerRequest: cpuBefore === null || cpuAfter === null ? null : (cpuAfter - cpuBefore) / n,
     perRequest: {

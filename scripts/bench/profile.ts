@@ -17,6 +17,8 @@ export type Attribution = {
   busyMs: number
   byPackage: { name: string; ms: number; share: number }[] // share of busy time
   topFunctions: { name: string; where: string; ms: number; share: number }[]
+  // The same for nexusai's own code only.
+  topOwnFunctions: { name: string; where: string; ms: number; share: number }[]
 }
 
 export async function profileWorker(inspectorPort: number, during: () => Promise<void>): Promise<CpuProfile> {
@@ -70,7 +72,11 @@ function sectionsOf(bundleSource: string): { line: number; name: string }[] {
   const out: { line: number; name: string }[] = []
   const lines = bundleSource.split('\n')
   for (let i = 0; i < lines.length; i++) {
-    const m = /^\/\/ (node_modules\/(?:(@[^/]+\/[^/]+)|([^/]+))\/|src\/|drizzle\/)/.exec(lines[i]!)
+    // (a node_modules reached through a symlink is printed with its real path: ../<dir>/node_modules/…)
+    const m =
+      /^\/\/ (?:\.\.\/[^ ]*?\/(?=node_modules\/))?(node_modules\/(?:(@[^/]+\/[^/]+)|([^/]+))\/|src\/|drizzle\/)/.exec(
+        lines[i]!,
+      )
     if (!m) continue
     out.push({
       line: i,
@@ -164,6 +170,11 @@ export function attribute(profile: CpuProfile, bundleSource: string, bundleName:
     topFunctions: [...byFunction.values()]
       .sort((a, b) => b.us - a.us)
       .slice(0, 15)
+      .map((f) => ({ name: f.name, where: f.where, ms: f.us / 1000, share: share(f.us) })),
+    topOwnFunctions: [...byFunction.values()]
+      .filter((f) => f.where.startsWith('src'))
+      .sort((a, b) => b.us - a.us)
+      .slice(0, 12)
       .map((f) => ({ name: f.name, where: f.where, ms: f.us / 1000, share: share(f.us) })),
   }
 }

@@ -311,9 +311,10 @@ export function buildReport(r: {
     .slice(0, 12)
     .map((p) => [p.name, pct(p.share), fmt(p.ms, 0)])
   const functionHeader = ['function', 'where', 'share']
-  const functionRows = (r.profile?.topFunctions ?? [])
-    .slice(0, 10)
-    .map((f) => [f.name, f.where, pct(f.share)])
+  const functionRows = [
+    ...(r.profile?.topFunctions ?? []).slice(0, 10),
+    ...(r.profile?.topOwnFunctions ?? []).slice(0, 8),
+  ].map((f) => [f.name, f.where, pct(f.share)])
   const profileTitle = `CPU profile of the gateway at c=${opts.profileConcurrency}${opts.profilePauseMs ? ` paced ${opts.profilePauseMs} ms` : ''} (its own workerd with the inspector on: ${fmt(r.profile?.rps, 0)} req/s, ${fmt(r.profile?.workerdCpuMsPerReq, 3)} ms workerd CPU/req while profiled); self time by where it ran, as a share of non-idle samples`
   const breakdownHeader = [
     'path',
