@@ -174,6 +174,8 @@ async function main() {
       PROVIDER_OPENAI_MAIN_BASE_URL: `${mock.url}/v1`,
       PROVIDER_OPENAI_BACKUP_BASE_URL: `${mock.url}/v1`,
       PROVIDER_OPENAI_MAIN_API_KEY: MOCK_KEY,
+      // The mock upstreams listen on 127.0.0.1: a local deployment, like npm run dev.
+      ALLOW_PRIVATE_UPSTREAMS: 'true',
       ...Object.fromEntries(
         FAILOVER_UNGUARDED.map((name) => [
           `PROVIDER_${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_CIRCUIT_THRESHOLD`,
