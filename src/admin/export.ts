@@ -5,6 +5,7 @@ import { log } from '../lib/log'
 import { startOfNextUtcDay, startOfUtcDay } from '../lib/time'
 import { OpenAIError } from '../errors'
 import { toCsv } from './csv'
+import { serializeUsageLog } from './serialize'
 import { Uuid } from './schemas'
 import { instant } from './usage'
 
@@ -22,41 +23,10 @@ export const ExportQuery = z.object({
 })
 export type ExportQuery = z.infer<typeof ExportQuery>
 
-const iso = (value: Date | string | null) => (value == null ? null : new Date(value).toISOString())
-
-// One exported row: every column, exact cost as stored (event_id, the gateway's own id, comes last).
+// One exported row: the usage log as the API shows it, without its object tag.
 function record(row: UsageLogRow) {
-  return {
-    id: row.id,
-    created_at: iso(row.createdAt),
-    request_id: row.requestId,
-    api_key_id: row.apiKeyId,
-    project_id: row.projectId,
-    route: row.route,
-    model: row.model,
-    provider: row.provider,
-    upstream_model: row.upstreamModel,
-    status: row.status,
-    error_code: row.errorCode,
-    stream: row.stream,
-    prompt_tokens: row.promptTokens,
-    completion_tokens: row.completionTokens,
-    total_tokens: row.totalTokens,
-    cache_read_tokens: row.cacheReadTokens,
-    cache_write_5m_tokens: row.cacheWrite5mTokens,
-    cache_write_1h_tokens: row.cacheWrite1hTokens,
-    reasoning_tokens: row.reasoningTokens,
-    usage_source: row.usageSource,
-    tokens_estimated: row.tokensEstimated,
-    tokens_method: row.tokensMethod,
-    cost_usd: row.costUsd,
-    price_model: row.priceModel,
-    price_effective_from: iso(row.priceEffectiveFrom),
-    latency_ms: row.latencyMs,
-    ttfb_ms: row.ttfbMs,
-    attempts: row.attempts,
-    event_id: row.eventId,
-  }
+  const { object: _object, ...fields } = serializeUsageLog(row)
+  return fields
 }
 const COLUMNS = Object.keys(record({} as UsageLogRow)) as (keyof ReturnType<typeof record>)[]
 

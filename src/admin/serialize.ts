@@ -7,7 +7,7 @@ import type { ProjectRow } from '../db/projects'
 
 // Rows → the admin wire format (snake_case). Fields are picked one by one, so a column added to a
 // table (or a secret such as key_hash) never reaches a response or the audit log by accident.
-const iso = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString())
+const iso = (value: Date | string | null) => (value == null ? null : new Date(value).toISOString())
 const usd = (value: string | null) => (value === null ? null : Number(value))
 
 export function serializeKey(row: KeyRow) {
@@ -130,13 +130,14 @@ export function serializeAudit(row: typeof adminAudit.$inferSelect) {
   }
 }
 
+// One usage row, in the order the export's CSV columns take too.
 export function serializeUsageLog(row: typeof usageLogs.$inferSelect) {
   return {
     id: row.id,
     object: 'usage_log' as const,
-    // The X-Request-Id the client saw (a client may choose it), and the gateway's own unique id.
+    created_at: iso(row.createdAt),
+    // The X-Request-Id the client saw (a client may choose it); event_id below is the gateway's own.
     request_id: row.requestId,
-    event_id: row.eventId,
     api_key_id: row.apiKeyId,
     project_id: row.projectId,
     route: row.route,
@@ -145,6 +146,7 @@ export function serializeUsageLog(row: typeof usageLogs.$inferSelect) {
     upstream_model: row.upstreamModel,
     status: row.status,
     error_code: row.errorCode,
+    stream: row.stream,
     prompt_tokens: row.promptTokens,
     completion_tokens: row.completionTokens,
     total_tokens: row.totalTokens,
@@ -161,8 +163,7 @@ export function serializeUsageLog(row: typeof usageLogs.$inferSelect) {
     price_effective_from: iso(row.priceEffectiveFrom),
     latency_ms: row.latencyMs,
     ttfb_ms: row.ttfbMs,
-    stream: row.stream,
     attempts: row.attempts,
-    created_at: iso(row.createdAt),
+    event_id: row.eventId,
   }
 }

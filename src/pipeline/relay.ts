@@ -57,23 +57,6 @@ function applyUsage(
   chargeUsage(draft)
 }
 
-// The generated text of an OpenAI chat.completion (content and tool-call arguments), for the tokenizer.
-function generatedText(json: string): string {
-  let choices: unknown
-  try {
-    choices = (JSON.parse(json) as { choices?: unknown }).choices
-  } catch {
-    return ''
-  }
-  let text = ''
-  for (const c of Array.isArray(choices) ? choices : []) {
-    if (typeof c?.message?.content === 'string') text += c.message.content
-    for (const call of Array.isArray(c?.message?.tool_calls) ? c.message.tool_calls : [])
-      if (typeof call?.function?.arguments === 'string') text += call.function.arguments
-  }
-  return text
-}
-
 function failure(draft: UsageDraft, error: ForwardError, dialect?: ClientDialect): Response {
   draft.attempts = error.attempts
   if (error.reason === 'client_error') {
@@ -164,7 +147,7 @@ export async function relay(
       draft.errorCode = 'upstream_bad_response'
       throw new OpenAIError('upstream_error', decoded.message)
     }
-    const completion = tokensForChars(decoded.outputChars)
+    const completion = tokensForChars(decoded.outputText.length)
     applyUsage(draft, decoded.usage, { prompt: estimate.prompt, completion }, target.price)
     // The tokenizer knows chat and embeddings bodies; a Responses estimate stays in characters.
     if (!decoded.usage && route !== 'responses')
@@ -172,7 +155,7 @@ export async function relay(
         model: target.upstreamModel,
         route,
         body,
-        output: route === 'chat' ? generatedText(decoded.text) : null,
+        output: route === 'chat' ? decoded.outputText : null,
       }
     return new Response(dialect ? dialect.reply(decoded.text, estimate.prompt, native) : decoded.text, {
       status: response.status,

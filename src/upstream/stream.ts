@@ -1,4 +1,5 @@
 import { createParser, type EventSourceMessage } from 'eventsource-parser'
+import { generatedText } from './providers/openai'
 import type { Chunk, StreamDecoder, StreamStep, Usage } from './providers/types'
 import { redactSecrets } from '../lib/redact'
 
@@ -14,19 +15,6 @@ export type StreamOutcome = {
 const MAX_KEPT_TEXT = 1_000_000
 
 const bytes = new TextEncoder()
-
-// Generated text in an OpenAI chunk: content deltas and streamed tool-call arguments.
-function contentOf(chunk: Chunk): string {
-  const choices = chunk.json?.choices
-  let text = ''
-  if (Array.isArray(choices))
-    for (const c of choices) {
-      if (typeof c?.delta?.content === 'string') text += c.delta.content
-      for (const call of Array.isArray(c?.delta?.tool_calls) ? c.delta.tool_calls : [])
-        if (typeof call?.function?.arguments === 'string') text += call.function.arguments
-    }
-  return text
-}
 
 // A usage-only chunk (OpenAI's final `{"choices":[],"usage":{…}}`): shown only to a client that asked.
 function isUsageOnly(chunk: Chunk): boolean {
@@ -104,7 +92,7 @@ export function pipeStream(
     if (finished) return
     if (step.usage) outcome.usage = step.usage
     for (const chunk of step.chunks ?? []) {
-      const content = chunk.text ?? contentOf(chunk)
+      const content = chunk.text ?? generatedText(chunk.json?.choices, 'delta')
       outcome.contentChars += content.length
       if (outcome.contentText.length < MAX_KEPT_TEXT) outcome.contentText += content
       emit(encoder.chunk(chunk))

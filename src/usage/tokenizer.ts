@@ -4,6 +4,7 @@
 // `npm install`) fetched on first use per isolate: nothing of it is on the hot path or in the bundle but
 // the encoder's small core, itself imported only then.
 import { chargeUsage, type UsageDraft } from './draft'
+import { textOf } from './tokens'
 
 export type Encoding = 'o200k_base' | 'cl100k_base'
 type Count = (text: string) => number
@@ -39,13 +40,6 @@ async function load(assets: Fetcher, encoding: Encoding): Promise<Count> {
   const ranks = (await res.json()) as (string | number[])[]
   const api = GptEncoding.getEncodingApi(encoding, () => ranks)
   return (text) => (text ? api.countTokens(text) : 0)
-}
-
-// Text of a message's content: a string, or the text parts of a list of parts.
-function textOf(content: unknown): string {
-  if (typeof content === 'string') return content
-  if (!Array.isArray(content)) return ''
-  return content.map((part) => (typeof part?.text === 'string' ? part.text : '')).join('')
 }
 
 // OpenAI's chat framing (its cookbook's count): 3 tokens per message plus its role, name and content,

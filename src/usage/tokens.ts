@@ -12,7 +12,8 @@ export function tokensForText(text: string): number {
   return tokensForChars(text.length)
 }
 
-function textOf(content: unknown): string {
+// Text of a message's content: a string, or the text parts of a list of parts.
+export function textOf(content: unknown): string {
   if (typeof content === 'string') return content
   if (Array.isArray(content)) {
     return content.map((part) => (typeof part?.text === 'string' ? part.text : '')).join('')

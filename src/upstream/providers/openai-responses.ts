@@ -1,12 +1,11 @@
 import type { Target } from '../targets'
+import { openaiBuckets } from './openai-usage'
 import type { Decoded, StreamDecoder, Usage } from './types'
 
 type Json = Record<string, unknown>
 
 // OpenAI's Responses API, relayed (providers.md §6, decision 1): the body goes through with the model
 // replaced, the reply and the stream come back as they are; the gateway only reads the usage.
-
-const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
 
 // Responses usage: input_tokens include the cached ones (and the cache writes), like chat's prompt_tokens.
 export function usageFromResponses(raw: unknown): Usage | null {
@@ -17,18 +16,7 @@ export function usageFromResponses(raw: unknown): Usage | null {
     input_tokens_details?: { cached_tokens?: unknown; cache_write_tokens?: unknown } | null
     output_tokens_details?: { reasoning_tokens?: unknown } | null
   }
-  if (!isCount(u.input_tokens) || !isCount(u.output_tokens)) return null
-  const part = (n: unknown, max: number) => (isCount(n) ? Math.min(n, max) : 0)
-  const cacheRead = part(u.input_tokens_details?.cached_tokens, u.input_tokens)
-  const cacheWrite = part(u.input_tokens_details?.cache_write_tokens, u.input_tokens - cacheRead)
-  return {
-    inputUncached: u.input_tokens - cacheRead - cacheWrite,
-    cacheRead,
-    cacheWrite5m: cacheWrite,
-    cacheWrite1h: 0,
-    output: u.output_tokens,
-    reasoning: part(u.output_tokens_details?.reasoning_tokens, u.output_tokens),
-  }
+  return openaiBuckets(u.input_tokens, u.output_tokens, u.input_tokens_details, u.output_tokens_details)
 }
 
 function parse(text: string): Json | null {
@@ -51,7 +39,7 @@ function outputText(response: Json | null): string {
 
 export function decodeResponses(text: string): Decoded {
   const json = parse(text)
-  return { ok: true, text, usage: usageFromResponses(json?.usage), outputChars: outputText(json).length }
+  return { ok: true, text, usage: usageFromResponses(json?.usage), outputText: outputText(json) }
 }
 
 // The events that end a Responses stream, each carrying the final response (and its usage).

@@ -1,11 +1,11 @@
 import type { Target } from '../targets'
 import { decodeResponses, responsesStream } from './openai-responses'
+import { openaiBuckets } from './openai-usage'
 import type { Chunk, Decoded, ErrorDecision, OpenAIErrorObject, Provider, Usage } from './types'
 
 const PATHS = { chat: '/chat/completions', embeddings: '/embeddings', responses: '/responses' } as const
 
 // Only whole, non-negative token counts are trusted from an upstream; anything else is estimated.
-export const isCount = (n: unknown): n is number => typeof n === 'number' && Number.isSafeInteger(n) && n >= 0
 
 type OpenAIUsage = {
   prompt_tokens?: unknown
@@ -18,28 +18,25 @@ type OpenAIUsage = {
 export function usageFromOpenAI(raw: unknown): Usage | null {
   if (!raw || typeof raw !== 'object') return null
   const u = raw as OpenAIUsage
-  const completion = u.completion_tokens ?? 0
-  if (!isCount(u.prompt_tokens) || !isCount(completion)) return null
-  const part = (n: unknown, max: number) => (isCount(n) ? Math.min(n, max) : 0)
-  const cacheRead = part(u.prompt_tokens_details?.cached_tokens, u.prompt_tokens)
-  const cacheWrite = part(u.prompt_tokens_details?.cache_write_tokens, u.prompt_tokens - cacheRead)
-  return {
-    inputUncached: u.prompt_tokens - cacheRead - cacheWrite,
-    cacheRead,
-    cacheWrite5m: cacheWrite,
-    cacheWrite1h: 0,
-    output: completion,
-    reasoning: part(u.completion_tokens_details?.reasoning_tokens, completion),
-  }
+  return openaiBuckets(
+    u.prompt_tokens,
+    u.completion_tokens ?? 0,
+    u.prompt_tokens_details,
+    u.completion_tokens_details,
+  )
 }
 
-function contentChars(choices: unknown, key: 'message' | 'delta'): number {
-  let n = 0
+// The text an OpenAI reply (`message`) or chunk (`delta`) generated: content and tool-call arguments.
+export function generatedText(choices: unknown, key: 'message' | 'delta'): string {
+  type Part = { content?: unknown; tool_calls?: unknown }
+  let text = ''
   for (const c of Array.isArray(choices) ? choices : []) {
-    const content = (c as Record<string, { content?: unknown } | undefined> | null)?.[key]?.content
-    if (typeof content === 'string') n += content.length
+    const part = (c as Record<string, Part | undefined> | null)?.[key]
+    if (typeof part?.content === 'string') text += part.content
+    for (const call of Array.isArray(part?.tool_calls) ? part.tool_calls : [])
+      if (typeof call?.function?.arguments === 'string') text += call.function.arguments
   }
-  return n
+  return text
 }
 
 function parseObject(text: string): Record<string, unknown> | null {
@@ -109,7 +106,7 @@ export const openai: Provider = {
       ok: true,
       text,
       usage: usageFromOpenAI(json?.usage),
-      outputChars: contentChars(json?.choices, 'message'),
+      outputText: generatedText(json?.choices, 'message'),
     }
   },
   streamDecoder(exchange) {

@@ -58,9 +58,9 @@ export type Inbound = {
 export type OpenAIErrorObject = { message: string; type: string; param: string | null; code: string | null }
 
 // A non-streamed reply translated to OpenAI's JSON (the bytes sent to the client), with its usage.
-// `usage: null` means the upstream reported none; `outputChars` then feeds the estimate.
+// `usage: null` means the upstream reported none; `outputText` (the generated text) then feeds the estimate.
 export type Decoded =
-  | { ok: true; text: string; usage: Usage | null; outputChars: number }
+  | { ok: true; text: string; usage: Usage | null; outputText: string }
   | { ok: false; message: string; clientError?: { status: number; error: OpenAIErrorObject } }
 
 // An OpenAI chat.completion.chunk (or any event the client should see). `raw` is the upstream's own text

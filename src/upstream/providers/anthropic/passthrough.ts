@@ -46,7 +46,7 @@ export function decodePassthrough(text: string): Decoded {
     ok: true,
     text,
     usage: usageFromAnthropic(message.usage as AnthropicUsage),
-    outputChars: textIn(message.content).length,
+    outputText: textIn(message.content),
   }
 }
 

@@ -1,4 +1,4 @@
-import { isCount } from '../openai'
+import { isCount } from '../openai-usage'
 import type { Decoded, Usage } from '../types'
 
 type Json = Record<string, unknown>
@@ -102,5 +102,5 @@ export function decodeMessage(text: string, model: string): Decoded {
     ],
     ...(usage ? { usage: openaiUsage(usage) } : {}),
   }
-  return { ok: true, text: JSON.stringify(reply), usage, outputChars: content.length }
+  return { ok: true, text: JSON.stringify(reply), usage, outputText: content }
 }

@@ -1,5 +1,5 @@
 import type { Target } from '../../targets'
-import { isCount } from '../openai'
+import { isCount } from '../openai-usage'
 import { RequestRejected, type Decoded } from '../types'
 
 type Json = Record<string, unknown>
@@ -55,5 +55,5 @@ export function decodeEmbeddings(text: string, model: string, body: Json): Decod
     model,
     ...(usage ? { usage: { prompt_tokens: usage.inputUncached, total_tokens: usage.inputUncached } } : {}),
   }
-  return { ok: true, text: JSON.stringify(out), usage, outputChars: 0 }
+  return { ok: true, text: JSON.stringify(out), usage, outputText: '' }
 }

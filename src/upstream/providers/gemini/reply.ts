@@ -1,4 +1,4 @@
-import { isCount } from '../openai'
+import { isCount } from '../openai-usage'
 import type { Decoded, Usage } from '../types'
 
 type Json = Record<string, unknown>
@@ -96,14 +96,14 @@ export function decodeGenerate(text: string, model: string): Decoded {
   }
   if (candidates.some((c) => FAILED_FINISH.has(String(c.finishReason))))
     return { ok: false, message: 'The upstream produced a malformed reply.' }
-  let chars = 0
+  let generated = ''
   const choices = candidates.map((c, i) => {
     const parts = (((c.content as Json | undefined)?.parts as Json[] | undefined) ?? []).filter(
       (p) => p.thought !== true,
     )
     const content = parts.map((p) => (typeof p.text === 'string' ? p.text : '')).join('')
     const calls = parts.filter((p) => p.functionCall).map((p) => toolCallOf(p))
-    chars += content.length
+    generated += content
     return {
       index: typeof c.index === 'number' ? c.index : i,
       message: {
@@ -125,7 +125,7 @@ export function decodeGenerate(text: string, model: string): Decoded {
     choices,
     ...(usage ? { usage: geminiOpenAIUsage(usage) } : {}),
   }
-  return { ok: true, text: JSON.stringify(out), usage, outputChars: chars }
+  return { ok: true, text: JSON.stringify(out), usage, outputText: generated }
 }
 
 export function geminiOpenAIUsage(u: Usage) {
