@@ -125,3 +125,23 @@ export const openai: Provider = {
   },
   classifyError: ({ status, body }) => classifyOpenAI(status, body),
 }
+
+// An OpenAI chat.completion.chunk as translating adapters emit it. Once a client asked for usage, every
+// chunk carries `usage` (null until the final usage-only chunk), as OpenAI's own stream does.
+export function chatChunk(
+  head: { id: string; created: number; model: string; wantsUsage: boolean },
+  choices: Record<string, unknown>[],
+  usage?: Record<string, unknown>,
+): Chunk {
+  const { id, created, model, wantsUsage } = head
+  return {
+    json: {
+      id,
+      object: 'chat.completion.chunk',
+      created,
+      model,
+      choices,
+      ...(usage ? { usage } : wantsUsage ? { usage: null } : {}),
+    },
+  }
+}

@@ -1,3 +1,4 @@
+import { chatChunk } from '../openai'
 import type { Chunk, Exchange, StreamDecoder, StreamStep, Usage } from '../types'
 import { finishReason, openaiUsage, usageFromAnthropic, type AnthropicUsage } from './reply'
 
@@ -17,16 +18,8 @@ export function anthropicStream(exchange: Exchange): StreamDecoder {
   const toolIndex = new Map<number, number>()
   const argsSeen = new Set<number>()
 
-  const chunk = (choices: Json[], usage?: Json): Chunk => ({
-    json: {
-      id,
-      object: 'chat.completion.chunk',
-      created,
-      model: exchange.model,
-      choices,
-      ...(usage ? { usage } : wantsUsage ? { usage: null } : {}),
-    },
-  })
+  const chunk = (choices: Json[], usage?: Json): Chunk =>
+    chatChunk({ id, created, model: exchange.model, wantsUsage }, choices, usage)
   const delta = (d: Json, finish: string | null = null) =>
     chunk([{ index: 0, delta: d, logprobs: null, finish_reason: finish }])
   const usage = (): Usage | undefined => usageFromAnthropic(raw) ?? undefined

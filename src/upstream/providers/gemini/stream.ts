@@ -1,3 +1,4 @@
+import { chatChunk } from '../openai'
 import type { Chunk, Exchange, StreamDecoder, StreamStep, Usage } from '../types'
 import { FAILED_FINISH, finishReason, geminiOpenAIUsage, toolCallOf, usageFromGemini } from './reply'
 
@@ -16,16 +17,8 @@ export function geminiStream(exchange: Exchange): StreamDecoder {
   let finish: unknown = null
   let usage: Usage | null = null
 
-  const chunk = (choices: Json[], u?: Json): Chunk => ({
-    json: {
-      id,
-      object: 'chat.completion.chunk',
-      created,
-      model: exchange.model,
-      choices,
-      ...(u ? { usage: u } : wantsUsage ? { usage: null } : {}),
-    },
-  })
+  const chunk = (choices: Json[], u?: Json): Chunk =>
+    chatChunk({ id, created, model: exchange.model, wantsUsage }, choices, u)
   const delta = (d: Json, reason: string | null = null) =>
     chunk([{ index: 0, delta: d, logprobs: null, finish_reason: reason }])
   const withUsage = (step: StreamStep): StreamStep => (usage ? { ...step, usage } : step)
