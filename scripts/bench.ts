@@ -9,7 +9,7 @@
 // Options (environment): BENCH_DURATION_MS (3000 per cell), BENCH_WARMUP_MS (500), BENCH_REPEATS (3),
 // BENCH_CONCURRENCY ("1,16,64"), BENCH_MOCK_LATENCY_MS (0), BENCH_GAP_MS (50), BENCH_CHUNKS (10),
 // BENCH_STREAMS (6), BENCH_RT_REQUESTS (20), BENCH_PAUSE_MS (15: the paced load),
-// BENCH_PROFILE (1), BENCH_PROFILE_CONCURRENCY (16), BENCH_PROFILE_PAUSE_MS (0), BENCH_FAILOVER_REQUESTS (30),
+// BENCH_PROFILE (1), BENCH_PROFILE_CONCURRENCY (16), BENCH_PROFILE_PAUSE_MS (0), BENCH_FAILOVER_REQUESTS (30), BENCH_FAR_REDIS (1; 0 skips the far-Redis scenario),
 // REDIS_URL (default: a private redis-server), BENCH_POSTGRES_URL (admin URL; default the local one,
 // else PGlite). Flag --quick: 1.5 s cells, 2 repeats.
 import { randomBytes } from 'node:crypto'
@@ -20,6 +20,7 @@ import { join } from 'node:path'
 import { neon, neonConfig } from '@neondatabase/serverless'
 import { cpuMs } from './bench/cpu.ts'
 import { failoverSections, FAILOVER_UNGUARDED, NO_BREAKER_THRESHOLD, runFailover } from './bench/failover.ts'
+import { farRedisSections, runFarRedis } from './bench/far-redis.ts'
 import { startLoadGenerator, type ClosedLoopResult, type Request } from './bench/load.ts'
 import {
   chatRequest,
@@ -387,6 +388,19 @@ async function main() {
   log(`failover, ${opts.failoverRequests} sequential requests per column ...`)
   const failover = await runFailover(gateway.url, ADMIN_TOKEN, mock.url, opts.failoverRequests)
 
+  // 8c. Far Redis: the guard's round trip at 0, 20 and 60 ms one way.
+  if (opts.farRedis) log('far Redis: a key with limits at c=1, Redis 0 / 20 / 60 ms away ...')
+  const farRedis = opts.farRedis
+    ? await runFarRedis({
+        loader,
+        latency: stack.upstash.latency,
+        gatewayUrl: gateway.url,
+        adminToken: ADMIN_TOKEN,
+        request: requests['gateway+limits'],
+        durationMs: Math.min(opts.durationMs, 3000),
+      })
+    : null
+
   // 9. A CPU profile of the gateway under load (its own workerd, with the inspector on, so the timed runs
   //    above never had a debugger attached), attributed to the bundle's packages.
   let profile: Profile | null = null
@@ -466,15 +480,16 @@ async function main() {
   })
   await mkdir(join(root, 'bench', 'results'), { recursive: true })
   const failoverReport = failoverSections(failover)
+  const farRedisReport = farRedis ? farRedisSections(farRedis) : { text: '', markdown: '' }
   await writeFile(
     join(root, 'bench', 'results', 'latest.json'),
-    JSON.stringify({ ...report.json, failover }, null, 2) + '\n',
+    JSON.stringify({ ...report.json, failover, farRedis }, null, 2) + '\n',
   )
   await writeFile(
     join(root, 'bench', 'results', 'latest.md'),
-    `${report.markdown}\n${failoverReport.markdown}`,
+    `${report.markdown}\n${failoverReport.markdown}\n${farRedisReport.markdown}`,
   )
-  console.log(`${report.text}\n${failoverReport.text}`)
+  console.log(`${report.text}\n${failoverReport.text}\n${farRedisReport.text}`)
   log('wrote bench/results/latest.json and bench/results/latest.md')
 }
 

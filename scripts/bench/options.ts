@@ -25,6 +25,7 @@ export const opts = {
   profilePauseMs: envNum('BENCH_PROFILE_PAUSE_MS', 0),
   pauseMs: envNum('BENCH_PAUSE_MS', 15),
   failoverRequests: Math.max(5, envNum('BENCH_FAILOVER_REQUESTS', 30)),
+  farRedis: process.env.BENCH_FAR_REDIS !== '0',
   maxRequestsPerCell: 200_000,
 }
 export const loads: Load[] = [

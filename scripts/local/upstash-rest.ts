@@ -13,6 +13,9 @@ export type UpstashEndpoint = {
   port: number
   token: string
   stats: { requests: number; commands: number }
+  // One-way delay added to each REST call (the request leg before Redis runs it, the reply leg after):
+  // a Worker at an edge location far from the Upstash primary. Settable while running.
+  latency: { oneWayMs: number }
   close(): Promise<void>
 }
 
@@ -43,6 +46,7 @@ export async function startUpstashEndpoint(opts: {
   flush?: boolean
   port?: number
   host?: string
+  oneWayLatencyMs?: number
 }): Promise<UpstashEndpoint> {
   const url = new URL(opts.redisUrl)
   // ioredis lets a db in the URL path win over the `db` option, so put it in the URL.
@@ -72,6 +76,7 @@ export async function startUpstashEndpoint(opts: {
   }
 
   const stats = { requests: 0, commands: 0 }
+  const latency = { oneWayMs: opts.oneWayLatencyMs ?? 0 }
   // sha1(script as sent) -> sha1(script as forwarded), for scripts whose shebang was rewritten.
   const shas = new Map<string, string>()
 
@@ -205,7 +210,9 @@ export async function startUpstashEndpoint(opts: {
     const b64 = String(req.headers['upstash-encoding'] ?? '').toLowerCase() === 'base64'
     try {
       const run = path === '/' ? single : path === '/pipeline' ? pipeline : multiExec
+      if (latency.oneWayMs > 0) await sleep(latency.oneWayMs)
       const [status, out] = await run(body, b64)
+      if (latency.oneWayMs > 0) await sleep(latency.oneWayMs)
       send(status, out)
     } catch (e) {
       if ((e as { badRequest?: boolean }).badRequest) return send(400, { error: message(e) })
@@ -236,6 +243,7 @@ export async function startUpstashEndpoint(opts: {
     port,
     token: opts.token,
     stats,
+    latency,
     async close() {
       await new Promise<void>((resolve) => {
         server.close(() => resolve())
@@ -293,6 +301,8 @@ function redisError(e: unknown): string {
     (_, name: string) => `ERR unknown command '${name.toLowerCase()}'`,
   )
 }
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 function sha1(text: string): string {
   return createHash('sha1').update(text, 'utf8').digest('hex')
