@@ -2,7 +2,7 @@ import type { Context } from 'hono'
 import { bumpConfigVersion } from '../cache'
 import type { AppEnv } from '../context'
 import { write, type WriteError } from '../db/admin-write'
-import { describeDbError } from '../db/errors'
+import { describeDbError, sqlState } from '../db/errors'
 import type { AuditEntry } from '../db/audit'
 import type { Deps } from '../deps'
 import { OpenAIError } from '../errors'
@@ -12,7 +12,9 @@ import { log } from '../lib/log'
 export type Admin = { deps: Deps; actor: string; requestId: string }
 
 // Runs one admin operation: our own errors pass through; anything else is a store failure, logged
-// without driver messages (they embed query parameters) and answered 503.
+// without driver messages (they embed query parameters). Only a store that did not answer is a 503: a
+// Postgres that answered with an error refused this request's data (class 22, a 400) or has a defect
+// of ours to report (a 500) — retrying either would fail the same way.
 export async function act<T>(c: Context<AppEnv>, operation: (admin: Admin) => Promise<T>): Promise<T> {
   const admin: Admin = { deps: c.var.deps, actor: c.var.adminActor, requestId: c.var.requestId }
   try {
@@ -20,11 +22,20 @@ export async function act<T>(c: Context<AppEnv>, operation: (admin: Admin) => Pr
   } catch (error) {
     if (error instanceof OpenAIError) throw error
     log('error', 'admin operation failed', { request_id: admin.requestId, ...describeDbError(error) })
-    throw new OpenAIError(
+    throw storeFailure(error)
+  }
+}
+
+export function storeFailure(error: unknown): OpenAIError {
+  const state = sqlState(error)?.code
+  if (state === undefined)
+    return new OpenAIError(
       'service_unavailable',
       'The gateway cannot reach its database. Please retry shortly.',
     )
-  }
+  if (state.startsWith('22'))
+    return new OpenAIError('invalid_request_error', 'The database cannot store a value in this request.')
+  return new OpenAIError('internal_error', 'The server had an error while processing your request.')
 }
 
 export function audit(

@@ -6,7 +6,7 @@ import { startOfNextUtcDay, startOfUtcDay } from '../lib/time'
 import { OpenAIError } from '../errors'
 import { toCsv } from './csv'
 import { serializeUsageLog } from './serialize'
-import { Uuid } from './schemas'
+import { storable, Uuid } from './schemas'
 import { instant } from './usage'
 
 // Raw usage rows for audits and billing, streamed: the body is produced one database page at a time as
@@ -17,7 +17,7 @@ const DAY_MS = 86_400_000
 export const ExportQuery = z.object({
   from: z.optional(instant),
   to: z.optional(instant),
-  project_id: z.optional(z.string().check(z.maxLength(100))),
+  project_id: z.optional(z.string().check(z.maxLength(100), storable)),
   api_key_id: z.optional(Uuid),
   format: z._default(z.enum(['csv', 'ndjson']), 'csv'),
 })

@@ -10,7 +10,7 @@ import {
 import { projectSpend, projectsSpend } from '../db/spend-report'
 import { OpenAIError } from '../errors'
 import { audit, commit, toColumns, type Admin } from './context'
-import { notFound } from './query'
+import { notFound, storedText } from './query'
 import type { ProjectCreate, ProjectPatch } from './schemas'
 import { serializeProject } from './serialize'
 
@@ -35,7 +35,7 @@ const refuse = (error: WriteError) =>
   )
 
 async function mustFind(admin: Admin, id: string): Promise<ProjectRow> {
-  const row = await findProject(admin.deps.db, id)
+  const row = await findProject(admin.deps.db, storedText(id, 'id'))
   if (!row) throw notFound('project', id)
   return row
 }

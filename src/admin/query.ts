@@ -25,6 +25,16 @@ export function rowId(id: string, what: string): string {
   return id
 }
 
+// A free-text path id (a project's) Postgres could not even compare: a 400 naming it, not a store failure.
+export function storedText(value: string, param: string): string {
+  if (isStorableText(value)) return value
+  throw new OpenAIError(
+    'invalid_request_error',
+    `Invalid value for '${param}': must not contain NUL characters or unpaired surrogates.`,
+    param,
+  )
+}
+
 // How an operator names a provider in a path or a body: its id, its number (the seed's
 // `PATCH /admin/providers/1`) or its unique name. Names cannot be all digits or a UUID (see ProviderCreate).
 export function providerRef(ref: string): ProviderRef {

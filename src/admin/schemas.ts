@@ -235,6 +235,7 @@ export const MappingsQuery = z.object({ model: z.optional(model) })
 const webhookFields = {
   url: z.url({ protocol: /^https?$/ }).check(
     z.maxLength(2000),
+    storable,
     z.refine((url) => {
       const parsed = URL.canParse(url) ? new URL(url) : null
       return !parsed?.username && !parsed?.password
@@ -245,7 +246,7 @@ const webhookFields = {
     z.transform((list: (typeof EVENT_TYPES)[number][]) => [...new Set(list)]),
   ),
   // Signs every delivery; generated (and shown once) when a webhook is created without one.
-  secret: z.string().check(z.minLength(16), z.maxLength(200)),
+  secret: z.string().check(z.minLength(16), z.maxLength(200), storable),
   enabled: z.boolean(),
 }
 export const WebhookCreate = strict(

@@ -4,12 +4,21 @@ import { statementRows, type StatementSums } from '../db/statement'
 import { startOfNextUtcMonth } from '../lib/time'
 import type { Admin } from './context'
 import { toCsv } from './csv'
-import { notFound } from './query'
+import { notFound, storedText } from './query'
 
 // A project's monthly statement: per model and provider, what its keys used and what it cost, with the
 // price versions applied; totals are the sums over the same usage rows.
 export const StatementQuery = z.object({
-  month: z.optional(z.string().check(z.regex(/^\d{4}-(0[1-9]|1[0-2])$/, 'must be a month, YYYY-MM.'))),
+  // Years before 1970 are shifted by the driver and a month after 9998-12 ends past what a date holds.
+  month: z.optional(
+    z.string().check(
+      z.regex(
+        /^(19[7-9]\d|[2-9]\d{3})-(0[1-9]|1[0-2])$/,
+        'must be a month, YYYY-MM, from 1970-01 to 9998-12.',
+      ),
+      z.refine((month) => month < '9999', 'must be a month, YYYY-MM, from 1970-01 to 9998-12.'),
+    ),
+  ),
   format: z._default(z.enum(['json', 'csv']), 'json'),
 })
 export type StatementQuery = z.infer<typeof StatementQuery>
@@ -35,6 +44,7 @@ function numbers(row: StatementSums) {
 }
 
 export async function projectStatement(admin: Admin, projectId: string, q: StatementQuery) {
+  storedText(projectId, 'id')
   const project = await findProject(admin.deps.db, projectId)
   if (!project) throw notFound('project', projectId)
   const month = q.month ?? new Date(admin.deps.now()).toISOString().slice(0, 7)

@@ -83,6 +83,52 @@ describe('admin input Postgres cannot store is a 400 naming the field, not "data
     expectOpenAIError(await admin('PATCH', '/providers/a%00b', { enabled: true }), 404, 'not_found')
   })
 
+  it('refuses them in a webhook url or secret, a project id in the path and the export filter', async () => {
+    const hook = { url: 'https://hooks.example.test/x', events: ['key.expiring'] }
+    for (const bad of [NUL, SURROGATE]) {
+      expectOpenAIError(
+        await admin('POST', '/webhooks', { ...hook, secret: `whsec_0123456789abcdef${bad}` }),
+        400,
+        'invalid_request_error',
+        'secret',
+      )
+      expectOpenAIError(
+        await admin('POST', '/webhooks', { ...hook, url: `https://hooks.example.test/${bad}` }),
+        400,
+        'invalid_request_error',
+        'url',
+      )
+    }
+    for (const path of ['/projects/a%00b', '/projects/a%00b/statement']) {
+      expectOpenAIError(await admin('GET', path), 400, 'invalid_request_error', 'id')
+    }
+    expectOpenAIError(
+      await admin('PATCH', '/projects/a%00b', { name: 'x' }),
+      400,
+      'invalid_request_error',
+      'id',
+    )
+    expectOpenAIError(
+      await admin('GET', '/usage/logs/export?project_id=a%00b'),
+      400,
+      'invalid_request_error',
+      'project_id',
+    )
+  })
+
+  it('refuses statement months a date column cannot hold', async () => {
+    await admin('POST', '/projects', { id: 'stmt-months', name: 'statement months' })
+    for (const month of ['0000-01', '1969-12', '9999-12']) {
+      expectOpenAIError(
+        await admin('GET', `/projects/stmt-months/statement?month=${month}`),
+        400,
+        'invalid_request_error',
+        'month',
+      )
+    }
+    expect((await admin('GET', '/projects/stmt-months/statement?month=9998-12')).status).toBe(200)
+  })
+
   it('refuses usage windows outside 1970–9999 instead of shifting them', async () => {
     expectOpenAIError(await admin('GET', '/usage?from=0001-01-01'), 400, 'invalid_request_error', 'from')
     expect((await admin('GET', '/usage?from=2020-01-01')).status).toBe(200)
