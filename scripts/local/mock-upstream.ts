@@ -17,6 +17,7 @@ import { openaiMock, sendError } from './mock/openai.ts'
 import { responsesMock } from './mock/responses.ts'
 import { anthropicCountMock } from './mock/anthropic-count.ts'
 import { parseScenario } from './mock/scenario.ts'
+import { resetPromptCaches } from './mock/prompt-cache.ts'
 
 export { parseScenario }
 
@@ -93,11 +94,13 @@ export async function startMockUpstream(
         requests.length = 0
         failCounts.clear()
         aborts.clear()
+        resetPromptCaches()
       } else {
         for (let i = requests.length - 1; i >= 0; i--)
           if (requests[i]?.scenario === only) requests.splice(i, 1)
         failCounts.delete(only)
         aborts.delete(only)
+        resetPromptCaches(only)
       }
       return sendJson(res, 200, { ok: true })
     }
@@ -170,7 +173,7 @@ export async function startMockUpstream(
         status >= 500 ? 'server_error' : 'invalid_request_error',
       )
     }
-    const call: Call = { req, res, method, apiPath, query, body, parseError, sc, state, latencyMs }
+    const call: Call = { req, res, method, apiPath, scenario, query, body, parseError, sc, state, latencyMs }
     const protocol = PROTOCOLS.find((p) => p.owns(apiPath, method)) ?? openaiMock
     // Per-key faults: a revoked key (deny<SUFFIX>) or a rate-limited one (limit<SUFFIX>).
     const bearer = (req.headers.authorization ?? '').replace(/^Bearer\s+/i, '')

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import type { Call, ProtocolMock } from './call.ts'
 import { isObject, requestId, sendJson, wait, type Json } from './http.ts'
 import { checkMessagesRequest } from './anthropic-rules.ts'
+import { anthropicCache } from './prompt-cache.ts'
 
 const WORDS = ['Hello', ' from', ' mock', ' Claude', '.']
 // The fixed numbers of the `cache` scenario (providers.md A13).
@@ -76,14 +77,21 @@ function replyFor(call: Call, body: Json): Reply {
     content.push({ type: 'tool_use', id: 'toolu_01C', name: 'get_time', input: {} })
     stop = 'tool_use'
   }
+  // The `cache` scenario's fixed numbers, or what this key's prompt cache holds for the request.
   const cache = has('cache')
+    ? {
+        ...CACHE_USAGE,
+        total: CACHE_USAGE.input + CACHE_USAGE.write5m + CACHE_USAGE.write1h + CACHE_USAGE.read,
+      }
+    : anthropicCache(call.scenario, String(call.req.headers['x-api-key']), body)
+  const total = cache.total ?? inputTokens(body)
   const usage: Json = {
-    input_tokens: cache ? CACHE_USAGE.input : inputTokens(body),
-    cache_creation_input_tokens: cache ? CACHE_USAGE.write5m + CACHE_USAGE.write1h : 0,
-    cache_read_input_tokens: cache ? CACHE_USAGE.read : 0,
+    input_tokens: Math.max(0, total - cache.read - cache.write5m - cache.write1h),
+    cache_creation_input_tokens: cache.write5m + cache.write1h,
+    cache_read_input_tokens: cache.read,
     cache_creation: {
-      ephemeral_5m_input_tokens: cache ? CACHE_USAGE.write5m : 0,
-      ephemeral_1h_input_tokens: cache ? CACHE_USAGE.write1h : 0,
+      ephemeral_5m_input_tokens: cache.write5m,
+      ephemeral_1h_input_tokens: cache.write1h,
     },
     output_tokens: pieces.length + thinkingTokens + (content.length - 1) * 10,
     ...(thinkingTokens ? { output_tokens_details: { thinking_tokens: thinkingTokens } } : {}),

@@ -7,6 +7,8 @@ export type Call = {
   res: ServerResponse
   method: string
   apiPath: string
+  // The scenario string from the path ('default' without one): one provider (account) of the mock.
+  scenario: string
   query: { get(k: string): string | undefined }
   body: unknown
   parseError: boolean

@@ -6,6 +6,7 @@ import { isObject, requestId, safeDecode, sendJson, wait, type Json } from './ht
 import type { Call, ProtocolMock } from './call.ts'
 import type { Scenario } from './scenario.ts'
 import { toolCallReply, wantsToolCalls } from './openai-tools.ts'
+import { chatCached } from './prompt-cache.ts'
 
 const FINGERPRINT = 'fp_mock0001'
 const WORDS = ['Hello', ' from', ' mock', ' upstream', '.']
@@ -135,9 +136,13 @@ async function chatCompletions(call: Call) {
   const model = body.model
   const id = `chatcmpl-${randomBytes(12).toString('hex')}`
   const created = Math.floor(Date.now() / 1000)
-  // Scenario part cached<N>: N of the prompt tokens were read from the prompt cache.
+  // Scenario part cached<N>: N of the prompt tokens were read from the prompt cache; otherwise what this
+  // key's prompt cache holds for the request.
   const cachedPart = sc.parts.map((p) => /^cached(\d{1,6})$/.exec(p)).find(Boolean)
-  const usage = makeUsage(promptTokens(messages), pieces.length, Number(cachedPart?.[1] ?? 0))
+  const cached = cachedPart
+    ? Number(cachedPart[1])
+    : chatCached(call.scenario, call.req.headers.authorization, body)
+  const usage = makeUsage(promptTokens(messages), pieces.length, cached)
 
   if (!stream) {
     return respondJson(call, {

@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto'
 import type { Call, ProtocolMock } from './call.ts'
 import { isObject, requestId, sendJson, wait, type Json } from './http.ts'
 import { sendError, sendStatusError } from './openai.ts'
+import { responsesCached } from './prompt-cache.ts'
 
 const TEXT = 'Hello from mock upstream.'
 const PIECES = ['Hello', ' from', ' mock', ' upstream', '.']
@@ -92,12 +93,18 @@ async function create(call: Call): Promise<void> {
       'previous_response_not_found',
     )
   const id = `resp_${randomBytes(12).toString('hex')}`
+  const inputTokens = Math.ceil(inputChars(body) / 4) + 7
   const usage = {
-    input_tokens: Math.ceil(inputChars(body) / 4) + 7,
-    input_tokens_details: { cached_tokens: 0 },
+    input_tokens: inputTokens,
+    input_tokens_details: {
+      cached_tokens: Math.min(
+        inputTokens,
+        responsesCached(call.scenario, call.req.headers.authorization, body),
+      ),
+    },
     output_tokens: PIECES.length,
     output_tokens_details: { reasoning_tokens: 0 },
-    total_tokens: Math.ceil(inputChars(body) / 4) + 7 + PIECES.length,
+    total_tokens: inputTokens + PIECES.length,
   }
   const message = {
     id: `msg_${randomBytes(8).toString('hex')}`,

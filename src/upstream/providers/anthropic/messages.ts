@@ -16,7 +16,12 @@ function textBlocks(content: unknown): Block[] {
     .filter(
       (p: Json) => (p?.type === 'text' || p?.type === 'refusal') && typeof (p.text ?? p.refusal) === 'string',
     )
-    .map((p: Json) => ({ type: 'text', text: (p.text ?? p.refusal) as string }))
+    .map((p: Json) => ({
+      type: 'text',
+      text: (p.text ?? p.refusal) as string,
+      // A client's cache breakpoint (OpenRouter's convention on OpenAI content parts) is Anthropic's own.
+      ...(p.cache_control ? { cache_control: p.cache_control } : {}),
+    }))
     .filter((b) => b.text !== '')
 }
 
