@@ -149,6 +149,10 @@ export const apiKeys = pgTable(
     status: text('status').notNull().default('active'),
     expiresAt: timestamp('expires_at', { withTimezone: true }),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
+    // The key may be in the format issued before keys carried a MAC (`lgw_` + 40): true for every row
+    // older than this column until it is seen signed or rotated. While none is, that format is refused
+    // without a lookup.
+    legacy: boolean('legacy').notNull().default(false),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -73,6 +73,12 @@ export async function getCatalog(deps: Deps, version?: string): Promise<Entry<Ca
   return catalogCache
 }
 
+// Whether a key in the unsigned format may still exist, from the catalog (loaded if this isolate has no
+// fresh one; rows cannot become unsigned again, so a fresh "none" stays true whatever the version).
+export async function legacyKeysMayExist(deps: Deps): Promise<boolean> {
+  return (await getCatalog(deps)).value.legacyKeys
+}
+
 export async function bumpConfigVersion(deps: Deps): Promise<void> {
   await deps.redis.incr(keys.configVersion())
 }

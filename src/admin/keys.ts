@@ -83,6 +83,7 @@ export async function createKey(admin: Admin, body: KeyCreate) {
     status: 'active',
     expiresAt: null,
     lastUsedAt: null,
+    legacy: false,
     createdAt: now,
     updatedAt: now,
     ...toColumns<KeyRow>(body, COLUMNS),
@@ -112,5 +113,8 @@ export async function patchKey(admin: Admin, id: string, body: KeyPatch) {
 // Same id, new secret: the old raw key stops matching any hash the moment the row is updated.
 export async function rotateKey(admin: Admin, id: string) {
   const { raw, keyHash, keyPrefix } = await newSecret(admin)
-  return { ...serializeKey(await change(admin, id, 'api_key.rotate', { keyHash, keyPrefix })), raw_key: raw }
+  return {
+    ...serializeKey(await change(admin, id, 'api_key.rotate', { keyHash, keyPrefix, legacy: false })),
+    raw_key: raw,
+  }
 }

@@ -1,5 +1,5 @@
 import { eq } from 'drizzle-orm'
-import { modelMappings, prices, providerKeys, providers } from '../../drizzle/schema'
+import { apiKeys, modelMappings, prices, providerKeys, providers } from '../../drizzle/schema'
 import { usdToMicros, type Price } from '../lib/money'
 import type { KeyPool } from '../secrets/pool'
 import type { Db } from './client'
@@ -18,14 +18,18 @@ export type Catalog = {
   // Active stored keys, still sealed; cache.ts opens them into keyPools (by provider id) once per load.
   sealedKeys?: ProviderKeyRow[]
   keyPools?: Map<string, KeyPool>
+  // Whether any virtual key may be in the unsigned format (src/lib/key-mac.ts); while none is, that
+  // format is refused without a lookup.
+  legacyKeys: boolean
 }
 
 export async function loadCatalog(db: Db): Promise<Catalog> {
-  const [providerRows, mappingRows, priceRows, sealedKeys] = await db.batch([
+  const [providerRows, mappingRows, priceRows, sealedKeys, legacyKeys] = await db.batch([
     db.select().from(providers),
     db.select().from(modelMappings),
     db.select().from(prices),
     db.select().from(providerKeys).where(eq(providerKeys.state, 'active')),
+    db.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.legacy, true)).limit(1),
   ])
   const mappingsByModel = new Map<string, MappingRow[]>()
   for (const m of mappingRows) mappingsByModel.set(m.model, [...(mappingsByModel.get(m.model) ?? []), m])
@@ -51,6 +55,7 @@ export async function loadCatalog(db: Db): Promise<Catalog> {
     mappingsByModel,
     pricesByModel,
     sealedKeys,
+    legacyKeys: legacyKeys.length > 0,
   }
 }
 

@@ -1,4 +1,4 @@
-import { eq, getTableColumns } from 'drizzle-orm'
+import { and, eq, getTableColumns } from 'drizzle-orm'
 import { apiKeys, projects } from '../../drizzle/schema'
 import type { Db } from './client'
 import type { ProjectRow } from './projects'
@@ -18,4 +18,12 @@ export async function findKeyByHash(db: Db, keyHash: string): Promise<KeyRecord 
     .limit(1)
   const row = rows[0]
   return row && { ...row.key, project: row.project }
+}
+
+// A key flagged as possibly unsigned was just presented signed.
+export async function markKeySigned(db: Db, id: string): Promise<void> {
+  await db
+    .update(apiKeys)
+    .set({ legacy: false })
+    .where(and(eq(apiKeys.id, id), eq(apiKeys.legacy, true)))
 }

@@ -59,6 +59,8 @@ export async function issueRawKey(config: Config): Promise<string> {
   return `${raw}${await mac(config, raw.slice(4))}`
 }
 
+export const isLegacyShape = (token: string) => LEGACY.test(token)
+
 export async function keyShape(config: Config, token: string): Promise<KeyShape> {
   if (LEGACY.test(token)) return 'legacy'
   const signed = SIGNED.exec(token)

@@ -1,12 +1,12 @@
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import { configVersion, getKey } from '../cache'
+import { configVersion, getKey, legacyKeysMayExist } from '../cache'
 import type { AppEnv } from '../context'
-import type { KeyRecord } from '../db/keys'
+import { markKeySigned, type KeyRecord } from '../db/keys'
 import type { Deps } from '../deps'
 import { OpenAIError } from '../errors'
 import { sha256Hex } from '../lib/ids'
-import { keyShape } from '../lib/key-mac'
+import { isLegacyShape, keyShape } from '../lib/key-mac'
 import { log } from '../lib/log'
 import { fromStore } from './stores'
 
@@ -79,15 +79,39 @@ async function keyHashOf(c: Context<AppEnv>, token: string): Promise<string> {
   if (known) return known
   // Anything not shaped like a key we issue, or signed keys whose MAC does not match, are refused
   // before they cost a store call.
+  // The unsigned format too, once no key in it exists (known from the cached catalog).
   const shape = await keyShape(config, token)
-  if (shape === 'malformed' || shape === 'forged') {
-    log('info', 'api key refused', { request_id: c.get('requestId'), reason: shape })
+  const refused =
+    shape === 'malformed' || shape === 'forged'
+      ? shape
+      : shape === 'legacy' &&
+          !(await fromStore('postgres', c.get('requestId'), () => legacyKeysMayExist(c.get('deps'))))
+        ? 'unsigned'
+        : null
+  if (refused) {
+    log('info', 'api key refused', { request_id: c.get('requestId'), reason: refused })
     throw new OpenAIError('invalid_api_key', INVALID)
   }
   const hash = await sha256Hex(token)
   if (hashes.size >= MAX_TOKENS) hashes.delete(hashes.keys().next().value as string)
   hashes.set(token, hash)
   return hash
+}
+
+// A key flagged as possibly unsigned (older than the flag) was presented signed: cleared once per
+// isolate, after the response, so the unsigned format can be refused outright once no such key is left.
+const notedSigned = new Set<string>()
+function noteSigned(c: Context<AppEnv>, keyId: string) {
+  if (notedSigned.has(keyId)) return
+  if (notedSigned.size >= MAX_TOKENS) notedSigned.clear()
+  notedSigned.add(keyId)
+  const { db } = c.get('deps')
+  c.executionCtx.waitUntil(
+    markKeySigned(db, keyId).catch((error: unknown) => {
+      notedSigned.delete(keyId)
+      log('warn', 'signed key not recorded', { key_id: keyId, error: (error as Error).name })
+    }),
+  )
 }
 
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
@@ -98,6 +122,7 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
       'You did not provide an API key. Use "Authorization: Bearer lgw_…".',
     )
   const { key, version } = await resolveKey(c.get('deps'), c.get('requestId'), await keyHashOf(c, token))
+  if (key.legacy && !isLegacyShape(token)) noteSigned(c, key.id)
   c.set('apiKey', key satisfies KeyRecord)
   c.set('configVersion', version)
   await next()

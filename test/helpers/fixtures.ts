@@ -5,7 +5,7 @@ import { readConfig } from '../../src/env'
 import { keyPrefixOf, newRawKey, sha256Hex } from '../../src/lib/ids'
 import { issueRawKey } from '../../src/lib/key-mac'
 import { keys } from '../../src/redis/keys'
-import { mockUrl, testDb, testRedis, uid } from './gateway'
+import { gateway, mockUrl, testDb, testRedis, uid } from './gateway'
 
 // Test data goes straight into Postgres (as an operator's admin write would) and bumps the config
 // version, exactly what the admin API does after a write.
@@ -79,13 +79,18 @@ export type KeySpec = Partial<
   >
 > & {
   models: string[]
-  // A key in the format issued before keys carried a MAC (`lgw_` + 40 characters).
+  // A key in the format issued before keys carried a MAC (`lgw_` + 40 characters), flagged as such.
   legacy?: boolean
+  // With `legacy`: a signed key flagged as possibly unsigned (a row older than the flag).
+  signedFormat?: boolean
 }
 
 export async function createKey(spec: KeySpec): Promise<{ id: string; raw: string }> {
-  const { models, legacy, ...rest } = spec
-  const raw = legacy ? newRawKey() : await issueRawKey(readConfig(env as unknown as Record<string, unknown>))
+  const { models, legacy, signedFormat, ...rest } = spec
+  const raw =
+    legacy && !signedFormat
+      ? newRawKey()
+      : await issueRawKey(readConfig(env as unknown as Record<string, unknown>))
   const [row] = await testDb()
     .insert(apiKeys)
     .values({
@@ -93,11 +98,22 @@ export async function createKey(spec: KeySpec): Promise<{ id: string; raw: strin
       keyPrefix: keyPrefixOf(raw),
       name: `k-${uid()}`,
       allowedModels: models,
+      legacy: legacy ?? false,
       ...rest,
     })
     .returning()
   await bump()
+  if (legacy) await reloadCatalog()
   return { id: row!.id, raw }
+}
+
+// The gateway learns that a key in the unsigned format exists with its next catalog load (in production
+// such rows only predate the flag, so nothing waits for this): a request under a signed key makes this
+// isolate load it now.
+async function reloadCatalog() {
+  const { raw } = await createKey({ models: [] })
+  const res = await gateway('/v1/models', { headers: { authorization: `Bearer ${raw}` } })
+  if (res.status !== 200) throw new Error(`catalog not reloaded: ${res.status}`)
 }
 
 export async function updateKey(id: string, values: Partial<typeof apiKeys.$inferInsert>) {

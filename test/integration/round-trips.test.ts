@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest'
 import { inject } from 'vitest'
 import { chatRequest, envWith, gatewayWith, mockRequests } from '../helpers/gateway'
-import { adminKey } from '../helpers/admin'
+import { admin, adminKey } from '../helpers/admin'
 import { countRows, createKey, createModel, createProvider } from '../helpers/fixtures'
 import { pooledProvider, upstreamKey } from '../helpers/secrets'
 import { testDb } from '../helpers/gateway'
-import { sql } from 'drizzle-orm'
+import { eq, sql } from 'drizzle-orm'
+import { apiKeys } from '../../drizzle/schema'
 
 // This file owns the probe endpoints: nothing else sends them traffic, so their counters are ours.
 const probe = () => ({
@@ -75,7 +76,7 @@ describe('hot-path store round trips', () => {
     },
   )
 
-  it('forged keys shaped like an issued one cost no store call; an unknown key costs one lookup, then none', async () => {
+  it('forged keys shaped like an issued one cost no store call; an unknown unsigned one costs one lookup while unsigned keys exist, then none', async () => {
     // Shaped exactly like what the admin API hands out, random everywhere after the prefix.
     const issued = (await adminKey({ allowed_models: ['*'] })).raw_key
     const forge = () => `lgw_${randomBase62(issued.length - 4)}`
@@ -88,14 +89,22 @@ describe('hot-path store round trips', () => {
     expect(afterForged.redis - before.redis).toBe(0)
     expect(afterForged.postgres - before.postgres).toBe(0)
 
-    // A key in the format issued before keys were signed can only be told apart by a lookup, once.
+    // A key in the format issued before keys were signed can only be told apart by a lookup, once, while
+    // such keys exist (one is made here, and the catalog that says so is loaded before counting).
+    const provider = await createProvider()
+    const model = await createModel([provider.id])
+    const legacy = await createKey({ models: [model], legacy: true })
+    expect((await gatewayWith(probe(), '/v1/chat/completions', request(legacy.raw, model))).res.status).toBe(
+      200,
+    )
+    const afterLegacy = await counts()
     const unknown = `lgw_${randomBase62(40)}`
     expect(
       (await gatewayWith(probe(), '/v1/models', { headers: { authorization: `Bearer ${unknown}` } })).res
         .status,
     ).toBe(401)
     const afterFirst = await counts()
-    expect(afterFirst.postgres - afterForged.postgres).toBe(1)
+    expect(afterFirst.postgres - afterLegacy.postgres).toBe(1)
     for (let i = 0; i < 20; i++) {
       const { res } = await gatewayWith(probe(), '/v1/models', {
         headers: { authorization: `Bearer ${unknown}` },
@@ -105,6 +114,39 @@ describe('hot-path store round trips', () => {
     const afterRepeats = await counts()
     expect(afterRepeats.redis - afterFirst.redis).toBe(0)
     expect(afterRepeats.postgres - afterFirst.postgres).toBe(0)
+  })
+
+  it('once no unsigned key is left, that format is refused without a store call, and a signed key older than the flag clears it', async () => {
+    const provider = await createProvider()
+    const model = await createModel([provider.id])
+    // A signed key issued before keys were flagged counts as possibly unsigned until it is presented.
+    const signed = await createKey({ models: [model], legacy: true, signedFormat: true })
+    expect((await gatewayWith(probe(), '/v1/chat/completions', request(signed.raw, model))).res.status).toBe(
+      200,
+    )
+    const flagOf = async (id: string) =>
+      (await testDb().select({ legacy: apiKeys.legacy }).from(apiKeys).where(eq(apiKeys.id, id)))[0]?.legacy
+    expect(await flagOf(signed.id)).toBe(false)
+    // Every key still in the unsigned format is rotated (this file is the only one that makes them).
+    for (const { id } of await testDb()
+      .select({ id: apiKeys.id })
+      .from(apiKeys)
+      .where(eq(apiKeys.legacy, true)))
+      expect((await admin('POST', `/api-keys/${id}/rotate`)).status).toBe(200)
+    // The next request loads the catalog that says so.
+    expect((await gatewayWith(probe(), '/v1/chat/completions', request(signed.raw, model))).res.status).toBe(
+      200,
+    )
+    const before = await counts()
+    for (let i = 0; i < 50; i++) {
+      const { res } = await gatewayWith(probe(), '/v1/models', {
+        headers: { authorization: `Bearer lgw_${randomBase62(40)}` },
+      })
+      expect(res.status).toBe(401)
+    }
+    const after = await counts()
+    expect(after.redis - before.redis).toBe(0)
+    expect(after.postgres - before.postgres).toBe(0)
   })
 
   it('keys issued before keys were signed keep working', async () => {

@@ -58,6 +58,7 @@ function catalog(
       ],
     ]),
     pricesByModel: new Map(),
+    legacyKeys: false,
   }
 }
 
