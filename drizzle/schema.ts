@@ -98,7 +98,7 @@ export const prices = pgTable(
     model: text('model').notNull(),
     inputPerMillion: usd('input_per_million').notNull(),
     outputPerMillion: usd('output_per_million').notNull(),
-    // Absolute prices per bucket (providers.md §4.3), never a multiple of the input price; null: the
+    // Absolute prices per bucket (docs/providers.md §4.3), never a multiple of the input price; null: the
     // input price (what a version without them has always meant).
     cacheReadPerMillion: usd('cache_read_per_million'),
     cacheWrite5mPerMillion: usd('cache_write_5m_per_million'),
@@ -251,7 +251,7 @@ export const adminAudit = pgTable(
   (t) => [index('admin_audit_created_idx').on(t.createdAt)],
 )
 
-// Signed notifications of budget and provider events (README "Webhooks"). The secret signs deliveries
+// Signed notifications of budget and provider events (docs/webhooks.md). The secret signs deliveries
 // (HMAC-SHA256); it is shown once, at creation.
 export const webhooks = pgTable('webhooks', {
   id: uuid('id').primaryKey().defaultRandom(),

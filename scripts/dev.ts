@@ -1,5 +1,5 @@
-// `npm run dev`: the whole local stack in one process tree (see CONTRACT §1). Postgres (or PGlite) and
-// Redis behind local Neon/Upstash-compatible endpoints, the mock upstream, then the Worker under
+// `npm run dev`: the whole local stack in one process tree (see docs/development.md). Postgres (or PGlite)
+// and Redis behind local Neon/Upstash-compatible endpoints, the mock upstream, then the Worker under
 // `wrangler dev`. Ctrl-C stops all of it.
 import { spawn, type ChildProcess } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
@@ -22,7 +22,7 @@ if (major < MIN_NODE[0]! || (major === MIN_NODE[0] && minor < MIN_NODE[1]!)) {
 const root = join(import.meta.dirname, '..')
 const env = process.env
 const port = parsePort(env.PORT)
-// Contract variables (CONTRACT §2) forwarded from the environment to the Worker.
+// Worker variables (docs/configuration.md) forwarded from the environment to the Worker.
 const FORWARDED =
   /^(ADMIN_TOKEN|METRICS_TOKEN|KEY_MAC_SECRET|MAX_BODY_BYTES|REDIS_FAIL_OPEN|CLOCK_OFFSET_MS|OPENAI_API_KEY|ANTHROPIC_API_KEY|GEMINI_API_KEY|SECRETS_KEY|SECRETS_KEY_PREVIOUS|PROVIDER_[A-Za-z0-9_-]+)$/
 

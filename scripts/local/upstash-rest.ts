@@ -6,7 +6,7 @@ import Redis from 'ioredis'
 import { isReplyError, message, redact } from './redis-errors.ts'
 
 // A local stand-in for Upstash's Redis REST API, forwarding to a real Redis. The wire details it follows
-// (encoding, status codes, EVAL shebangs) are in /work/shared/protocols.md, section B.
+// (encoding, status codes, EVAL shebangs) are in docs/local-endpoints.md, section B.
 
 export type UpstashEndpoint = {
   url: string

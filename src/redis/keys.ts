@@ -1,4 +1,4 @@
-// Every Redis key nexusai uses is built here; README "Redis keys" documents each prefix and TTL.
+// Every Redis key nexusai uses is built here; docs/architecture.md "Redis keys" lists each prefix and TTL.
 const P = 'nx'
 
 export const keys = {

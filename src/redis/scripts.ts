@@ -129,7 +129,7 @@ projectCommit(9, 15, now, ticket, tokens, ARGV[9], ttl, ARGV[11], ARGV[12])
 return {'ok', rpmLimit - rpmUsed - 1, rpmReset, tpmLimit - tpmUsed - tokens, tpmReset, circuitRead(15, 19, KEYS[8], now)}
 `
 
-// Everything after the response, for a batch of requests in one step (README "Performance"). KEYS[1] is
+// Everything after the response, for a batch of requests in one step (docs/performance.md). KEYS[1] is
 // the metrics hash, ARGV[1] the number of requests, ARGV[2] the clock; then per request five keys (its
 // token log, day and month spend counters, reservations, token log total) and its circuit hashes, and
 // the arguments: ticket, held tokens ('' = no TPM hold), real tokens, reservation member ('' = none),

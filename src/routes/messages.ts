@@ -14,7 +14,7 @@ import type { Inbound } from '../upstream/providers/types'
 
 const FORWARDED = ['anthropic-version', 'anthropic-beta', 'x-claude-code-session-id']
 
-// The client's request as an Anthropic target gets it (providers.md §3.3): its body, the headers that
+// The client's request as an Anthropic target gets it (docs/providers.md §3.3): its body, the headers that
 // matter to Anthropic, and its query string (`?beta=true`).
 function inboundOf(c: Context<AppEnv>, body: Record<string, unknown>): Inbound {
   const headers: Record<string, string> = {}
@@ -58,7 +58,7 @@ async function countTokens(c: Context<AppEnv>): Promise<Response> {
   })
 }
 
-// Anthropic's Messages API (providers.md §3), mounted under /v1 after authentication. `?beta=true`
+// Anthropic's Messages API (docs/providers.md §3), mounted under /v1 after authentication. `?beta=true`
 // (SDK 0.x beta calls, Claude Code) changes nothing here. Errors are Anthropic-shaped (app.ts sets the
 // dialect for these paths).
 export const messages = new Hono<AppEnv>()

@@ -62,7 +62,7 @@ async function stored(c: Context<AppEnv>, method: 'GET' | 'DELETE'): Promise<Res
   return new Response(text, { status: upstream.status, headers: { 'content-type': 'application/json' } })
 }
 
-// OpenAI's Responses API (providers.md §6, decision 1): relayed to OpenAI-protocol providers only.
+// OpenAI's Responses API (docs/providers.md §6): relayed to OpenAI-protocol providers only.
 export const responses = new Hono<AppEnv>()
   .post(
     '/',

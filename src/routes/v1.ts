@@ -25,7 +25,7 @@ async function listModels(deps: Deps, requestId: string, key: KeyRow, version: s
   return models.map((id) => modelObject(id))
 }
 
-// One object both OpenAI's and Anthropic's SDKs parse (providers.md §0.6): no header sniffing.
+// One object both OpenAI's and Anthropic's SDKs parse (docs/providers.md §0.6): no header sniffing.
 const modelObject = (id: string) => ({
   id,
   object: 'model' as const,

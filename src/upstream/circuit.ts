@@ -6,9 +6,9 @@ import type { AttemptError, AttemptOk } from './attempt'
 import { decide } from './fallback'
 import type { Target } from './targets'
 
-// When a provider's breaker opens and for how long (README "Circuit breakers"). Per provider through the
-// admin API (the row's `circuit`) or PROVIDER_<NAME>_CIRCUIT_{THRESHOLD,WINDOW_MS,FAILURE_RATIO,COOLDOWN_MS};
-// these are the defaults.
+// When a provider's breaker opens and for how long (docs/providers.md "Circuit breakers and health"). Per
+// provider through the admin API (the row's `circuit`) or
+// PROVIDER_<NAME>_CIRCUIT_{THRESHOLD,WINDOW_MS,FAILURE_RATIO,COOLDOWN_MS}; these are the defaults.
 export type CircuitSettings = {
   // Consecutive provider faults that open the breaker; also the fewest outcomes the ratio rule judges.
   threshold: number

@@ -132,7 +132,7 @@ export type Settlement = {
   actual: { tokens: number; costPico: bigint }
   circuit: { keys: string[]; args: string[] }
   // The UTC day and month the request counts in (the hold's, else when it ended), and what budget
-  // alerts need (README "Webhooks").
+  // alerts need (docs/webhooks.md).
   period: { day: string; month: string }
   alerts: AlertBudgets
 }

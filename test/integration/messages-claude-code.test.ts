@@ -3,7 +3,7 @@ import { eventually, gateway, keyedPost, mockRequests } from '../helpers/gateway
 import { setup } from '../helpers/fixtures'
 import { parsePrometheus } from '../helpers/prometheus'
 
-// The shape of what Claude Code 2.1.332 sends for `claude -p "say hi"` (providers.md §3.1), trimmed.
+// The shape of what Claude Code 2.1.332 sends for `claude -p "say hi"` (docs/providers.md §3.1), trimmed.
 const claudeCodeBody = (model: string) => ({
   model,
   max_tokens: 128000,

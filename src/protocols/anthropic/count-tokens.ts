@@ -5,7 +5,7 @@ import { toChatRequest } from './request'
 const IMAGE_TOKENS = 1600
 
 // A local estimate of a Messages request's input tokens, for targets without a count endpoint
-// (providers.md §3.7): the chat estimate of its translation, plus images and tool definitions.
+// (docs/providers.md §3.7): the chat estimate of its translation, plus images and tool definitions.
 export function estimateInputTokens(body: Record<string, unknown>): number {
   const chat = toChatRequest(body)
   const messages = chat.messages as { content?: unknown }[]

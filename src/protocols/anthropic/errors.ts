@@ -1,6 +1,6 @@
 import type { ErrorCode, OpenAIError } from '../../errors'
 
-// The gateway's errors in Anthropic's shape and status codes (providers.md §3.6), so both Anthropic SDKs
+// The gateway's errors in Anthropic's shape and status codes (docs/providers.md §3.6), so both Anthropic SDKs
 // raise their own typed errors (AuthenticationError, PermissionDeniedError, RateLimitError, …).
 const TYPES: Record<ErrorCode, { status: number; type: string }> = {
   invalid_request_error: { status: 400, type: 'invalid_request_error' },

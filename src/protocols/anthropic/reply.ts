@@ -3,7 +3,7 @@ import { usageFromOpenAI } from '../../upstream/providers/openai'
 import { toolId } from '../../upstream/providers/anthropic/ids'
 import type { Usage } from '../../upstream/providers/types'
 
-// OpenAI Chat Completions → Anthropic Messages (providers.md §3.5), for replies from OpenAI targets.
+// OpenAI Chat Completions → Anthropic Messages (docs/providers.md §3.5), for replies from OpenAI targets.
 
 const STOP_REASONS: Record<string, string> = {
   stop: 'end_turn',

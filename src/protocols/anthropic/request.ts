@@ -1,7 +1,7 @@
 import { OpenAIError } from '../../errors'
 import type { AnthropicMessage, Block } from './schema'
 
-// Anthropic Messages → OpenAI Chat Completions (providers.md §3.4), for targets that speak OpenAI.
+// Anthropic Messages → OpenAI Chat Completions (docs/providers.md §3.4), for targets that speak OpenAI.
 type ChatMessage = Record<string, unknown>
 
 const reject = (message: string, param: string): never => {

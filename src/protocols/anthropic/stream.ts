@@ -4,8 +4,8 @@ import { encodeEvent, type StreamEncoder } from '../../upstream/stream'
 import { toolId } from '../../upstream/providers/anthropic/ids'
 import { anthropicUsage, messageId, stopReason } from './reply'
 
-// OpenAI chat.completion.chunk events → Anthropic Messages events (providers.md §3.5). Every event carries
-// its `event:` line: both Anthropic SDKs drop events without one.
+// OpenAI chat.completion.chunk events → Anthropic Messages events (docs/providers.md §3.5). Every event
+// carries its `event:` line: both Anthropic SDKs drop events without one.
 const sse = (type: string, data: Record<string, unknown>) =>
   `event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`
 

@@ -1,5 +1,5 @@
-// What an upstream model accepts, stored as data on its mapping (providers.md §7) and editable through the
-// admin API. Every flag is optional; the defaults below are the conservative ones.
+// What an upstream model accepts, stored as data on its mapping (docs/providers.md §7) and editable through
+// the admin API. Every flag is optional; the defaults below are the conservative ones.
 export type Capabilities = {
   // Anthropic: the API version sent; 2026-10-21 refuses sampling parameters.
   anthropic_version?: '2023-06-01' | '2026-10-21'

@@ -4,7 +4,7 @@ import type { Decoded, StreamDecoder, Usage } from './types'
 
 type Json = Record<string, unknown>
 
-// OpenAI's Responses API, relayed (providers.md §6, decision 1): the body goes through with the model
+// OpenAI's Responses API, relayed (docs/providers.md §6): the body goes through with the model
 // replaced, the reply and the stream come back as they are; the gateway only reads the usage.
 
 // Responses usage: input_tokens include the cached ones (and the cache writes), like chat's prompt_tokens.

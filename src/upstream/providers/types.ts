@@ -12,7 +12,7 @@ export const isProviderType = (type: string): type is ProviderType =>
 export type UpstreamRoute = 'chat' | 'embeddings' | 'responses'
 
 // One request's token usage in disjoint buckets, so each price applies to exactly one count
-// (providers.md §4.2). `reasoning` is part of `output`, kept for reporting only.
+// (docs/providers.md §4.2). `reasoning` is part of `output`, kept for reporting only.
 export type Usage = {
   inputUncached: number
   cacheRead: number

@@ -15,7 +15,7 @@ function errorOf(body: string): AnthropicError {
   }
 }
 
-// Anthropic's errors (providers.md §1.6), one row per status: the client's own mistakes are relayed in
+// Anthropic's errors (docs/providers.md §1.6), one row per status: the client's own mistakes are relayed in
 // OpenAI's shape; the operator's key, billing or quota and overload go to the next target at once
 // (529 overloaded: retrying the same target makes it worse); transient server errors get a retry.
 export function classifyAnthropic({ status, body }: UpstreamFailure): ErrorDecision {

@@ -110,7 +110,7 @@ function toolResult(message: Json): Block {
 // Tool results must come first in a user message.
 const isResult = (b: Block) => b.type === 'tool_result'
 
-// OpenAI messages → Anthropic `system` + alternating `messages` (providers.md §1.3): leading system and
+// OpenAI messages → Anthropic `system` + alternating `messages` (docs/providers.md §1.3): leading system and
 // developer messages form `system`; later ones join it (or stay in place when the model takes them); a run
 // of tool results becomes one user message, before that user's own text; same-role neighbours merge.
 export function messagesOf(input: Json[], caps: Capabilities): { system: Block[]; messages: Message[] } {

@@ -4,7 +4,7 @@ import { usageFromAnthropic, type AnthropicUsage } from './reply'
 
 type Json = Record<string, unknown>
 
-// An Anthropic Messages client served by an Anthropic target (providers.md §3.3): the client's own body
+// An Anthropic Messages client served by an Anthropic target (docs/providers.md §3.3): the client's own body
 // with only the model name replaced, the client's version and beta headers, and the reply relayed as it
 // came, event by event, with usage tapped on the way.
 export function passthroughRequest(target: Target, exchange: Exchange, path = '/messages'): Request {

@@ -3,7 +3,7 @@ import type { Decoded, Usage } from '../types'
 
 type Json = Record<string, unknown>
 
-// Anthropic stop_reason → OpenAI finish_reason (providers.md §1.4).
+// Anthropic stop_reason → OpenAI finish_reason (docs/providers.md §1.4).
 const FINISH: Record<string, string> = {
   end_turn: 'stop',
   stop_sequence: 'stop',

@@ -69,7 +69,7 @@ function thinkingOf(effort: unknown, caps: Capabilities, maxTokens: number): Jso
   return { thinking: { type: 'adaptive' }, output_config: { effort: level } }
 }
 
-// OpenAI chat request → Anthropic Messages request (providers.md §1.2).
+// OpenAI chat request → Anthropic Messages request (docs/providers.md §1.2).
 export function anthropicBody(target: Target, body: Json, stream: boolean): Json {
   const caps = target.capabilities
   const version = caps.anthropic_version ?? '2023-06-01'

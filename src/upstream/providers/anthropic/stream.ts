@@ -4,7 +4,7 @@ import { finishReason, openaiUsage, usageFromAnthropic, type AnthropicUsage } fr
 
 type Json = Record<string, unknown>
 
-// Anthropic Messages SSE → OpenAI chat.completion.chunk events (providers.md §1.5.2). Per-stream state:
+// Anthropic Messages SSE → OpenAI chat.completion.chunk events (docs/providers.md §1.5.2). Per-stream state:
 // the message id, which content block is which tool call (OpenAI numbers tool calls 0, 1, … while
 // Anthropic numbers every block), whether a tool got any argument text, the usage so far (message_start,
 // overwritten field by field by message_delta: cumulative totals, never added) and the stop reason.

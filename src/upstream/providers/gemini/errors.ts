@@ -5,7 +5,7 @@ type GoogleError = { message?: unknown; status?: unknown; details?: { reason?: u
 // Invalid or expired keys arrive as 400 INVALID_ARGUMENT: the operator's fault, never the client's.
 const KEY_REASONS = new Set(['API_KEY_INVALID', 'API_KEY_EXPIRED'])
 
-// Gemini's errors (providers.md §2.8): the client's own mistakes are relayed in OpenAI's shape; the
+// Gemini's errors (docs/providers.md §2.8): the client's own mistakes are relayed in OpenAI's shape; the
 // operator's key, billing, permissions, quota and unavailability go to the next target; 500 is retried.
 export function classifyGemini({ status, body }: UpstreamFailure): ErrorDecision {
   let error: GoogleError = {}

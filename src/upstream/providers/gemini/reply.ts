@@ -24,7 +24,7 @@ export const FAILED_FINISH = new Set([
   'MALFORMED_RESPONSE',
 ])
 
-// finishReason → finish_reason (providers.md §2.4): STOP after a function call is `tool_calls`.
+// finishReason → finish_reason (docs/providers.md §2.4): STOP after a function call is `tool_calls`.
 export function finishReason(reason: unknown, sawToolCall: boolean): string {
   if (reason === 'MAX_TOKENS') return 'length'
   if (FILTERED.has(String(reason))) return 'content_filter'

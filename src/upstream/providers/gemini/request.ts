@@ -59,7 +59,7 @@ function userParts(content: unknown, i: number): Part[] {
   })
 }
 
-// OpenAI messages → Gemini `systemInstruction` + alternating `contents` (providers.md §2.2, §2.3). Tool
+// OpenAI messages → Gemini `systemInstruction` + alternating `contents` (docs/providers.md §2.2, §2.3). Tool
 // results name their function (looked up from the call's id) and answer the preceding call turn in one
 // user content; function-call turns carry their thought signature back, or the documented skip value.
 function contentsOf(messages: Json[]) {

@@ -5,9 +5,9 @@ import { FAILED_FINISH, finishReason, geminiOpenAIUsage, toolCallOf, usageFromGe
 type Json = Record<string, unknown>
 
 // Gemini's SSE (each event a whole response fragment with new parts only, a running usage total, no
-// terminator) → OpenAI chunks (providers.md §2.5). Per-stream state: the tool-call counter across events,
-// whether any call was made, the last usage and the finish reason, which is sent at the end of the body
-// (a later event may still carry usage); a body that ends without one was cut short.
+// terminator) → OpenAI chunks (docs/providers.md §2.5). Per-stream state: the tool-call counter across
+// events, whether any call was made, the last usage and the finish reason, which is sent at the end of the
+// body (a later event may still carry usage); a body that ends without one was cut short.
 export function geminiStream(exchange: Exchange): StreamDecoder {
   const wantsUsage = (exchange.body.stream_options as Json | null | undefined)?.include_usage === true
   const created = Math.floor(Date.now() / 1000)
