@@ -1,5 +1,6 @@
 import type { KeyRecord } from './db/keys'
 import type { Deps } from './deps'
+import type { Conversation } from './protocols/conversation'
 import type { Target } from './upstream/targets'
 import type { UsageDraft } from './usage/draft'
 import type { Hold } from './usage/spend'
@@ -21,6 +22,8 @@ export type AppEnv = {
     // The client's own body when `body` is its translation (an Anthropic Messages request).
     inbound: Record<string, unknown>
     targets: Target[]
+    // The conversation the request belongs to (pipeline/identify.ts); unset on routes without one.
+    conversation: Conversation | undefined
     hold: Hold | null
     // The guard's token estimate (prompt, completion allowance), reused by the relay; unset when the guard
     // admitted without limits (Redis down, REDIS_FAIL_OPEN).

@@ -3,6 +3,7 @@ import type { AppEnv } from '../context'
 import { account } from '../pipeline/account'
 import { allowModel } from '../pipeline/allow-model'
 import { guard } from '../pipeline/guard'
+import { identify } from '../pipeline/identify'
 import { relay } from '../pipeline/relay'
 import { translateMessages } from '../pipeline/translate-messages'
 import { validateJson } from '../pipeline/validate-json'
@@ -66,6 +67,7 @@ export const messages = new Hono<AppEnv>()
     '/',
     account('messages'),
     validateJson(MessagesRequest),
+    identify('anthropic'),
     allowModel,
     translateMessages,
     guard('messages'),

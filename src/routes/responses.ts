@@ -5,6 +5,7 @@ import { log } from '../lib/log'
 import { account } from '../pipeline/account'
 import { allowModel } from '../pipeline/allow-model'
 import { guard } from '../pipeline/guard'
+import { identify } from '../pipeline/identify'
 import { loadPinned, pinFollowUp } from '../pipeline/pin-response'
 import { relay } from '../pipeline/relay'
 import { validateJson } from '../pipeline/validate-json'
@@ -68,6 +69,7 @@ export const responses = new Hono<AppEnv>()
     '/',
     account('responses'),
     validateJson(ResponsesRequest),
+    identify('responses'),
     allowModel,
     guard('responses'),
     pinFollowUp,

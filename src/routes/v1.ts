@@ -8,6 +8,7 @@ import { account } from '../pipeline/account'
 import { allowModel, keyAllows } from '../pipeline/allow-model'
 import { authenticate, resolveKey } from '../pipeline/authenticate'
 import { guard } from '../pipeline/guard'
+import { identify } from '../pipeline/identify'
 import { fromStore } from '../pipeline/stores'
 import { validateJson } from '../pipeline/validate-json'
 import { ChatRequest, EmbeddingsRequest } from '../schemas'
@@ -59,8 +60,14 @@ export const v1 = new Hono<AppEnv>()
       )
     return c.json(model)
   })
-  .post('/chat/completions', account('chat'), validateJson(ChatRequest), allowModel, guard('chat'), (c) =>
-    relay(c, 'chat'),
+  .post(
+    '/chat/completions',
+    account('chat'),
+    validateJson(ChatRequest),
+    identify('openai'),
+    allowModel,
+    guard('chat'),
+    (c) => relay(c, 'chat'),
   )
   .post(
     '/embeddings',

@@ -1,4 +1,5 @@
 import type { CircuitRead } from '../redis/scripts'
+import { withPinnedKey, type Pin } from './affinity'
 import { weightedShuffle, type Target } from './targets'
 
 // How a model's mapping set orders its targets: `priority` (lower first, weighted choice among equals),
@@ -23,11 +24,14 @@ const MIN_HEALTH = 0.05
 // Orders the targets by the strategy, with each weight scaled by its provider's recent success ratio,
 // then moves the providers whose breaker is open (or that are cooling down after a 429) to the end.
 // Breakers only reorder: when every provider is skipped they are all still tried, in order.
+// A conversation's pin goes first, with its key, whatever the strategy, when it can serve (affinity.ts).
 export function orderTargets(
   targets: Target[],
   reads: CircuitRead[],
   strategy: Strategy,
   random: () => number = Math.random,
+  pin: Pin | null = null,
+  now = Date.now(),
 ): Target[] {
   const items = targets.map((target, i) => {
     const [route = UNSKIPPED, permille = -1, latencyMs = -1] = reads[i] ?? []
@@ -48,7 +52,10 @@ export function orderTargets(
       ),
     )
   }
-  const usable = ordered.filter((i) => i.route !== SKIP)
-  const skipped = ordered.filter((i) => i.route === SKIP)
-  return [...usable, ...skipped].map((i) => i.target)
+  const usable = ordered.filter((i) => i.route !== SKIP).map((i) => i.target)
+  const skipped = ordered.filter((i) => i.route === SKIP).map((i) => i.target)
+  const at = pin ? usable.findIndex((t) => t.providerId === pin.providerId) : -1
+  const pinned = at >= 0 && pin ? withPinnedKey(usable[at]!, pin, now) : null
+  if (pinned) return [pinned, ...usable.filter((_, i) => i !== at), ...skipped]
+  return [...usable, ...skipped]
 }

@@ -1,0 +1,22 @@
+import { createMiddleware } from 'hono/factory'
+import type { AppEnv } from '../context'
+import { conversationId, type ConversationProtocol } from '../protocols/conversation'
+
+// Names the conversation the request belongs to, from the client's own body and headers (before any
+// translation), for its pin (guard, after-response step) and the prompt_cache_key of a translation.
+export function identify(protocol: ConversationProtocol) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const body = c.get('body')
+    c.set(
+      'conversation',
+      await conversationId({
+        protocol,
+        body,
+        header: (name) => c.req.header(name),
+        keyId: c.get('apiKey').id,
+        model: String(body.model),
+      }),
+    )
+    await next()
+  })
+}

@@ -1,0 +1,37 @@
+import type { Target } from './targets'
+
+// A conversation's pin: the provider and the pooled key (null: the provider's only key, from the
+// environment or a secret reference) that served its last turn, whose prompt cache holds its prefix.
+export type Pin = { providerId: string; keyId: string | null }
+
+// Whether the pin held for a request: it served (`hit`), there was none (`new`), or it could not hold
+// and another target or key served, which is now the pin (`moved`).
+export type AffinityResult = 'hit' | 'new' | 'moved'
+
+export const encodePin = (t: Pick<Target, 'providerId' | 'keyId'>) => `${t.providerId}|${t.keyId ?? ''}`
+
+export function decodePin(raw: unknown): Pin | null {
+  if (typeof raw !== 'string') return null
+  const bar = raw.indexOf('|')
+  if (bar <= 0) return null
+  return { providerId: raw.slice(0, bar), keyId: raw.slice(bar + 1) || null }
+}
+
+// The pinned provider's target with the pinned key, if that key can serve now: still in the pool (an
+// invalid key is taken out of it) and not cooling down. (A disabled provider or mapping is no candidate,
+// and an open breaker's target is not offered: the pin then cannot hold either.)
+export function withPinnedKey(target: Target, pin: Pin, now: number): Target | null {
+  if (target.providerId !== pin.providerId) return null
+  if (pin.keyId === null) return target.keyId ? null : target
+  const key = target.keyPool?.keys.find((k) => k.id === pin.keyId)
+  if (!key || key.coolUntil > now) return null
+  return target.keyId === key.id ? target : { ...target, apiKey: key.secret, keyId: key.id }
+}
+
+export function affinityResult(
+  pin: Pin | null,
+  served: Pick<Target, 'providerId' | 'keyId'>,
+): AffinityResult {
+  if (!pin) return 'new'
+  return pin.providerId === served.providerId && pin.keyId === (served.keyId ?? null) ? 'hit' : 'moved'
+}
