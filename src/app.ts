@@ -1,4 +1,4 @@
-import { Hono } from 'hono'
+import { Hono, type MiddlewareHandler } from 'hono'
 import { requestId } from 'hono/request-id'
 import type { AppEnv } from './context'
 import { getDeps } from './deps'
@@ -8,7 +8,17 @@ import { newRequestId } from './lib/ids'
 import { admin } from './routes/admin'
 import { health } from './routes/health'
 import { metrics } from './routes/metrics'
+import { geminiCalls, geminiModels } from './routes/gemini'
 import { v1 } from './routes/v1'
+import { authenticate } from './pipeline/authenticate'
+
+// The Gemini API's paths (all of /v1beta, and `models/{model}:{method}` under /v1): every error on them is
+// Google-shaped.
+const geminiPaths: MiddlewareHandler<AppEnv> = async (c, next) => {
+  if (c.req.path.startsWith('/v1beta/') || /^\/v1\/models\/[^/]+:[A-Za-z]+$/.test(c.req.path))
+    c.set('dialect', 'gemini')
+  await next()
+}
 
 export function createApp() {
   return new Hono<AppEnv>()
@@ -24,6 +34,8 @@ export function createApp() {
       await next()
       c.res.headers.set('request-id', c.get('requestId'))
     })
+    .use('/v1beta/*', geminiPaths)
+    .use('/v1/models/*', geminiPaths)
     .use(async (c, next) => {
       try {
         c.set('deps', getDeps(c.env))
@@ -39,6 +51,7 @@ export function createApp() {
     .route('/healthz', health)
     .route('/metrics', metrics)
     .route('/v1', v1)
+    .route('/v1beta', new Hono<AppEnv>().use(authenticate).route('/', geminiModels).route('/', geminiCalls))
     .route('/admin', admin)
     .notFound(notFound)
     .onError(onError)

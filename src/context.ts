@@ -12,7 +12,7 @@ export type AppEnv = {
   Variables: {
     requestId: string
     // The protocol the client speaks on this route, which decides the shape of every error.
-    dialect: 'openai' | 'anthropic'
+    dialect: 'openai' | 'anthropic' | 'gemini'
     deps: Deps
     apiKey: KeyRecord
     // The config version the cached key/catalog were loaded under; the guard checks it atomically.

@@ -3,6 +3,7 @@ import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import { log } from './lib/log'
 import { anthropicError } from './protocols/anthropic/errors'
+import { geminiError } from './protocols/gemini/errors'
 
 // One error class, one wire shape: OpenAI's {"error":{"message","type","param","code"}}.
 export const ERROR_CODES = {
@@ -79,7 +80,10 @@ function asGatewayError(error: Error, c: Context): OpenAIError {
 
 // The route decides the shape (its `dialect`), never the code that throws.
 function render(error: OpenAIError, c: Context): Response {
-  return c.get('dialect') === 'anthropic' ? anthropicError(error, c.get('requestId')) : errorResponse(error)
+  const dialect = c.get('dialect')
+  if (dialect === 'anthropic') return anthropicError(error, c.get('requestId'))
+  if (dialect === 'gemini') return geminiError(error)
+  return errorResponse(error)
 }
 
 export function onError(error: Error, c: Context): Response {

@@ -115,7 +115,12 @@ function noteSigned(c: Context<AppEnv>, keyId: string) {
 }
 
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
-  const token = presentedKey(c.req.header('x-api-key'), c.req.header('authorization'))
+  // Gemini clients send x-goog-api-key (or ?key=, accepted on the Gemini API's paths only).
+  const header =
+    c.req.header('x-api-key') ??
+    c.req.header('x-goog-api-key') ??
+    (c.get('dialect') === 'gemini' ? c.req.query('key') : undefined)
+  const token = presentedKey(header, c.req.header('authorization'))
   if (!token)
     throw new OpenAIError(
       'invalid_api_key',

@@ -110,7 +110,7 @@ const hasBudget = (limits: Pick<KeyRow, 'dailyBudget' | 'monthlyBudget'> | null)
 // What a budget reserves before the call: the most any candidate target could cost, since which one
 // answers is decided later (the settlement uses the one that did).
 // 'lookup': a call that generates nothing (reading a stored response): rate-limited, never reserved.
-export type GuardRoute = Exclude<Route, 'models'> | 'lookup'
+export type GuardRoute = Exclude<Route, 'models' | 'gemini'> | 'lookup'
 
 function reservationPico(
   route: GuardRoute,

@@ -6,7 +6,8 @@ import { conversationId, type ConversationProtocol } from '../protocols/conversa
 // translation), for its pin (guard, after-response step) and the prompt_cache_key of a translation.
 export function identify(protocol: ConversationProtocol) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const body = c.get('body')
+    // A Gemini request names its model in the path: it runs after the translation, on the client's body.
+    const body = protocol === 'gemini' ? c.get('inbound') : c.get('body')
     c.set(
       'conversation',
       await conversationId({
@@ -14,7 +15,7 @@ export function identify(protocol: ConversationProtocol) {
         body,
         header: (name) => c.req.header(name),
         keyId: c.get('apiKey').id,
-        model: String(body.model),
+        model: String(c.get('body').model),
       }),
     )
     await next()

@@ -1,41 +1,18 @@
 import { Hono } from 'hono'
-import { configVersion, getCatalog } from '../cache'
 import type { AppEnv } from '../context'
-import type { KeyRow } from '../db/keys'
-import type { Deps } from '../deps'
 import { OpenAIError, quoted } from '../errors'
 import { account } from '../pipeline/account'
-import { allowModel, keyAllows } from '../pipeline/allow-model'
-import { authenticate, resolveKey } from '../pipeline/authenticate'
+import { allowModel } from '../pipeline/allow-model'
+import { authenticate } from '../pipeline/authenticate'
 import { guard } from '../pipeline/guard'
 import { identify } from '../pipeline/identify'
-import { fromStore } from '../pipeline/stores'
 import { validateJson } from '../pipeline/validate-json'
 import { ChatRequest, EmbeddingsRequest } from '../schemas'
 import { relay } from '../pipeline/relay'
+import { geminiCalls } from './gemini'
+import { listModels } from './model-list'
 import { messages } from './messages'
 import { responses } from './responses'
-
-// The models this key may call: allowed by the key and routed by at least one mapping. No upstream
-// call here, so instead of the guard a plain version check keeps a disabled key out.
-async function listModels(deps: Deps, requestId: string, key: KeyRow, version: string) {
-  const current = await fromStore('redis', requestId, () => configVersion(deps))
-  const fresh = current === version ? key : (await resolveKey(deps, requestId, key.keyHash, current)).key
-  const catalog = (await fromStore('postgres', requestId, () => getCatalog(deps, current))).value
-  const models = [...catalog.mappingsByModel.keys()].filter((m) => keyAllows(fresh, m)).sort()
-  return models.map((id) => modelObject(id))
-}
-
-// One object both OpenAI's and Anthropic's SDKs parse (docs/providers.md §0.6): no header sniffing.
-const modelObject = (id: string) => ({
-  id,
-  object: 'model' as const,
-  created: 0,
-  owned_by: 'nexusai',
-  type: 'model' as const,
-  display_name: id,
-  created_at: '1970-01-01T00:00:00Z',
-})
 
 export const v1 = new Hono<AppEnv>()
   .use(authenticate)
@@ -78,4 +55,5 @@ export const v1 = new Hono<AppEnv>()
     (c) => relay(c, 'embeddings'),
   )
   .route('/messages', messages)
+  .route('/', geminiCalls)
   .route('/responses', responses)

@@ -5,7 +5,15 @@ import { emptyUsage, type Usage } from '../upstream/providers/types'
 import type { AttemptRecord } from '../upstream/circuit'
 import type { KeyEvent } from '../upstream/key-faults'
 
-export type Route = 'chat' | 'embeddings' | 'models' | 'messages' | 'count_tokens' | 'responses'
+export type Route =
+  | 'chat'
+  | 'embeddings'
+  | 'models'
+  | 'messages'
+  | 'count_tokens'
+  | 'responses'
+  // Every call of the Gemini API (generate, stream, count, embed, list); the guard is given the operation.
+  | 'gemini'
 
 // Everything one request's usage row and metrics need, filled in as the request moves along the
 // pipeline and closed when the response (or the stream) ends.

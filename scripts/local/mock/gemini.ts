@@ -3,12 +3,14 @@
 // the API's rules: the key in x-goog-api-key (never ?key=; a missing or "invalid" key is a 400
 // API_KEY_INVALID), alternating user/model contents, one functionResponse per functionCall, and a thought
 // signature on the first call of each model turn for gemini-3* models. Scenario parts: tools, splittools,
-// thinking, cache, maxtokens, safety, blocked, errorafter<N>, nofinish, embedusage.
+// thinking, cache, maxtokens, safety, blocked, errorafter<N>, nofinish, embedusage. :countTokens takes `contents`
+// or a whole `generateContentRequest` (whose `model` must then be `models/<m>`), never both.
 import { createHash } from 'node:crypto'
 import type { Call, ProtocolMock } from './call.ts'
 import { isObject, sendJson, wait, type Json } from './http.ts'
 
-const PATH = /^\/v1(?:beta)?\/models\/([^/:]+):(generateContent|streamGenerateContent|batchEmbedContents)$/
+const PATH =
+  /^\/v1(?:beta)?\/models\/([^/:]+):(generateContent|streamGenerateContent|batchEmbedContents|countTokens)$/
 const WORDS = ['Hello', ' from', ' mock', ' Gemini', '.']
 export const GEMINI_CACHE_USAGE = { prompt: 1107, cached: 1024, toolUse: 20, candidates: 31, thoughts: 148 }
 
@@ -55,6 +57,8 @@ function checkContents(body: Json, model: string): string | null {
   let previous: Json | null = null
   for (let i = 0; i < contents.length; i++) {
     const c: unknown = contents[i]
+    // The role may be left out of a single-turn request (the API reads it as the user's).
+    if (isObject(c) && c.role === undefined && contents.length === 1) c.role = 'user'
     if (!isObject(c) || (c.role !== 'user' && c.role !== 'model'))
       return `* GenerateContentRequest.contents[${i}].role: must be "user" or "model"`
     const parts = Array.isArray(c.parts) ? (c.parts as Json[]) : []
@@ -91,6 +95,7 @@ async function handle(call: Call) {
   if (parseError || !isObject(body)) return sendGoogleError(call, 400, 'Invalid JSON payload received.')
   const [, model = '', method] = PATH.exec(apiPath) ?? []
   if (method === 'batchEmbedContents') return embed(call, body, model)
+  if (method === 'countTokens') return count(call, body, model)
   if (method === 'streamGenerateContent' && call.query.get('alt') !== 'sse')
     return sendGoogleError(call, 400, 'This mock streams only with alt=sse.')
   const problem = checkContents(body, model)
@@ -245,4 +250,20 @@ function embed(call: Call, body: Json, model: string) {
     embeddings,
     ...(call.sc.parts.includes('embedusage') ? { usageMetadata: { promptTokenCount: tokens } } : {}),
   })
+}
+
+function count(call: Call, body: Json, model: string) {
+  const inner = body.generateContentRequest
+  if (inner !== undefined && body.contents !== undefined)
+    return sendGoogleError(call, 400, 'Only one of contents or generateContentRequest may be set.')
+  if (inner !== undefined && (!isObject(inner) || inner.model !== `models/${model}`))
+    return sendGoogleError(
+      call,
+      400,
+      `* CountTokensRequest.generate_content_request.model: must be models/${model}`,
+    )
+  const request = isObject(inner) ? inner : body
+  const problem = checkContents(request, model)
+  if (problem) return sendGoogleError(call, 400, problem)
+  sendJson(call.res, 200, { totalTokens: promptTokens(request) })
 }

@@ -46,7 +46,7 @@ export type Exchange = {
 }
 
 export type Inbound = {
-  protocol: 'anthropic'
+  protocol: 'anthropic' | 'gemini' | 'responses'
   body: Record<string, unknown>
   // Lower-case names; only what the adapter may forward.
   headers: Record<string, string>

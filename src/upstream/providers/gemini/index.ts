@@ -4,13 +4,17 @@ import { classifyGemini } from './errors'
 import { decodeGenerate } from './reply'
 import { geminiBody } from './request'
 import { geminiStream } from './stream'
+import { decodePassthrough, passthroughRequest, passthroughStream } from './passthrough'
 
 // The Gemini API (generateContent, streamGenerateContent over SSE, batchEmbedContents) behind OpenAI's
 // chat completions and embeddings. The base URL includes the version (…googleapis.com/v1beta); the key
 // goes in x-goog-api-key, never in the URL.
 export const gemini: Provider = {
   routes: ['chat', 'embeddings'],
-  buildRequest(target, { route, body, stream }) {
+  buildRequest(target, exchange) {
+    const { route, body, stream } = exchange
+    if (exchange.inbound?.protocol === 'gemini' && route === 'chat')
+      return passthroughRequest(target, exchange)
     const model = encodeURIComponent(target.upstreamModel.replace(/^models\//, ''))
     const method =
       route === 'embeddings'
@@ -27,8 +31,13 @@ export const gemini: Provider = {
       body: JSON.stringify(payload),
     })
   },
-  decodeResponse: (text, { route, model, body }) =>
-    route === 'embeddings' ? decodeEmbeddings(text, model, body) : decodeGenerate(text, model),
-  streamDecoder: geminiStream,
+  decodeResponse: (text, { route, model, body, inbound }) =>
+    route === 'embeddings'
+      ? decodeEmbeddings(text, model, body)
+      : inbound?.protocol === 'gemini'
+        ? decodePassthrough(text)
+        : decodeGenerate(text, model),
+  streamDecoder: (exchange) =>
+    exchange.inbound?.protocol === 'gemini' ? passthroughStream() : geminiStream(exchange),
   classifyError: classifyGemini,
 }
