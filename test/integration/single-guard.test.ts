@@ -6,16 +6,18 @@ import { setup } from '../helpers/fixtures'
 // Every route that can reach an upstream must pass the guard. The app's route table is enumerated, so
 // a new route added without the guard fails here.
 describe('one enforcement point', () => {
-  it('every POST route under /v1 is refused by the guard when the key has no requests left', async () => {
+  it('every POST route under /v1 and /v1beta is refused by the guard when the key has no requests left', async () => {
     const routes = createApp()
-      .routes.filter((r) => r.path.startsWith('/v1/') && r.method === 'POST')
+      .routes.filter((r) => /^\/v1(beta)?\//.test(r.path) && r.method === 'POST')
       .map((r) => r.path)
     expect([...new Set(routes)].sort()).toEqual([
       '/v1/chat/completions',
       '/v1/embeddings',
       '/v1/messages',
       '/v1/messages/count_tokens',
+      '/v1/models/:call{[^/]+:[A-Za-z]+}',
       '/v1/responses',
+      '/v1beta/models/:call{[^/]+:[A-Za-z]+}',
     ])
     const { model, key } = await setup({ key: { rpmLimit: 0 } })
     const bodies: Record<string, unknown> = {
@@ -25,7 +27,23 @@ describe('one enforcement point', () => {
       '/v1/messages/count_tokens': { model, messages: [{ role: 'user', content: 'hi' }] },
       '/v1/responses': { model, input: 'hi' },
     }
-    for (const path of new Set(routes)) {
+    // The Gemini API's calls: one route, every method through the guard, under both versions.
+    const contents = [{ role: 'user', parts: [{ text: 'hi' }] }]
+    for (const version of ['v1', 'v1beta'])
+      for (const [method, body] of Object.entries({
+        generateContent: { contents },
+        streamGenerateContent: { contents },
+        countTokens: { contents },
+        embedContent: { content: contents[0] },
+        batchEmbedContents: { requests: [{ content: contents[0] }] },
+      }))
+        bodies[
+          `/${version}/models/:call{[^/]+:[A-Za-z]+}`.replace(':call{[^/]+:[A-Za-z]+}', `${model}:${method}`)
+        ] = body
+    const paths = [...new Set(routes)]
+      .filter((p) => !p.includes(':call'))
+      .concat(Object.keys(bodies).filter((p) => p.includes(`${model}:`)))
+    for (const path of paths) {
       const res = await gateway(path, {
         method: 'POST',
         headers: { authorization: `Bearer ${key.raw}`, 'content-type': 'application/json' },
