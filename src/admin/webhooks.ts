@@ -11,7 +11,7 @@ import {
   type WebhookRow,
 } from '../db/webhooks'
 import { OpenAIError } from '../errors'
-import { upstreamAddressKind } from './upstream-address'
+import { webhookUrlProblem } from '../webhooks/address'
 import { audit, commit, toColumns, type Admin } from './context'
 import { decodeCursor, notFound, page, rowId } from './query'
 import type { WebhookCreate, WebhookPatch } from './schemas'
@@ -25,7 +25,6 @@ const COLUMNS: Record<string, keyof WebhookRow> = {
   enabled: 'enabled',
 }
 const TARGET = 'webhook'
-const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/
 
 const iso = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString())
 
@@ -59,24 +58,9 @@ function serializeDelivery(row: DeliveryRow) {
   }
 }
 
-// https; never a link-local or cloud metadata address; a loopback or private address (and then plain
-// http to loopback) only on a local deployment (ALLOW_PRIVATE_UPSTREAMS, as for provider base_url).
 function checkUrl(admin: Admin, url: string | undefined) {
-  if (url === undefined) return
-  const local = admin.deps.config.ALLOW_PRIVATE_UPSTREAMS
-  const kind = upstreamAddressKind(url)
-  const refuse = (why: string) =>
-    new OpenAIError('invalid_request_error', `Invalid value for 'url': ${why}`, 'url')
-  if (kind === 'forbidden') throw refuse('link-local and cloud metadata addresses are not allowed.')
-  if (kind === 'private' && !local)
-    throw refuse(
-      'loopback and private addresses are only allowed on a local deployment (ALLOW_PRIVATE_UPSTREAMS=true).',
-    )
-  const { protocol, hostname } = new URL(url)
-  if (protocol === 'https:' || (local && LOOPBACK.test(hostname))) return
-  throw refuse(
-    local ? 'must be https, or http to a loopback address (localhost, 127.x.x.x, [::1]).' : 'must be https.',
-  )
+  const problem = url === undefined ? null : webhookUrlProblem(url, admin.deps.config.ALLOW_PRIVATE_UPSTREAMS)
+  if (problem) throw new OpenAIError('invalid_request_error', `Invalid value for 'url': ${problem}`, 'url')
 }
 
 const refuse = (_e: WriteError) => new OpenAIError('conflict', 'The webhook could not be written; retry.')

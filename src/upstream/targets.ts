@@ -4,6 +4,8 @@ import { capabilitiesOf, type Capabilities } from './providers/capabilities'
 import { isProviderType, type ProviderType } from './providers/types'
 import { takeKey, type KeyPool } from '../secrets/pool'
 import { circuitSettings, type CircuitSettings } from './circuit'
+import { addressAllowed } from '../lib/address'
+import { log } from '../lib/log'
 
 export type Target = {
   provider: string
@@ -55,7 +57,7 @@ export function pickTargets(
 ): Target[] {
   const usable = (catalog.mappingsByModel.get(model) ?? []).filter((m) => {
     const provider = catalog.providers.get(m.providerId)
-    return m.enabled && provider?.enabled && isProviderType(provider.type)
+    return m.enabled && provider?.enabled && isProviderType(provider.type) && reachable(provider, config)
   })
   const byPriority = new Map<number, MappingRow[]>()
   for (const m of usable) byPriority.set(m.priority, [...(byPriority.get(m.priority) ?? []), m])
@@ -65,6 +67,26 @@ export function pickTargets(
   // An Anthropic or Gemini provider without any key cannot serve anything: it is left out rather than
   // tried (an OpenAI-compatible upstream may legitimately need none).
   return ordered.map((m) => toTarget(m, catalog, config)).filter((t) => t.apiKey || t.type === 'openai')
+}
+
+// A base_url the admin API wrote while the deployment was local (or before a range was refused) is not
+// called once it is not: checked once per catalog row and configuration. PROVIDER_<NAME>_BASE_URL
+// overrides are the operator's own and are not checked.
+const reachability = new WeakMap<ProviderRow, WeakMap<Config, boolean>>()
+
+function reachable(provider: ProviderRow, config: Config): boolean {
+  let byConfig = reachability.get(provider)
+  if (!byConfig) reachability.set(provider, (byConfig = new WeakMap()))
+  let ok = byConfig.get(config)
+  if (ok === undefined) {
+    ok =
+      providerVar(config, provider.name, 'BASE_URL') !== undefined ||
+      addressAllowed(provider.baseUrl, config.ALLOW_PRIVATE_UPSTREAMS)
+    if (!ok)
+      log('warn', 'provider base_url not allowed on this deployment; skipped', { provider: provider.name })
+    byConfig.set(config, ok)
+  }
+  return ok
 }
 
 // The key precedence: PROVIDER_<NAME>_API_KEY, then the provider's stored keys (taking turns), then the

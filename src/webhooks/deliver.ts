@@ -11,6 +11,7 @@ import { describeDbError } from '../db/errors'
 import type { Deps } from '../deps'
 import { log } from '../lib/log'
 import type { WebhookEvent } from './events'
+import { webhookUrlProblem } from './address'
 import { signatureHeader } from './sign'
 
 // Deliveries happen after the response (waitUntil) or from the cron, never on a client's request path.
@@ -25,10 +26,7 @@ const CRON_BATCH = 50
 
 const backoff = (attempts: number) => Math.min(FIRST_BACKOFF_MS * 2 ** (attempts - 1), MAX_BACKOFF_MS)
 
-async function attempt(deps: Deps, delivery: DeliveryRow, hook: WebhookRow): Promise<boolean> {
-  const now = deps.now()
-  let status: number | null = null
-  let error: string | null = null
+async function post(hook: WebhookRow, delivery: DeliveryRow, now: number) {
   try {
     const res = await fetch(hook.url, {
       method: 'POST',
@@ -43,14 +41,25 @@ async function attempt(deps: Deps, delivery: DeliveryRow, hook: WebhookRow): Pro
       redirect: 'manual',
       signal: AbortSignal.timeout(TIMEOUT_MS),
     })
-    status = res.status
     await res.body?.cancel()
+    return { status: res.status, error: null }
   } catch (e) {
-    error = (e as Error).name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS} ms` : 'connection failed'
+    const error =
+      (e as Error).name === 'TimeoutError' ? `no answer within ${TIMEOUT_MS} ms` : 'connection failed'
+    return { status: null, error }
   }
+}
+
+async function attempt(deps: Deps, delivery: DeliveryRow, hook: WebhookRow): Promise<boolean> {
+  const now = deps.now()
+  // A url written while the deployment was local is never posted to once it is not: failed at once.
+  const refused = webhookUrlProblem(hook.url, deps.config.ALLOW_PRIVATE_UPSTREAMS)
+  const { status, error } = refused
+    ? { status: null, error: `url not allowed: ${refused}` }
+    : await post(hook, delivery, now)
   const ok = status !== null && status >= 200 && status < 300
   const attempts = delivery.attempts + 1
-  const done = ok || now - new Date(delivery.createdAt).getTime() >= RETRY_FOR_MS
+  const done = ok || refused !== null || now - new Date(delivery.createdAt).getTime() >= RETRY_FOR_MS
   await recordAttempt(deps.db, delivery.id, {
     attempts,
     lastStatus: status,

@@ -4,12 +4,17 @@ import {
   ADMIN_TOKEN,
   chatRequest,
   gateway,
+  envWith,
   gatewayWith,
   mockRequests,
+  mockUrl,
   uid,
   UPSTREAM_KEY,
 } from '../helpers/gateway'
 import { createKey, createModel, createProvider } from '../helpers/fixtures'
+import { getDeps } from '../../src/deps'
+import { emit } from '../../src/webhooks/deliver'
+import { event } from '../../src/webhooks/events'
 
 const NUL = 'a\u0000b'
 const SURROGATE = 'a\ud800b'
@@ -182,6 +187,12 @@ describe('provider base_url', () => {
       'http://[fe80::1]/v1',
       'http://[::ffff:169.254.169.254]/v1',
       'http://0.0.0.0/v1',
+      'http://224.0.0.1/v1',
+      'http://255.255.255.255/v1',
+      'http://192.0.0.192/v1',
+      'http://metadata.tencentyun.com/v1',
+      'http://[ff02::1]/v1',
+      'http://[64:ff9b::a9fe:a9fe]/v1',
     ])
       expectOpenAIError(await post(url), 400, 'invalid_request_error', 'base_url')
   })
@@ -195,7 +206,15 @@ describe('provider base_url', () => {
     ]
     for (const url of local) expect((await post(url)).status).toBe(201)
     const headers = { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' }
-    for (const url of [...local, 'http://192.168.1.10/v1', 'http://2130706433/v1']) {
+    const embedded = [
+      'http://[::127.0.0.1]/v1',
+      'http://[64:ff9b::7f00:1]/v1',
+      'http://[::ffff:0:7f00:1]/v1',
+      'http://[2002:7f00:1::]/v1',
+      'http://[fec0::1]/v1',
+      'http://198.18.0.1/v1',
+    ]
+    for (const url of [...local, ...embedded, 'http://192.168.1.10/v1', 'http://2130706433/v1']) {
       const { res, body } = await gatewayWith({ ALLOW_PRIVATE_UPSTREAMS: 'false' }, '/admin/providers', {
         method: 'POST',
         headers,
@@ -210,6 +229,41 @@ describe('provider base_url', () => {
       body: JSON.stringify({ name: `p-${uid()}`, base_url: 'https://api.example.test/v1' }),
     })
     expect(res.status).toBe(201)
+  })
+})
+
+describe('stored addresses are checked again when used', () => {
+  const remote = { ALLOW_PRIVATE_UPSTREAMS: 'false' }
+
+  it('a provider written while the deployment was local is not called once it is not', async () => {
+    const provider = await createProvider()
+    const model = await createModel([provider.id])
+    const key = await createKey({ models: [model] })
+    expect((await gateway('/v1/chat/completions', chatRequest(key.raw, model))).status).toBe(200)
+    const { res } = await gatewayWith(remote, '/v1/chat/completions', chatRequest(key.raw, model))
+    expect(res.status).toBe(503)
+    expect(await mockRequests(provider.scenario)).toHaveLength(1)
+  })
+
+  it('a webhook written while the deployment was local is not posted to once it is not', async () => {
+    const scenario = `hook~${uid()}`
+    const hook = await admin('POST', '/webhooks', {
+      url: `${mockUrl()}/s/${scenario}/v1/webhook`,
+      events: ['key.expiring'],
+    })
+    expect(hook.status).toBe(201)
+    try {
+      // An event of this test's own (a cron run would also announce other tests' keys).
+      const id = uid()
+      await emit(getDeps(envWith(remote)), [event('key.expiring', id, Date.now(), { api_key_id: id })])
+      expect(await mockRequests(scenario)).toEqual([])
+      const deliveries = (await admin('GET', `/webhooks/${hook.body.id}/deliveries`)).body.data
+      expect(deliveries.length).toBeGreaterThan(0)
+      for (const d of deliveries)
+        expect(d).toMatchObject({ status: 'failed', last_error: expect.stringMatching(/^url not allowed/) })
+    } finally {
+      await admin('DELETE', `/webhooks/${hook.body.id}`)
+    }
   })
 })
 
