@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm'
 import type { CircuitOverrides } from '../src/upstream/circuit'
 import {
   bigint,
+  bigserial,
   boolean,
   date,
   index,
@@ -159,13 +160,18 @@ export const apiKeys = pgTable(
   (t) => [uniqueIndex('api_keys_hash_idx').on(t.keyHash), index('api_keys_project_idx').on(t.projectId)],
 )
 
+// Partitioned by month on created_at (migrations/0011_usage_ledger_partitions.sql; drizzle-kit cannot express
+// partitions, so that migration is hand-written): retention drops a whole month (src/usage/retention.ts).
+// A unique index on a partitioned table must contain the partition key, hence (created_at, id) and
+// (event_id, created_at); a row's created_at is fixed when the request starts, so a replayed spool row
+// meets its twin. The id comes from a sequence (identity columns need Postgres 17 on a partitioned table).
 export const usageLogs = pgTable(
   'usage_logs',
   {
-    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    id: bigserial('id', { mode: 'number' }).notNull(),
     // Gateway-generated and unique, so replaying the Redis spool never writes a row twice; request_id
     // is the X-Request-Id the client saw (it may pass its own, even twice).
-    eventId: text('event_id').notNull(),
+    eventId: uuid('event_id').notNull(),
     requestId: text('request_id').notNull(),
     apiKeyId: uuid('api_key_id').notNull(),
     projectId: text('project_id').notNull(),
@@ -191,6 +197,8 @@ export const usageLogs = pgTable(
     // (~4 characters a token); null when the upstream reported them.
     tokensMethod: text('tokens_method'),
     costUsd: numeric('cost_usd', { precision: 20, scale: 12 }).notNull().default('0'),
+    // What the key holder pays: cost_usd × the project's price ratio (equal to cost_usd until ratios exist).
+    chargeUsd: numeric('charge_usd', { precision: 20, scale: 12 }).notNull().default('0'),
     // Which price was applied: the model whose price it is (the public model, else the serving upstream model)
     // and that price version's effective_from; null when no price applied.
     priceModel: text('price_model'),
@@ -201,24 +209,34 @@ export const usageLogs = pgTable(
     attempts: integer('attempts').notNull().default(0),
     createdAt: createdAt(),
   },
+  // Each index serves an admin read: the request log and the export page by (created_at, id), alone
+  // or after one filter (key, project, model, request id); errors are few, so they get a partial index.
   (t) => [
-    uniqueIndex('usage_logs_event_idx').on(t.eventId),
+    primaryKey({ name: 'usage_logs_pkey', columns: [t.createdAt, t.id] }),
+    uniqueIndex('usage_logs_event_idx').on(t.eventId, t.createdAt),
     index('usage_logs_request_idx').on(t.requestId),
-    index('usage_logs_key_created_idx').on(t.apiKeyId, t.createdAt),
-    index('usage_logs_project_created_idx').on(t.projectId, t.createdAt),
-    index('usage_logs_created_idx').on(t.createdAt),
+    index('usage_logs_key_created_idx').on(t.apiKeyId, t.createdAt, t.id),
+    index('usage_logs_project_created_idx').on(t.projectId, t.createdAt, t.id),
+    index('usage_logs_model_created_idx').on(t.model, t.createdAt, t.id),
+    index('usage_logs_errors_idx')
+      .on(t.createdAt, t.id)
+      .where(sql`${t.status} >= 400`),
   ],
 )
 
-// Daily rollup maintained in the same statement as each usage row, so reports never scan raw rows.
+// Daily rollup maintained in the same statement as each usage row, so reports and statements never scan
+// raw rows. Keyed by project as well as key (a key moved between projects keeps each part under its
+// project) and by the price version applied ('' when none), so a statement can list the versions.
 export const usageDaily = pgTable(
   'usage_daily',
   {
     day: date('day').notNull(),
-    apiKeyId: uuid('api_key_id').notNull(),
     projectId: text('project_id').notNull(),
+    apiKeyId: uuid('api_key_id').notNull(),
     model: text('model').notNull(),
     provider: text('provider').notNull().default(''),
+    // "<price model>@<effective_from, ISO 8601 UTC with milliseconds>", or '' when no price applied.
+    priceVersion: text('price_version').notNull().default(''),
     requests: bigint('requests', { mode: 'number' }).notNull().default(0),
     success: bigint('success', { mode: 'number' }).notNull().default(0),
     failed: bigint('failed', { mode: 'number' }).notNull().default(0),
@@ -229,10 +247,15 @@ export const usageDaily = pgTable(
     cacheWriteTokens: bigint('cache_write_tokens', { mode: 'number' }).notNull().default(0),
     reasoningTokens: bigint('reasoning_tokens', { mode: 'number' }).notNull().default(0),
     costUsd: numeric('cost_usd', { precision: 24, scale: 12 }).notNull().default('0'),
+    chargeUsd: numeric('charge_usd', { precision: 24, scale: 12 }).notNull().default('0'),
   },
   (t) => [
-    primaryKey({ columns: [t.day, t.apiKeyId, t.model, t.provider] }),
+    primaryKey({
+      name: 'usage_daily_pkey',
+      columns: [t.day, t.projectId, t.apiKeyId, t.model, t.provider, t.priceVersion],
+    }),
     index('usage_daily_project_idx').on(t.projectId, t.day),
+    index('usage_daily_key_idx').on(t.apiKeyId, t.day),
   ],
 )
 

@@ -35,6 +35,11 @@ const EnvSchema = z.object({
   ALLOW_PRIVATE_UPSTREAMS: flag,
   // Local stack only: where the Neon driver sends SQL-over-HTTP instead of Neon's servers.
   NEON_HTTP_ENDPOINT: z.optional(z.url()),
+  // UTC months of usage rows kept, the current one included (src/usage/retention.ts); unset: all of them.
+  USAGE_RETENTION_MONTHS: z.pipe(
+    positiveInt(0),
+    z.transform((n: number) => (n === 0 ? undefined : n)),
+  ),
   // Shifts the gateway's clock; lets tests (and drills) cross a UTC day or month boundary.
   CLOCK_OFFSET_MS: z.pipe(
     z.optional(z.string()),

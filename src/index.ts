@@ -5,6 +5,7 @@ import { describeDbError } from './db/errors'
 import { log } from './lib/log'
 import { reconcileSpend } from './usage/spend'
 import { drainUsageSpool } from './usage/record'
+import { maintainUsageLedger } from './usage/retention'
 import { webhookCron } from './webhooks/cron'
 
 const app = createApp()
@@ -12,7 +13,8 @@ const app = createApp()
 export default {
   fetch: app.fetch,
   // Every minute: write usage rows that waited in Redis while Postgres was unreachable, then set the
-  // spend counters to what Postgres says; then the webhooks (expiring keys, due retries).
+  // spend counters to what Postgres says; then the usage partitions (months ahead, retention); then the
+  // webhooks (expiring keys, due retries).
   async scheduled(_controller, env, ctx) {
     const deps = getDeps(env)
     ctx.waitUntil(
@@ -23,6 +25,12 @@ export default {
           log('info', 'scheduled maintenance', { spool_rows_written: written, spend_keys_reconciled: keys })
         } catch (error) {
           log('warn', 'scheduled maintenance failed', describeDbError(error))
+        }
+        try {
+          const ledger = await maintainUsageLedger(deps)
+          if (ledger.created.length + ledger.dropped.length > 0) log('info', 'usage partitions', ledger)
+        } catch (error) {
+          log('warn', 'usage partition upkeep failed', describeDbError(error))
         }
         try {
           const sent = await webhookCron(deps)

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini'
 import { exportPage, type ExportFilter, type UsageLogRow } from '../db/usage-export'
+import type { UsageLogCursor } from '../db/usage-report'
 import type { Deps } from '../deps'
 import { log } from '../lib/log'
 import { startOfNextUtcDay, startOfUtcDay } from '../lib/time'
@@ -10,7 +11,7 @@ import { storable, Uuid } from './schemas'
 import { instant } from './usage'
 
 // Raw usage rows for audits and billing, streamed: the body is produced one database page at a time as
-// the client reads it (keyset on id, oldest first), so a month of a busy project never sits in memory.
+// the client reads it (keyset on (created_at, id), oldest first), so a month of a busy project never sits in memory.
 const PAGE_ROWS = 1000
 const DAY_MS = 86_400_000
 
@@ -53,7 +54,7 @@ export function exportFilter(q: ExportQuery, now: number): ExportFilter {
 // The first page is read before the response starts, so a database that cannot be reached is a 503,
 // not an empty file.
 export async function firstExportPage(deps: Deps, filter: ExportFilter): Promise<UsageLogRow[]> {
-  return exportPage(deps.db, filter, 0, PAGE_ROWS)
+  return exportPage(deps.db, filter, undefined, PAGE_ROWS)
 }
 
 export function exportStream(
@@ -64,7 +65,7 @@ export function exportStream(
   first: UsageLogRow[],
 ): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder()
-  let afterId = 0
+  let after: UsageLogCursor | undefined
   let pending: UsageLogRow[] | null = first
   return new ReadableStream<Uint8Array>(
     {
@@ -73,16 +74,17 @@ export function exportStream(
       },
       async pull(controller) {
         try {
-          const rows = pending ?? (await exportPage(deps.db, filter, afterId, PAGE_ROWS))
+          const rows = pending ?? (await exportPage(deps.db, filter, after, PAGE_ROWS))
           pending = null
           if (rows.length > 0) {
-            afterId = rows.at(-1)!.id
+            const last = rows.at(-1)!
+            after = { at: last.cursorAt, id: last.id }
             controller.enqueue(encoder.encode(lines(rows, format)))
           }
           if (rows.length < PAGE_ROWS) controller.close()
         } catch (error) {
           // The status line is long gone: a cut body is all a client can be told.
-          log('error', 'usage export failed mid-stream', { request_id: requestId, after_id: afterId })
+          log('error', 'usage export failed mid-stream', { request_id: requestId, after_id: after?.id })
           controller.error(error)
         }
       },

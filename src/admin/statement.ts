@@ -7,7 +7,7 @@ import { toCsv } from './csv'
 import { notFound, storedText } from './query'
 
 // A project's monthly statement: per model and provider, what its keys used and what it cost, with the
-// price versions applied; totals are the sums over the same usage rows.
+// price versions applied; totals are the sums over the same usage rows (read from their daily rollup).
 export const StatementQuery = z.object({
   // Years before 1970 are shifted by the driver and a month after 9998-12 ends past what a date holds.
   month: z.optional(
@@ -50,7 +50,8 @@ export async function projectStatement(admin: Admin, projectId: string, q: State
   const month = q.month ?? new Date(admin.deps.now()).toISOString().slice(0, 7)
   const from = new Date(`${month}-01T00:00:00Z`)
   const to = new Date(startOfNextUtcMonth(from.getTime()))
-  const { groups, totals } = await statementRows(admin.deps.db, projectId, from, to)
+  const day = (at: Date) => at.toISOString().slice(0, 10)
+  const { groups, totals } = await statementRows(admin.deps.db, projectId, day(from), day(to))
   return {
     object: 'statement' as const,
     project_id: projectId,

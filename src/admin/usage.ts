@@ -69,6 +69,7 @@ export const UsageQuery = z.extend(Filters, {
 })
 export const UsageLogsQuery = z.extend(Filters, {
   ...PageQuery.shape,
+  request_id: z.optional(z.string().check(z.maxLength(200), storable)),
   // An HTTP status (429), or a class: ok (< 400) or error (≥ 400).
   status: z.optional(
     z.union([z.enum(['ok', 'error']), z.coerce.number().check(z.int(), z.gte(100), z.lte(599))]),
@@ -126,17 +127,19 @@ export function usageCsv(report: Awaited<ReturnType<typeof usageSummary>>) {
   }
 }
 
+const CURSOR_AT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/
+
 // Raw rows for drill-down: exact instants here (a date means its UTC midnight), newest first.
 export async function usageLogs(admin: Admin, q: UsageLogsQuery) {
   const { from, to } = window(q, admin.deps.now())
-  const [beforeId] = q.cursor ? decodeCursor(q.cursor, [/^\d{1,18}$/]) : []
+  const [at, id] = q.cursor ? decodeCursor(q.cursor, [CURSOR_AT, /^\d{1,18}$/]) : []
   const rows = await listUsageLogs(
     admin.deps.db,
     new Date(from),
     new Date(to),
-    { ...filterOf(q), status: q.status },
+    { ...filterOf(q), status: q.status, requestId: q.request_id },
     q.limit + 1,
-    beforeId ? Number(beforeId) : undefined,
+    at && id ? { at, id: Number(id) } : undefined,
   )
-  return page(rows, q.limit, serializeUsageLog, (row) => [String(row.id)])
+  return page(rows, q.limit, serializeUsageLog, (row) => [row.cursorAt, String(row.id)])
 }

@@ -1,9 +1,12 @@
-import { and, desc, eq, gte, lt, sql, type SQL } from 'drizzle-orm'
+import { and, eq, getTableColumns, gte, lt, sql, type SQL } from 'drizzle-orm'
 import { usageDaily, usageLogs } from '../../drizzle/schema'
 import type { Db } from './client'
 
 export type UsageGroup = 'day' | 'model' | 'provider' | 'api_key' | 'project'
 export type UsageFilter = { apiKeyId?: string; projectId?: string; model?: string; provider?: string }
+export type UsageLogFilter = UsageFilter & { status?: number | 'ok' | 'error'; requestId?: string }
+// A row's place in the (created_at, id) order; created_at as Postgres' text, microseconds included.
+export type UsageLogCursor = { at: string; id: number }
 export type UsageSums = {
   requests: number
   success: number
@@ -66,7 +69,8 @@ function rollupWhere(fromDay: string, toDay: string, filter: UsageFilter) {
   )
 }
 
-// Grouped rows and the totals from the daily rollup, days [fromDay, toDay), in one round trip.
+// Grouped rows and the totals from the daily rollup, days [fromDay, toDay): the totals are one more
+// grouping set of the same scan (a row whose grouping() is 1).
 export async function usageReport(
   db: Db,
   group: UsageGroup,
@@ -74,53 +78,63 @@ export async function usageReport(
   toDay: string,
   filter: UsageFilter,
 ) {
-  const where = rollupWhere(fromDay, toDay, filter)
   const key = GROUP_COLUMNS[group]
-  const [groups, [totals]] = await db.batch([
-    db
-      .select({ key: sql<string>`${key}`, ...sums })
-      .from(usageDaily)
-      .where(where)
-      .groupBy(key)
-      .orderBy(key),
-    db.select(sums).from(usageDaily).where(where),
-  ])
-  return { groups: groups.map((g) => ({ key: g.key, ...toSums(g) })), totals: toSums(totals!) }
+  const rows = await db
+    .select({ key: sql<string>`${key}`, ...sums, is_total: sql<number>`grouping(${key})` })
+    .from(usageDaily)
+    .where(rollupWhere(fromDay, toDay, filter))
+    .groupBy(sql`grouping sets ((${key}), ())`)
+    .orderBy(key)
+  const groups = rows.filter((row) => Number(row.is_total) === 0)
+  const totals = rows.find((row) => Number(row.is_total) !== 0)!
+  return { groups: groups.map((g) => ({ key: g.key, ...toSums(g) })), totals: toSums(totals) }
 }
 
-// Raw rows for drill-down, newest first, keyset-paginated on id.
+const cursorAt = sql<string>`to_char(${usageLogs.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`
+
+// Rows strictly before (newest first) or after (oldest first) a cursor, in (created_at, id) order: the
+// row comparison walks the (…, created_at, id) indexes and the window prunes the month partitions.
+export function pastCursor(cursor: UsageLogCursor | undefined, direction: 'before' | 'after') {
+  if (!cursor) return undefined
+  return direction === 'before'
+    ? sql`(${usageLogs.createdAt}, ${usageLogs.id}) < (${cursor.at}::timestamptz, ${cursor.id})`
+    : sql`(${usageLogs.createdAt}, ${usageLogs.id}) > (${cursor.at}::timestamptz, ${cursor.id})`
+}
+
+export const usageLogColumns = { ...getTableColumns(usageLogs), cursorAt }
+
+// Raw rows for drill-down, newest first, keyset-paginated on (created_at, id) within the window.
 export async function listUsageLogs(
   db: Db,
   from: Date,
   to: Date,
-  filter: UsageFilter & { status?: number | 'ok' | 'error' },
+  filter: UsageLogFilter,
   limit: number,
-  beforeId?: number,
+  before?: UsageLogCursor,
 ) {
+  const errorsOnly = filter.status === 'error' || (typeof filter.status === 'number' && filter.status >= 400)
   return db
-    .select()
+    .select(usageLogColumns)
     .from(usageLogs)
     .where(
       and(
         gte(usageLogs.createdAt, from),
         lt(usageLogs.createdAt, to),
-        beforeId === undefined ? undefined : lt(usageLogs.id, beforeId),
+        pastCursor(before, 'before'),
+        filter.requestId === undefined ? undefined : eq(usageLogs.requestId, filter.requestId),
         filter.apiKeyId === undefined ? undefined : eq(usageLogs.apiKeyId, filter.apiKeyId),
         filter.projectId === undefined ? undefined : eq(usageLogs.projectId, filter.projectId),
         filter.model === undefined ? undefined : eq(usageLogs.model, filter.model),
-        filter.status === undefined
-          ? undefined
-          : filter.status === 'ok'
-            ? lt(usageLogs.status, 400)
-            : filter.status === 'error'
-              ? gte(usageLogs.status, 400)
-              : eq(usageLogs.status, filter.status),
+        // Spelled as the partial index's predicate, so errors (a few rows among many) are read from it.
+        errorsOnly ? gte(usageLogs.status, 400) : undefined,
+        filter.status === 'ok' ? lt(usageLogs.status, 400) : undefined,
+        typeof filter.status === 'number' ? eq(usageLogs.status, filter.status) : undefined,
         // The rollup files a row without a provider under ''; the same filter finds it here.
         filter.provider === undefined
           ? undefined
           : sql`coalesce(${usageLogs.provider}, '') = ${filter.provider}`,
       ),
     )
-    .orderBy(desc(usageLogs.id))
+    .orderBy(sql`${usageLogs.createdAt} desc, ${usageLogs.id} desc`)
     .limit(limit)
 }

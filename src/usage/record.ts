@@ -30,6 +30,8 @@ export type UsageRow = {
   reasoning_tokens?: number
   usage_source?: string
   cost_usd: string
+  // What the key holder pays (cost × the project's price ratio); absent, it equals cost_usd.
+  charge_usd?: string
   price_model?: string | null
   price_effective_from?: string | null
   latency_ms: number
@@ -134,6 +136,11 @@ export function toRow(draft: UsageDraft, endedAt: number): UsageRow {
   })
 }
 
+// The rollup's price version of an inserted row: "<price model>@<effective_from ISO>", '' when none.
+const PRICE_VERSION = sql.raw(
+  `coalesce(price_model || '@' || to_char(price_effective_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), '')`,
+)
+
 // One statement: the row (idempotent on event_id), its daily rollup and the last_used_at of the virtual
 // key and of the stored upstream key that served it. The rollup only counts a row that was actually inserted, so replaying the spool never double counts.
 export async function insertUsage(deps: Deps, row: UsageRow): Promise<void> {
@@ -143,30 +150,31 @@ export async function insertUsage(deps: Deps, row: UsageRow): Promise<void> {
       INSERT INTO usage_logs (event_id, request_id, api_key_id, project_id, route, model, provider, upstream_model,
         status, error_code, prompt_tokens, completion_tokens, total_tokens, tokens_estimated, tokens_method, cost_usd,
         price_model, price_effective_from, latency_ms, ttfb_ms, stream, attempts, created_at, cache_read_tokens,
-        cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, usage_source)
+        cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, usage_source, charge_usd)
       VALUES (${row.event_id}, ${row.request_id}, ${row.api_key_id}, ${row.project_id}, ${row.route}, ${row.model},
         ${row.provider}, ${row.upstream_model}, ${row.status}, ${row.error_code}, ${row.prompt_tokens},
         ${row.completion_tokens}, ${row.total_tokens}, ${row.tokens_estimated}, ${row.tokens_method ?? null},
         ${row.cost_usd}, ${row.price_model ?? null}, ${row.price_effective_from ?? null}, ${row.latency_ms},
         ${row.ttfb_ms}, ${row.stream}, ${row.attempts}, ${row.created_at}, ${row.cache_read_tokens ?? 0},
         ${row.cache_write_5m_tokens ?? 0}, ${row.cache_write_1h_tokens ?? 0}, ${row.reasoning_tokens ?? 0},
-        ${row.usage_source ?? 'upstream'})
-      ON CONFLICT (event_id) DO NOTHING
-      RETURNING api_key_id, project_id, model, created_at
+        ${row.usage_source ?? 'upstream'}, ${row.charge_usd ?? row.cost_usd})
+      ON CONFLICT (event_id, created_at) DO NOTHING
+      RETURNING api_key_id, project_id, model, created_at, charge_usd, ${PRICE_VERSION} AS price_version
     ), rollup AS (
-      INSERT INTO usage_daily AS d (day, api_key_id, project_id, model, provider, requests, success, failed,
-        prompt_tokens, completion_tokens, total_tokens, cost_usd, cache_read_tokens, cache_write_tokens, reasoning_tokens)
-      SELECT (created_at AT TIME ZONE 'UTC')::date, api_key_id, project_id, model, ${row.provider ?? ''}::text, 1,
-        ${ok}::int, ${1 - ok}::int, ${row.prompt_tokens}::int, ${row.completion_tokens}::int, ${row.total_tokens}::int,
-        ${row.cost_usd}::numeric, ${row.cache_read_tokens ?? 0}::int,
+      INSERT INTO usage_daily AS d (day, project_id, api_key_id, model, provider, price_version, requests, success,
+        failed, prompt_tokens, completion_tokens, total_tokens, cost_usd, charge_usd, cache_read_tokens,
+        cache_write_tokens, reasoning_tokens)
+      SELECT (created_at AT TIME ZONE 'UTC')::date, project_id, api_key_id, model, ${row.provider ?? ''}::text,
+        price_version, 1, ${ok}::int, ${1 - ok}::int, ${row.prompt_tokens}::int, ${row.completion_tokens}::int,
+        ${row.total_tokens}::int, ${row.cost_usd}::numeric, charge_usd, ${row.cache_read_tokens ?? 0}::int,
         ${(row.cache_write_5m_tokens ?? 0) + (row.cache_write_1h_tokens ?? 0)}::int, ${row.reasoning_tokens ?? 0}::int
       FROM ins
-      ON CONFLICT (day, api_key_id, model, provider) DO UPDATE SET
+      ON CONFLICT (day, project_id, api_key_id, model, provider, price_version) DO UPDATE SET
         requests = d.requests + 1, success = d.success + EXCLUDED.success, failed = d.failed + EXCLUDED.failed,
         prompt_tokens = d.prompt_tokens + EXCLUDED.prompt_tokens,
         completion_tokens = d.completion_tokens + EXCLUDED.completion_tokens,
         total_tokens = d.total_tokens + EXCLUDED.total_tokens, cost_usd = d.cost_usd + EXCLUDED.cost_usd,
-        cache_read_tokens = d.cache_read_tokens + EXCLUDED.cache_read_tokens,
+        charge_usd = d.charge_usd + EXCLUDED.charge_usd, cache_read_tokens = d.cache_read_tokens + EXCLUDED.cache_read_tokens,
         cache_write_tokens = d.cache_write_tokens + EXCLUDED.cache_write_tokens,
         reasoning_tokens = d.reasoning_tokens + EXCLUDED.reasoning_tokens
     ), provider_key AS (
@@ -190,38 +198,41 @@ export async function insertUsageRows(deps: Deps, rows: UsageRow[]): Promise<voi
         tokens_method text, cost_usd numeric, price_model text, price_effective_from timestamptz, latency_ms int,
         ttfb_ms int, stream boolean, attempts int, created_at timestamptz, provider_key_id uuid,
         cache_read_tokens int, cache_write_5m_tokens int, cache_write_1h_tokens int, reasoning_tokens int,
-        usage_source text)
+        usage_source text, charge_usd numeric)
     ), ins AS (
       INSERT INTO usage_logs (event_id, request_id, api_key_id, project_id, route, model, provider, upstream_model,
         status, error_code, prompt_tokens, completion_tokens, total_tokens, tokens_estimated, tokens_method, cost_usd,
         price_model, price_effective_from, latency_ms, ttfb_ms, stream, attempts, created_at, cache_read_tokens,
-        cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, usage_source)
-      SELECT event_id, request_id, api_key_id, project_id, route, model, provider, upstream_model, status, error_code,
+        cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, usage_source, charge_usd)
+      SELECT event_id::uuid, request_id, api_key_id, project_id, route, model, provider, upstream_model, status, error_code,
         prompt_tokens, completion_tokens, total_tokens, tokens_estimated, tokens_method, cost_usd, price_model,
         price_effective_from, latency_ms, ttfb_ms, stream, attempts, created_at, coalesce(cache_read_tokens, 0),
         coalesce(cache_write_5m_tokens, 0), coalesce(cache_write_1h_tokens, 0), coalesce(reasoning_tokens, 0),
-        coalesce(usage_source, 'upstream')
+        coalesce(usage_source, 'upstream'), coalesce(charge_usd, cost_usd)
       FROM v
-      ON CONFLICT (event_id) DO NOTHING
+      ON CONFLICT (event_id, created_at) DO NOTHING
       RETURNING api_key_id, project_id, model, provider, status, prompt_tokens, completion_tokens, total_tokens,
-        cost_usd, created_at, cache_read_tokens, cache_write_5m_tokens + cache_write_1h_tokens AS cache_write_tokens,
-        reasoning_tokens
+        cost_usd, charge_usd, created_at, cache_read_tokens,
+        cache_write_5m_tokens + cache_write_1h_tokens AS cache_write_tokens, reasoning_tokens,
+        ${PRICE_VERSION} AS price_version
     ), rollup AS (
-      INSERT INTO usage_daily AS d (day, api_key_id, project_id, model, provider, requests, success, failed,
-        prompt_tokens, completion_tokens, total_tokens, cost_usd, cache_read_tokens, cache_write_tokens, reasoning_tokens)
-      SELECT (created_at AT TIME ZONE 'UTC')::date, api_key_id, min(project_id), model, coalesce(provider, ''),
-        count(*), count(*) FILTER (WHERE status >= 200 AND status < 400),
+      INSERT INTO usage_daily AS d (day, project_id, api_key_id, model, provider, price_version, requests, success,
+        failed, prompt_tokens, completion_tokens, total_tokens, cost_usd, charge_usd, cache_read_tokens,
+        cache_write_tokens, reasoning_tokens)
+      SELECT (created_at AT TIME ZONE 'UTC')::date, project_id, api_key_id, model, coalesce(provider, ''),
+        price_version, count(*), count(*) FILTER (WHERE status >= 200 AND status < 400),
         count(*) FILTER (WHERE status < 200 OR status >= 400), sum(prompt_tokens), sum(completion_tokens),
-        sum(total_tokens), sum(cost_usd), sum(cache_read_tokens), sum(cache_write_tokens), sum(reasoning_tokens)
+        sum(total_tokens), sum(cost_usd), sum(charge_usd), sum(cache_read_tokens), sum(cache_write_tokens),
+        sum(reasoning_tokens)
       FROM ins
-      GROUP BY 1, 2, 4, 5
-      ORDER BY 1, 2, 4, 5
-      ON CONFLICT (day, api_key_id, model, provider) DO UPDATE SET
+      GROUP BY 1, 2, 3, 4, 5, 6
+      ORDER BY 1, 2, 3, 4, 5, 6
+      ON CONFLICT (day, project_id, api_key_id, model, provider, price_version) DO UPDATE SET
         requests = d.requests + EXCLUDED.requests, success = d.success + EXCLUDED.success,
         failed = d.failed + EXCLUDED.failed, prompt_tokens = d.prompt_tokens + EXCLUDED.prompt_tokens,
         completion_tokens = d.completion_tokens + EXCLUDED.completion_tokens,
         total_tokens = d.total_tokens + EXCLUDED.total_tokens, cost_usd = d.cost_usd + EXCLUDED.cost_usd,
-        cache_read_tokens = d.cache_read_tokens + EXCLUDED.cache_read_tokens,
+        charge_usd = d.charge_usd + EXCLUDED.charge_usd, cache_read_tokens = d.cache_read_tokens + EXCLUDED.cache_read_tokens,
         cache_write_tokens = d.cache_write_tokens + EXCLUDED.cache_write_tokens,
         reasoning_tokens = d.reasoning_tokens + EXCLUDED.reasoning_tokens
     ), provider_key AS (
