@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import type { Capabilities, CircuitOverrides } from './columns'
+import type { CircuitOverrides } from '../src/upstream/circuit'
 import {
   bigint,
   bigserial,
@@ -84,8 +84,8 @@ export const modelMappings = pgTable(
     // priority order that names another strategy than 'priority' sets it for the whole set.
     strategy: text('strategy').notNull().default('priority'),
     enabled: boolean('enabled').notNull().default(true),
-    // What the upstream model accepts (columns.ts), e.g. {"sampling": false}.
-    capabilities: jsonb('capabilities').$type<Capabilities>().notNull().default({}),
+    // What the upstream model accepts (src/upstream/providers/capabilities.ts), e.g. {"sampling": false}.
+    capabilities: jsonb('capabilities').$type<Record<string, unknown>>().notNull().default({}),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },
@@ -114,6 +114,11 @@ export const prices = pgTable(
   (t) => [uniqueIndex('prices_model_effective_idx').on(t.model, t.effectiveFrom)],
 )
 
+// Rolling windows (src/economy/windows.ts): a sliding limit over the last `period` on dollars (the charge,
+// exact decimal USD) and/or requests, stored as the admin API writes them.
+export type WindowPeriod = '5h' | '1d' | '7d' | '30d'
+export type UsageWindow = { period: WindowPeriod; limit_usd: string | null; limit_requests: number | null }
+
 // A team's shared limits and budgets. `id` is the slug keys carry as project_id (no foreign key: a key
 // names its project by slug, and creating a key under an unknown slug creates the project, without limits).
 export const projects = pgTable('projects', {
@@ -125,6 +130,14 @@ export const projects = pgTable('projects', {
   dailyBudget: usd('daily_budget'),
   monthlyBudget: usd('monthly_budget'),
   budgetAlerts: real('budget_alerts').array(),
+  // What a key holder pays per dollar of upstream cost: charge = cost × price_ratio (exact, 6 decimals).
+  priceRatio: numeric('price_ratio', { precision: 12, scale: 6 }).notNull().default('1'),
+  // Prepaid since the first credit (null: postpaid, budgets only); the balance is the credits minus the
+  // charges of usage rows from then on.
+  prepaidSince: timestamp('prepaid_since', { withTimezone: true }),
+  // Below this balance a balance.low webhook fires (once per crossing).
+  balanceAlertUsd: usd('balance_alert_usd'),
+  windows: jsonb('windows').$type<UsageWindow[]>().notNull().default([]),
   createdAt: createdAt(),
   updatedAt: updatedAt(),
 })
@@ -147,6 +160,7 @@ export const apiKeys = pgTable(
     monthlyBudget: usd('monthly_budget'),
     // Fractions of a budget at which a budget.threshold webhook fires (null: 0.5, 0.8, 1.0).
     budgetAlerts: real('budget_alerts').array(),
+    windows: jsonb('windows').$type<UsageWindow[]>().notNull().default([]),
     status: text('status').notNull().default('active'),
     expiresAt: timestamp('expires_at', { withTimezone: true }),
     lastUsedAt: timestamp('last_used_at', { withTimezone: true }),
@@ -310,5 +324,47 @@ export const webhookDeliveries = pgTable(
   (t) => [
     uniqueIndex('webhook_deliveries_event_idx').on(t.webhookId, t.eventId),
     index('webhook_deliveries_due_idx').on(t.status, t.nextAttemptAt),
+  ],
+)
+
+// The prepaid balance's credit ledger: append-only (a trigger refuses UPDATE and DELETE); a correction is
+// a negative row. kind: topup (an operator's positive credit), adjustment (negative), redemption (a code).
+export const credits = pgTable(
+  'credits',
+  {
+    id: bigint('id', { mode: 'number' }).primaryKey().generatedAlwaysAsIdentity(),
+    projectId: text('project_id').notNull(),
+    amountUsd: numeric('amount_usd', { precision: 14, scale: 6 }).notNull(),
+    kind: text('kind').notNull(),
+    note: text('note'),
+    codeId: uuid('code_id'),
+    // The admin token's fingerprint, or "key:<api key id>" for a redemption.
+    actor: text('actor').notNull(),
+    createdAt: createdAt(),
+  },
+  (t) => [index('credits_project_idx').on(t.projectId, t.id)],
+)
+
+// Codes a key holder redeems for credit (POST /v1/redeem). Only the SHA-256 of a code is stored; `hint`
+// is its last 4 characters. state: active, redeemed, revoked. project_id: only that project may redeem it.
+export const redemptionCodes = pgTable(
+  'redemption_codes',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    codeHash: text('code_hash').notNull(),
+    hint: text('hint').notNull(),
+    amountUsd: usd('amount_usd').notNull(),
+    projectId: text('project_id'),
+    state: text('state').notNull().default('active'),
+    expiresAt: timestamp('expires_at', { withTimezone: true }),
+    redeemedProjectId: text('redeemed_project_id'),
+    redeemedKeyId: uuid('redeemed_key_id'),
+    redeemedAt: timestamp('redeemed_at', { withTimezone: true }),
+    createdAt: createdAt(),
+    updatedAt: updatedAt(),
+  },
+  (t) => [
+    uniqueIndex('redemption_codes_hash_idx').on(t.codeHash),
+    index('redemption_codes_created_idx').on(t.createdAt),
   ],
 )

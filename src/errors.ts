@@ -6,8 +6,10 @@ import { anthropicError } from './protocols/anthropic/errors'
 import { geminiError } from './protocols/gemini/errors'
 
 // One error class, one wire shape: OpenAI's {"error":{"message","type","param","code"}}.
-const ERROR_CODES = {
+export const ERROR_CODES = {
   invalid_request_error: { status: 400, type: 'invalid_request_error' },
+  // A redemption code that cannot be redeemed (unknown, used, revoked, expired: never said which).
+  invalid_code: { status: 400, type: 'invalid_request_error' },
   invalid_api_key: { status: 401, type: 'invalid_request_error' },
   unauthorized: { status: 401, type: 'invalid_request_error' },
   model_not_allowed: { status: 403, type: 'invalid_request_error' },
@@ -47,7 +49,7 @@ export class OpenAIError extends HTTPException {
   }
 }
 
-function errorBody(
+export function errorBody(
   code: ErrorCode,
   message: string,
   param: string | null = null,
@@ -56,7 +58,7 @@ function errorBody(
   return { error: { message, type, param, code } }
 }
 
-function errorResponse(error: OpenAIError): Response {
+export function errorResponse(error: OpenAIError): Response {
   return Response.json(errorBody(error.code, error.message, error.param, error.type), {
     status: error.status,
     headers: error.headers,

@@ -1,4 +1,5 @@
 import { createApp } from './app'
+import { reconcileBalances } from './billing/balance'
 import type { Bindings } from './context'
 import { getDeps } from './deps'
 import { describeDbError } from './db/errors'
@@ -13,7 +14,7 @@ const app = createApp()
 export default {
   fetch: app.fetch,
   // Every minute: write usage rows that waited in Redis while Postgres was unreachable, then set the
-  // spend counters to what Postgres says; then the usage partitions (months ahead, retention); then the
+  // spend counters and prepaid balances to what Postgres says; then the usage partitions (months ahead, retention); then the
   // webhooks (expiring keys, due retries).
   async scheduled(_controller, env, ctx) {
     const deps = getDeps(env)
@@ -22,7 +23,12 @@ export default {
         try {
           const written = await drainUsageSpool(deps)
           const keys = await reconcileSpend(deps)
-          log('info', 'scheduled maintenance', { spool_rows_written: written, spend_keys_reconciled: keys })
+          const balances = await reconcileBalances(deps)
+          log('info', 'scheduled maintenance', {
+            spool_rows_written: written,
+            spend_keys_reconciled: keys,
+            balances_reconciled: balances,
+          })
         } catch (error) {
           log('warn', 'scheduled maintenance failed', describeDbError(error))
         }

@@ -20,6 +20,7 @@ const COLUMNS: Record<string, keyof KeyRow> = {
   daily_budget: 'dailyBudget',
   monthly_budget: 'monthlyBudget',
   budget_alerts: 'budgetAlerts',
+  windows: 'windows',
   status: 'status',
   expires_at: 'expiresAt',
 }
@@ -80,6 +81,7 @@ export async function createKey(admin: Admin, body: KeyCreate) {
     dailyBudget: null,
     monthlyBudget: null,
     budgetAlerts: null,
+    windows: [],
     status: 'active',
     expiresAt: null,
     lastUsedAt: null,

@@ -9,6 +9,8 @@ import {
 } from '../db/projects'
 import { projectSpend, projectsSpend } from '../db/spend-report'
 import { OpenAIError } from '../errors'
+import type { Balance } from '../billing/balance'
+import { balanceOfProject, usdNumber } from './credits'
 import { audit, commit, toColumns, type Admin } from './context'
 import { notFound, storedText } from './query'
 import type { ProjectCreate, ProjectPatch } from './schemas'
@@ -24,8 +26,14 @@ const COLUMNS: Record<string, keyof ProjectRow> = {
   daily_budget: 'dailyBudget',
   monthly_budget: 'monthlyBudget',
   budget_alerts: 'budgetAlerts',
+  price_ratio: 'priceRatio',
+  balance_alert_usd: 'balanceAlertUsd',
+  windows: 'windows',
 }
 const TARGET = 'project'
+
+// A prepaid project's live balance; null: postpaid.
+const balanceUsd = (balance: Balance | null) => (balance ? usdNumber(balance.balancePico) : null)
 
 const refuse = (error: WriteError) =>
   new OpenAIError(
@@ -52,11 +60,16 @@ export async function listProjects(admin: Admin) {
       )
     ).map((s) => [s.projectId, s]),
   )
+  const balances = await Promise.all(rows.map((row) => balanceOfProject(admin, row)))
   return {
     object: 'list' as const,
-    data: rows.map((row) => {
+    data: rows.map((row, i) => {
       const s = spend.get(row.id)
-      return { ...serializeProject(row), spend: { today_usd: s?.day ?? '0', month_usd: s?.month ?? '0' } }
+      return {
+        ...serializeProject(row),
+        balance_usd: balanceUsd(balances[i]!),
+        spend: { today_usd: s?.day ?? '0', month_usd: s?.month ?? '0' },
+      }
     }),
   }
 }
@@ -64,8 +77,15 @@ export async function listProjects(admin: Admin) {
 // The project with what its keys spent today and this month (settled usage rows, UTC).
 export async function getProject(admin: Admin, id: string) {
   const row = await mustFind(admin, id)
-  const spend = await projectSpend(admin.deps.db, id, admin.deps.now())
-  return { ...serializeProject(row), spend: { today_usd: spend.day, month_usd: spend.month } }
+  const [spend, balance] = await Promise.all([
+    projectSpend(admin.deps.db, id, admin.deps.now()),
+    balanceOfProject(admin, row),
+  ])
+  return {
+    ...serializeProject(row),
+    balance_usd: balanceUsd(balance),
+    spend: { today_usd: spend.day, month_usd: spend.month },
+  }
 }
 
 export async function createProject(admin: Admin, body: ProjectCreate) {
@@ -79,6 +99,10 @@ export async function createProject(admin: Admin, body: ProjectCreate) {
     dailyBudget: null,
     monthlyBudget: null,
     budgetAlerts: null,
+    priceRatio: '1',
+    prepaidSince: null,
+    balanceAlertUsd: null,
+    windows: [],
     createdAt: now,
     updatedAt: now,
     ...toColumns<ProjectRow>(body, COLUMNS),

@@ -30,6 +30,34 @@ const usd = z.pipe(
     return z.NEVER
   }),
 )
+// A credit or an adjustment: like usd, signed, not zero.
+const signedUsd = z.pipe(
+  z.union([z.number(), z.string()]),
+  z.transform((value: number | string, ctx) => {
+    const text = typeof value === 'number' ? String(value) : value.trim()
+    if (/^-?\d{1,8}(\.\d{1,6})?$/.test(text) && !/^-?0*(\.0*)?$/.test(text)) return text
+    ctx.issues.push({
+      code: 'custom',
+      message: 'must be a non-zero USD amount with at most 6 decimals (negative: an adjustment).',
+      input: value,
+    })
+    return z.NEVER
+  }),
+)
+// What a key holder pays per dollar of upstream cost: > 0, at most 6 decimals (numeric(12,6)).
+const ratio = z.pipe(
+  z.union([z.number(), z.string()]),
+  z.transform((value: number | string, ctx) => {
+    const text = typeof value === 'number' ? String(value) : value.trim()
+    if (/^\d{1,6}(\.\d{1,6})?$/.test(text) && !/^0*(\.0*)?$/.test(text)) return text
+    ctx.issues.push({
+      code: 'custom',
+      message: 'must be a number > 0 with at most 6 decimals (1 = cost, 1.5 = cost + 50%).',
+      input: value,
+    })
+    return z.NEVER
+  }),
+)
 const count = (max = 2_147_483_647) => z.int().check(z.gte(0), z.lte(max))
 const datetime = z.pipe(
   z.iso.datetime({ offset: true }),
@@ -62,6 +90,33 @@ const budgetAlerts = z.nullable(
   ),
 )
 
+// Rolling windows (src/billing/windows.ts): at most one per period, each with a dollar and/or a request limit.
+const usageWindow = strict({
+  period: z.enum(['5h', '1d', '7d', '30d']),
+  limit_usd: z.optional(z.nullable(usd)),
+  limit_requests: z.optional(z.nullable(z.int().check(z.gte(0), z.lte(2_147_483_647)))),
+})
+const windows = z.pipe(
+  z.array(usageWindow).check(
+    z.maxLength(4),
+    z.refine(
+      (list) => new Set(list.map((w) => w.period)).size === list.length,
+      'must name each period at most once.',
+    ),
+    z.refine(
+      (list) => list.every((w) => w.limit_usd != null || w.limit_requests != null),
+      'each window needs limit_usd or limit_requests.',
+    ),
+  ),
+  z.transform((list) =>
+    list.map((w) => ({
+      period: w.period,
+      limit_usd: w.limit_usd ?? null,
+      limit_requests: w.limit_requests ?? null,
+    })),
+  ),
+)
+
 const keyFields = {
   name: trimmed(z.minLength(1), z.maxLength(200)),
   project_id: projectId,
@@ -75,6 +130,7 @@ const keyFields = {
   daily_budget: z.nullable(usd),
   monthly_budget: z.nullable(usd),
   budget_alerts: budgetAlerts,
+  windows,
   status,
   expires_at: z.nullable(datetime),
 }
@@ -92,6 +148,9 @@ const projectFields = {
   daily_budget: z.nullable(usd),
   monthly_budget: z.nullable(usd),
   budget_alerts: budgetAlerts,
+  price_ratio: ratio,
+  balance_alert_usd: z.nullable(usd),
+  windows,
 }
 export const ProjectCreate = strict({ id: projectId, ...z.partial(z.object(projectFields)).shape })
 export const ProjectPatch = patchOf(projectFields)
@@ -184,13 +243,14 @@ export const ProviderPatch = patchOf(providerFields).check(oneKeyField)
 export type ProviderCreate = z.infer<typeof ProviderCreate>
 export type ProviderPatch = z.infer<typeof ProviderPatch>
 
-// The flags of drizzle/columns.ts (Capabilities); a PATCH replaces the whole object.
+// The flags of src/upstream/providers/capabilities.ts; a PATCH replaces the whole object.
 const capabilities = strict({
   anthropic_version: z.optional(z.enum(['2023-06-01', '2026-10-21'])),
   sampling: z.optional(z.boolean()),
   thinking: z.optional(z.enum(['none', 'budget', 'adaptive', 'always'])),
   mid_conversation_system: z.optional(z.boolean()),
   default_max_tokens: z.optional(z.int().check(z.gte(1), z.lte(1_000_000))),
+  gemini_api_version: z.optional(z.enum(['v1beta', 'v1'])),
   embedding_task_type: z.optional(trimmed(z.minLength(1), z.maxLength(100))),
 })
 
@@ -254,3 +314,24 @@ export const WebhookCreate = strict(
 export const WebhookPatch = patchOf(webhookFields)
 export type WebhookCreate = z.infer<typeof WebhookCreate>
 export type WebhookPatch = z.infer<typeof WebhookPatch>
+
+// POST /admin/projects/:id/credits: a top-up (positive) or an adjustment (negative).
+export const CreditCreate = strict({
+  amount_usd: signedUsd,
+  note: z.optional(z.nullable(trimmed(z.maxLength(500)))),
+})
+export type CreditCreate = z.infer<typeof CreditCreate>
+
+// POST /admin/redemption-codes: `count` codes worth amount_usd each, redeemable by any project (or only by
+// project_id), until expires_at.
+export const CodesCreate = strict({
+  amount_usd: usd.check(z.refine((v) => !/^0*(\.0*)?$/.test(v), 'must be more than 0.')),
+  count: z.optional(z.int().check(z.gte(1), z.lte(1000))),
+  project_id: z.optional(z.nullable(projectId)),
+  expires_at: z.optional(z.nullable(datetime)),
+})
+export type CodesCreate = z.infer<typeof CodesCreate>
+export const CodesQuery = z.object({
+  state: z.optional(z.enum(['active', 'redeemed', 'revoked'])),
+  project_id: z.optional(projectId),
+})

@@ -1,4 +1,6 @@
-import type { adminAudit, prices, usageLogs } from '../../drizzle/schema'
+import type { adminAudit, prices, usageLogs, UsageWindow } from '../../drizzle/schema'
+import type { CreditRow } from '../db/credits'
+import type { CodeRow } from '../db/redemption-codes'
 import type { MappingRow, ProviderRow } from '../db/catalog'
 import type { KeyRow } from '../db/keys'
 import { providerVar, type Config } from '../env'
@@ -23,6 +25,7 @@ export function serializeKey(row: KeyRow) {
     daily_budget: usd(row.dailyBudget),
     monthly_budget: usd(row.monthlyBudget),
     budget_alerts: row.budgetAlerts,
+    windows: serializeWindows(row.windows),
     status: row.status,
     expires_at: iso(row.expiresAt),
     last_used_at: iso(row.lastUsedAt),
@@ -44,8 +47,51 @@ export function serializeProject(row: ProjectRow) {
     daily_budget: usd(row.dailyBudget),
     monthly_budget: usd(row.monthlyBudget),
     budget_alerts: row.budgetAlerts,
+    price_ratio: Number(row.priceRatio),
+    // Prepaid since its first credit (balance_usd then says what is left); null: postpaid.
+    prepaid_since: iso(row.prepaidSince),
+    balance_alert_usd: usd(row.balanceAlertUsd),
+    windows: serializeWindows(row.windows),
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
+  }
+}
+
+const serializeWindows = (list: UsageWindow[] | null) =>
+  (list ?? []).map((w) => ({
+    period: w.period,
+    limit_usd: usd(w.limit_usd),
+    limit_requests: w.limit_requests,
+  }))
+
+export function serializeCredit(row: CreditRow) {
+  return {
+    id: row.id,
+    object: 'credit' as const,
+    project_id: row.projectId,
+    amount_usd: Number(row.amountUsd),
+    kind: row.kind,
+    note: row.note,
+    code_id: row.codeId,
+    actor: row.actor,
+    created_at: iso(row.createdAt),
+  }
+}
+
+// Never the hash: a code is shown once, when minted.
+export function serializeCode(row: CodeRow) {
+  return {
+    id: row.id,
+    object: 'redemption_code' as const,
+    hint: row.hint,
+    amount_usd: Number(row.amountUsd),
+    project_id: row.projectId,
+    state: row.state,
+    expires_at: iso(row.expiresAt),
+    redeemed_project_id: row.redeemedProjectId,
+    redeemed_api_key_id: row.redeemedKeyId,
+    redeemed_at: iso(row.redeemedAt),
+    created_at: iso(row.createdAt),
   }
 }
 
@@ -159,6 +205,7 @@ export function serializeUsageLog(row: typeof usageLogs.$inferSelect) {
     tokens_method: row.tokensMethod,
     // Exact, as stored: numeric(20,12) USD.
     cost_usd: row.costUsd,
+    charge_usd: row.chargeUsd,
     price_model: row.priceModel,
     price_effective_from: iso(row.priceEffectiveFrom),
     latency_ms: row.latencyMs,

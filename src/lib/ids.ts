@@ -28,3 +28,9 @@ export async function sha256Hex(text: string): Promise<string> {
   const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))
   return [...new Uint8Array(digest)].map((b) => b.toString(16).padStart(2, '0')).join('')
 }
+
+// A redemption code: `nxr_` + 24 base62 chars (~143 bits, so guessing one is hopeless even unthrottled).
+// Only its SHA-256 is stored.
+export function newRedemptionCode(): string {
+  return `nxr_${randomString(24)}`
+}

@@ -38,6 +38,14 @@ export const keys = {
   // Which provider created a Responses API response (JSON: key, model, provider), so follow-ups
   // (previous_response_id, GET, DELETE) go to the provider that stores it.
   response: (responseId: string) => `${P}:resp:${responseId}`,
+  // A prepaid project's balance (HASH: credit, cid, spent; redis/balance.ts), no TTL: rebuilt from Postgres
+  // when missing.
+  balance: (projectId: string) => `${P}:pj:bal:${projectId}`,
+  // A rolling window's buckets (HASH, src/billing/windows.ts), per key ("k") or project ("p") and period;
+  // expires one period after its last write.
+  window: (scope: 'k' | 'p', id: string, period: string) => `${P}:win:${scope}:${id}:${period}`,
+  // Wrong redemption codes per virtual key (@upstash/ratelimit fixed window; it appends ":<key id>:<window>").
+  redeemFailures: () => `${P}:redeemfail`,
   // Prometheus counters and histograms (HASH field = "<metric>{<labels>}", value = number).
   metrics: () => `${P}:metrics`,
 }

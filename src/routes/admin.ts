@@ -7,6 +7,8 @@ import { createKey, getKey, listKeys, patchKey, rotateKey } from '../admin/keys'
 import { createMapping, deleteMapping, listMappings, patchMapping } from '../admin/mappings'
 import { listPrices, putPrice } from '../admin/prices'
 import { exportFilter, ExportQuery, exportStream, firstExportPage } from '../admin/export'
+import { addCredit, listCredits } from '../admin/credits'
+import { listCodes, mintCodes, revoke } from '../admin/redemption-codes'
 import { createProject, getProject, listProjects, patchProject } from '../admin/projects'
 import { projectStatement, statementCsv, StatementQuery } from '../admin/statement'
 import {
@@ -74,6 +76,29 @@ export const admin = new Hono<AppEnv>()
   })
   .patch('/projects/:id', validateJson(schema.ProjectPatch), async (c) =>
     c.json(await act(c, (a) => patchProject(a, c.req.param('id'), body(c)))),
+  )
+  .get('/projects/:id/credits', async (c) =>
+    c.json(await act(c, (a) => listCredits(a, c.req.param('id'), parseQuery(PageQuery, c.req.query())))),
+  )
+  .post('/projects/:id/credits', validateJson(schema.CreditCreate), async (c) =>
+    c.json(await act(c, (a) => addCredit(a, c.req.param('id'), body(c))), 201),
+  )
+
+  .get('/redemption-codes', async (c) =>
+    c.json(
+      await act(c, (a) =>
+        listCodes(a, {
+          ...parseQuery(PageQuery, c.req.query()),
+          ...parseQuery(schema.CodesQuery, c.req.query()),
+        }),
+      ),
+    ),
+  )
+  .post('/redemption-codes', validateJson(schema.CodesCreate), async (c) =>
+    c.json(await act(c, (a) => mintCodes(a, body(c))), 201),
+  )
+  .post('/redemption-codes/:id/revoke', async (c) =>
+    c.json(await act(c, (a) => revoke(a, c.req.param('id')))),
   )
 
   .get('/providers', async (c) => c.json(await act(c, listProviders)))

@@ -12,6 +12,7 @@ import { relay } from '../pipeline/relay'
 import { geminiCalls } from './gemini'
 import { listModels } from './model-list'
 import { messages } from './messages'
+import { billing, selfService } from './me'
 import { responses } from './responses'
 
 export const v1 = new Hono<AppEnv>()
@@ -54,6 +55,7 @@ export const v1 = new Hono<AppEnv>()
     guard('embeddings'),
     (c) => relay(c, 'embeddings'),
   )
+  .route('/', selfService)
   .route('/messages', messages)
   .route('/', geminiCalls)
   .route('/responses', responses)

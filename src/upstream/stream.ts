@@ -34,7 +34,7 @@ export type StreamEncoder = {
 }
 
 // Chat Completions: chunks as they are, `[DONE]`, and one OpenAI-shaped error event.
-const openaiEncoder = (clientWantsUsage: boolean): StreamEncoder => ({
+export const openaiEncoder = (clientWantsUsage: boolean): StreamEncoder => ({
   chunk: (chunk) => (isUsageOnly(chunk) && !clientWantsUsage ? '' : encodeEvent(chunk)),
   done: () => 'data: [DONE]\n\n',
   error: (message) =>

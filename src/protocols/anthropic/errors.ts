@@ -4,6 +4,7 @@ import type { ErrorCode, OpenAIError } from '../../errors'
 // raise their own typed errors (AuthenticationError, PermissionDeniedError, RateLimitError, …).
 const TYPES: Record<ErrorCode, { status: number; type: string }> = {
   invalid_request_error: { status: 400, type: 'invalid_request_error' },
+  invalid_code: { status: 400, type: 'invalid_request_error' },
   invalid_api_key: { status: 401, type: 'authentication_error' },
   unauthorized: { status: 401, type: 'authentication_error' },
   model_not_allowed: { status: 403, type: 'permission_error' },
@@ -26,7 +27,7 @@ const DETAILS: Partial<Record<ErrorCode, string>> = {
   rate_limit_exceeded: 'rate_limit_reached',
 }
 
-function anthropicErrorBody(type: string, message: string, requestId?: string, errorCode?: string) {
+export function anthropicErrorBody(type: string, message: string, requestId?: string, errorCode?: string) {
   return {
     type: 'error',
     error: { type, message, ...(errorCode ? { details: { error_code: errorCode } } : {}) },

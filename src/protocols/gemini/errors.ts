@@ -37,7 +37,8 @@ const STATUS_BY_HTTP: Record<number, string> = {
   504: 'DEADLINE_EXCEEDED',
 }
 
-const statusName = (http: number) => STATUS_BY_HTTP[http] ?? (http >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT')
+export const statusName = (http: number) =>
+  STATUS_BY_HTTP[http] ?? (http >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT')
 
 export function geminiErrorBody(code: number, status: string, message: string, details: unknown[] = []) {
   return { error: { code, message, status, ...(details.length ? { details } : {}) } }

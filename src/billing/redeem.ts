@@ -1,0 +1,86 @@
+import { Ratelimit } from '@upstash/ratelimit'
+import type { KeyRecord } from '../db/keys'
+import { findProject } from '../db/projects'
+import { redeemCode } from '../db/redemption-codes'
+import type { Deps } from '../deps'
+import { OpenAIError } from '../errors'
+import { sha256Hex } from '../lib/ids'
+import { log } from '../lib/log'
+import { usdToPico } from '../lib/money'
+import { keys } from '../redis/keys'
+import { bumpConfigVersion } from '../cache'
+import { syncBalance, type Balance } from './balance'
+
+// POST /v1/redeem: a key holder turns a code into credit for their key's project. Wrong codes are
+// counted per key; past MAX_FAILURES in a window the key is refused (429) until the window ends, so codes
+// cannot be guessed at volume even with many keys' worth of patience (each code has ~143 random bits).
+const MAX_FAILURES = 10
+const WINDOW = '10 m'
+const CODE_SHAPE = /^nxr_[0-9A-Za-z]{24}$/
+const INVALID = 'This code cannot be redeemed.'
+
+const limiters = new WeakMap<Deps, Ratelimit>()
+function limiter(deps: Deps): Ratelimit {
+  let hit = limiters.get(deps)
+  if (!hit) {
+    hit = new Ratelimit({
+      redis: deps.redis,
+      limiter: Ratelimit.fixedWindow(MAX_FAILURES, WINDOW),
+      prefix: keys.redeemFailures(),
+      ephemeralCache: false,
+      timeout: 1_000,
+      analytics: false,
+    })
+    limiters.set(deps, hit)
+  }
+  return hit
+}
+
+async function refuseIfThrottled(deps: Deps, keyId: string): Promise<void> {
+  const { remaining, reset } = await limiter(deps).getRemaining(keyId)
+  if (remaining > 0) return
+  const retryMs = Math.max(1_000, reset - Date.now())
+  throw new OpenAIError(
+    'rate_limit_exceeded',
+    'Too many codes that could not be redeemed; try again later.',
+    null,
+    { 'retry-after': String(Math.ceil(retryMs / 1000)) },
+  )
+}
+
+export type Redemption = { amountPico: bigint; balance: Balance | null }
+
+export async function redeem(
+  deps: Deps,
+  requestId: string,
+  key: KeyRecord,
+  code: string,
+): Promise<Redemption> {
+  await refuseIfThrottled(deps, key.id)
+  const redeemed = CODE_SHAPE.test(code)
+    ? await redeemCode(deps.db, {
+        codeHash: await sha256Hex(code),
+        projectId: key.projectId,
+        keyId: key.id,
+        actor: `key:${key.id}`,
+      })
+    : null
+  if (!redeemed) {
+    await limiter(deps).limit(key.id)
+    log('info', 'redemption refused', { request_id: requestId, key_id: key.id })
+    throw new OpenAIError('invalid_code', INVALID, 'code')
+  }
+  // The project just turned prepaid: every isolate's cached key must learn it.
+  if (!redeemed.wasPrepaid) await bumpConfigVersion(deps).catch(() => {})
+  let balance: Balance | null = null
+  try {
+    const project = await findProject(deps.db, key.projectId)
+    if (project?.prepaidSince) balance = await syncBalance(deps, key.projectId, project.prepaidSince)
+  } catch (error) {
+    log('warn', 'balance not synced to Redis after a redemption', {
+      request_id: requestId,
+      error: (error as Error).message,
+    })
+  }
+  return { amountPico: usdToPico(redeemed.amountUsd), balance }
+}
