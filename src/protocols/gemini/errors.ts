@@ -6,6 +6,7 @@ import type { ErrorCode, OpenAIError } from '../../errors'
 // ErrorInfo reason.
 const STATUSES: Record<ErrorCode, { code: number; status: string }> = {
   invalid_request_error: { code: 400, status: 'INVALID_ARGUMENT' },
+  invalid_code: { code: 400, status: 'INVALID_ARGUMENT' },
   invalid_api_key: { code: 401, status: 'UNAUTHENTICATED' },
   unauthorized: { code: 401, status: 'UNAUTHENTICATED' },
   model_not_allowed: { code: 403, status: 'PERMISSION_DENIED' },
