@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import type { CircuitOverrides } from '../src/upstream/circuit'
+import type { Capabilities, CircuitOverrides } from './columns'
 import {
   bigint,
   bigserial,
@@ -84,8 +84,8 @@ export const modelMappings = pgTable(
     // priority order that names another strategy than 'priority' sets it for the whole set.
     strategy: text('strategy').notNull().default('priority'),
     enabled: boolean('enabled').notNull().default(true),
-    // What the upstream model accepts (src/upstream/providers/capabilities.ts), e.g. {"sampling": false}.
-    capabilities: jsonb('capabilities').$type<Record<string, unknown>>().notNull().default({}),
+    // What the upstream model accepts (columns.ts), e.g. {"sampling": false}.
+    capabilities: jsonb('capabilities').$type<Capabilities>().notNull().default({}),
     createdAt: createdAt(),
     updatedAt: updatedAt(),
   },

@@ -64,12 +64,12 @@ import {
   killAllTracked,
   run,
   serve,
-  stopChild,
   track,
   workerdBinary,
   type Workerd,
 } from './bench/workerd.ts'
 import { prepareDatabase } from './local/postgres.ts'
+import { stopChild } from './local/util.ts'
 import { startStack } from './local/stack.ts'
 
 const root = join(import.meta.dirname, '..')

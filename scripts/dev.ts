@@ -7,17 +7,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import net from 'node:net'
 import { dirname, join, resolve } from 'node:path'
 import { parseEnv } from 'node:util'
-
-const MIN_NODE = [22, 12]
-
-// Runs before anything version-sensitive is loaded, hence the dynamic imports further down.
-const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
-if (major < MIN_NODE[0]! || (major === MIN_NODE[0] && minor < MIN_NODE[1]!)) {
-  fail(
-    `nexusai needs Node.js >= ${MIN_NODE.join('.')} (this is ${process.version}): ` +
-      'install a current LTS from https://nodejs.org or run `nvm install --lts`, then `npm install` again',
-  )
-}
+import { message } from './local/util.ts'
 
 const root = join(import.meta.dirname, '..')
 const env = process.env
@@ -427,10 +417,6 @@ function withoutPassword(url: string): string {
   const u = new URL(url)
   u.password = ''
   return u.toString().replace(/\/$/, '')
-}
-
-function message(e: unknown): string {
-  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!
 }
 
 function fail(msg: string): never {

@@ -6,7 +6,7 @@ import { anthropicError } from './protocols/anthropic/errors'
 import { geminiError } from './protocols/gemini/errors'
 
 // One error class, one wire shape: OpenAI's {"error":{"message","type","param","code"}}.
-export const ERROR_CODES = {
+const ERROR_CODES = {
   invalid_request_error: { status: 400, type: 'invalid_request_error' },
   // A redemption code that cannot be redeemed (unknown, used, revoked, expired: never said which).
   invalid_code: { status: 400, type: 'invalid_request_error' },
@@ -49,7 +49,7 @@ export class OpenAIError extends HTTPException {
   }
 }
 
-export function errorBody(
+function errorBody(
   code: ErrorCode,
   message: string,
   param: string | null = null,
@@ -58,7 +58,7 @@ export function errorBody(
   return { error: { message, type, param, code } }
 }
 
-export function errorResponse(error: OpenAIError): Response {
+function errorResponse(error: OpenAIError): Response {
   return Response.json(errorBody(error.code, error.message, error.param, error.type), {
     status: error.status,
     headers: error.headers,

@@ -8,7 +8,7 @@ import { createKey } from './setup.ts'
 import { log } from './options.ts'
 import { fmt, markdownTable, table, type Summary } from './stats.ts'
 
-export const FAR_REDIS_ONE_WAY_MS = [0, 20, 60]
+const FAR_REDIS_ONE_WAY_MS = [0, 20, 60]
 
 type Row = { oneWayMs: number; latency: Summary; gatewayMs: number | null; errors: number }
 export type FarRedisResult = {

@@ -6,7 +6,8 @@ import http from 'node:http'
 import { pathToFileURL } from 'node:url'
 import { cpuMs } from './cpu.ts'
 import { summarize, type Summary } from './stats.ts'
-import { stopChild, track } from './workerd.ts'
+import { stopChild } from '../local/util.ts'
+import { track } from './workerd.ts'
 
 export type Request = { url: string; headers: Record<string, string>; body: string }
 

@@ -85,7 +85,7 @@ export type ProbeState = { arrived: Counters | null; serverPid: number | null; c
 // One sequential request through `url` to the probe upstream, timed on this process's clock: from sending
 // to the probe seeing it (everything before the upstream call) and from the probe answering to the body
 // being read (everything after). `pid`: the workerd whose CPU is sampled at each edge.
-export async function probeRequest(probe: Probe, state: ProbeState, req: Request, pid: number | null) {
+async function probeRequest(probe: Probe, state: ProbeState, req: Request, pid: number | null) {
   const arrivalsBefore = probe.arrivals
   state.arrived = null
   state.cpuAtArrival = null

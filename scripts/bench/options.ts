@@ -3,7 +3,7 @@ import type { NeonQueryFunction } from '@neondatabase/serverless'
 import type { ClosedLoopResult } from './load.ts'
 
 export const quick = process.argv.includes('--quick')
-export const envNum = (name: string, fallback: number) => {
+const envNum = (name: string, fallback: number) => {
   const v = Number(process.env[name])
   return process.env[name] !== undefined && Number.isFinite(v) && v >= 0 ? v : fallback
 }

@@ -6,7 +6,8 @@ import { join } from 'node:path'
 import type { Request } from './load.ts'
 import { postOnce, type BenchKey, type KeySpec } from './measure.ts'
 import type { Sql } from './options.ts'
-import { stopChild, track } from './workerd.ts'
+import { stopChild } from '../local/util.ts'
+import { track } from './workerd.ts'
 
 const root = join(import.meta.dirname, '..', '..')
 

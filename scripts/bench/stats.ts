@@ -10,7 +10,7 @@ export type Summary = {
   max: number
 }
 
-export function percentile(sorted: number[], p: number): number {
+function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN
   const rank = Math.ceil((p / 100) * sorted.length) - 1 // nearest-rank
   return sorted[Math.min(sorted.length - 1, Math.max(0, rank))]!

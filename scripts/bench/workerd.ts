@@ -7,6 +7,7 @@ import { createRequire } from 'node:module'
 import net from 'node:net'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
+import { stopChild } from '../local/util.ts'
 export { freePort } from '../local/ports.ts'
 
 const require = createRequire(import.meta.url)
@@ -52,7 +53,7 @@ export type ServeOptions = {
 
 const q = (s: string) => JSON.stringify(s) // capnp text strings use JSON-compatible escapes
 
-export function capnpConfig(o: ServeOptions): string {
+function capnpConfig(o: ServeOptions): string {
   const modules = o.modules
     .map(
       (m) => `(name = ${q(m.name)}, ${m.path.endsWith('.wasm') ? 'wasm' : 'esModule'} = embed ${q(m.path)})`,
@@ -144,15 +145,6 @@ export function track(child: ChildProcess): void {
 }
 export function killAllTracked(): void {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL')
-}
-
-export async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return
-  const exited = new Promise((r) => child.once('exit', r))
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
-  await exited
-  clearTimeout(timer)
 }
 
 function canConnect(port: number): Promise<boolean> {

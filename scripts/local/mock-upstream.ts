@@ -19,8 +19,6 @@ import { anthropicCountMock } from './mock/anthropic-count.ts'
 import { parseScenario } from './mock/scenario.ts'
 import { resetPromptCaches } from './mock/prompt-cache.ts'
 
-export { parseScenario }
-
 const PROTOCOLS: ProtocolMock[] = [openaiMock, anthropicMock, anthropicCountMock, responsesMock, geminiMock]
 
 export type RecordedRequest = {

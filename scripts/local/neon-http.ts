@@ -1,6 +1,7 @@
 import http from 'node:http'
 import pg from 'pg'
 import type { DatabaseBackend } from './postgres.ts'
+import { readBody } from './util.ts'
 
 export type NeonEndpoint = { url: string; port: number; stats: { requests: number }; close(): Promise<void> }
 
@@ -346,15 +347,6 @@ function checkConnectionString(value: string | string[] | undefined, hasToken: b
   if (!url.hostname) return 'missing hostname'
   if (!url.password && !hasToken) return 'missing authentication credentials: required password'
   return undefined
-}
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    req.on('data', (chunk: Buffer) => chunks.push(chunk))
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    req.on('error', reject)
-  })
 }
 
 type DbError = pg.DatabaseError & Record<string, unknown>

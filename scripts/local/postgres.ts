@@ -39,7 +39,7 @@ export async function prepareDatabase(opts: {
   }
 }
 
-export async function canConnect(url: string, timeoutMs = 1000): Promise<boolean> {
+async function canConnect(url: string, timeoutMs = 1000): Promise<boolean> {
   const client = new pg.Client({
     connectionString: url,
     connectionTimeoutMillis: timeoutMs,

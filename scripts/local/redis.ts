@@ -6,7 +6,7 @@ import { join } from 'node:path'
 // comes through undefined. Reply errors are recognised by name for the same reason.
 import Redis from 'ioredis'
 import { freePort } from './ports.ts'
-import { isReplyError, message, redact } from './redis-errors.ts'
+import { isReplyError, message, redact, stopChild } from './util.ts'
 
 const DEFAULT_URL = 'redis://127.0.0.1:6379'
 const INSTALL_HINT =
@@ -124,13 +124,4 @@ async function waitUntilUp(url: string, child: ChildProcess): Promise<void> {
     await new Promise((r) => setTimeout(r, 50))
   }
   throw failure ?? new Error('redis-server did not answer within 10 s')
-}
-
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return
-  const exited = new Promise((r) => child.once('exit', r))
-  child.kill('SIGTERM')
-  const timer = setTimeout(() => child.kill('SIGKILL'), 3000)
-  await exited
-  clearTimeout(timer)
 }

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto'
 // Default import: under vitest with the Cloudflare plugin the named `Redis` export of this CommonJS module
 // comes through undefined. Reply errors are recognised by name for the same reason.
 import Redis from 'ioredis'
-import { isReplyError, message, redact } from './redis-errors.ts'
+import { isReplyError, message, readBody, redact } from './util.ts'
 
 // A local stand-in for Upstash's Redis REST API, forwarding to a real Redis. The wire details it follows
 // (encoding, status codes, EVAL shebangs) are in docs/local-endpoints.md, section B.
@@ -282,15 +282,6 @@ function encode(v: Reply, b64: boolean, top: boolean): Json {
   const buf = Buffer.isBuffer(v) ? v : Buffer.from(v instanceof Error ? v.message : String(v))
   if (!b64 || (top && buf.equals(OK))) return buf.toString('utf8')
   return buf.toString('base64')
-}
-
-function readBody(req: http.IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    req.on('data', (c: Buffer) => chunks.push(c))
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    req.on('error', reject)
-  })
 }
 
 // We send command names upper-case (B8), so Redis echoes them that way in "unknown command" errors;

@@ -19,7 +19,7 @@ export type KeyView = {
 
 const iso = (value: Date | string | null) => (value === null ? null : new Date(value).toISOString())
 
-export async function keyViews(config: Config, rows: ProviderKeyRow[]): Promise<Map<string, KeyView[]>> {
+async function keyViews(config: Config, rows: ProviderKeyRow[]): Promise<Map<string, KeyView[]>> {
   const ring = await keyringFor(config)
   const views = new Map<string, KeyView[]>()
   for (const row of rows) {

@@ -54,7 +54,7 @@ export const PageQuery = z.object({
 })
 
 // Opaque keyset cursors: the sort key of the last row returned, base64url-encoded.
-export function encodeCursor(parts: string[]): string {
+function encodeCursor(parts: string[]): string {
   return btoa(parts.join('|')).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
 

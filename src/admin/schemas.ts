@@ -243,14 +243,13 @@ export const ProviderPatch = patchOf(providerFields).check(oneKeyField)
 export type ProviderCreate = z.infer<typeof ProviderCreate>
 export type ProviderPatch = z.infer<typeof ProviderPatch>
 
-// The flags of src/upstream/providers/capabilities.ts; a PATCH replaces the whole object.
+// The flags of drizzle/columns.ts (Capabilities); a PATCH replaces the whole object.
 const capabilities = strict({
   anthropic_version: z.optional(z.enum(['2023-06-01', '2026-10-21'])),
   sampling: z.optional(z.boolean()),
   thinking: z.optional(z.enum(['none', 'budget', 'adaptive', 'always'])),
   mid_conversation_system: z.optional(z.boolean()),
   default_max_tokens: z.optional(z.int().check(z.gte(1), z.lte(1_000_000))),
-  gemini_api_version: z.optional(z.enum(['v1beta', 'v1'])),
   embedding_task_type: z.optional(trimmed(z.minLength(1), z.maxLength(100))),
 })
 

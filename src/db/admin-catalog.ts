@@ -18,10 +18,6 @@ export async function listProviders(db: Db): Promise<ProviderRow[]> {
   return db.select().from(providers).orderBy(asc(providers.name))
 }
 
-export async function findProvider(db: Db, id: string): Promise<ProviderRow | undefined> {
-  return (await db.select().from(providers).where(eq(providers.id, id)).limit(1))[0]
-}
-
 // A provider named the way an operator may name it: its id, its number or its unique name.
 export type ProviderRef = { id: string } | { number: number } | { name: string }
 

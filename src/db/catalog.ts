@@ -59,10 +59,6 @@ export async function loadCatalog(db: Db): Promise<Catalog> {
   }
 }
 
-export function priceAt(catalog: Catalog, model: string, at: number): Price | undefined {
-  return catalog.pricesByModel.get(model)?.find((p) => p.effectiveFrom <= at)
-}
-
 // A price as applied to one request: which model's price it is and which version.
 export type AppliedPrice = Price & { model: string; effectiveFrom: number }
 

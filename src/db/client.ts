@@ -8,7 +8,7 @@ export type Db = ReturnType<typeof createDb>
 // The HTTP driver has no timeout of its own: a hung Postgres would hold a request (or the usage write
 // in waitUntil) forever. Every query gets this deadline; a timed-out query fails like an unreachable
 // database (503 on the hot path, the usage row spooled to Redis).
-export const POSTGRES_TIMEOUT_MS = 5_000
+const POSTGRES_TIMEOUT_MS = 5_000
 
 function fetchWithTimeout(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
   const timeout = AbortSignal.timeout(POSTGRES_TIMEOUT_MS)

@@ -3,7 +3,7 @@ import type { Db } from './client'
 
 // usage_logs is partitioned by UTC month: usage_logs_YYYY_MM holds [YYYY-MM-01, next month), and
 // usage_logs_default whatever falls outside every month (nothing, while the months ahead exist).
-export const partitionName = (month: string) => `usage_logs_${month.replace('-', '_')}`
+const partitionName = (month: string) => `usage_logs_${month.replace('-', '_')}`
 const MONTH_OF = /^usage_logs_(\d{4})_(\d{2})$/
 
 // The months that have a partition, "YYYY-MM", oldest first.

@@ -19,10 +19,6 @@ export function usdToPico(usd: string): bigint {
   return sign === '-' ? -pico : pico
 }
 
-export function microsToUsd(micros: number): number {
-  return micros / 1_000_000
-}
-
 export type Price = {
   inputMicrosPerMillion: number
   outputMicrosPerMillion: number

@@ -3,7 +3,7 @@ import { DURATION_BUCKETS, SEP } from './counters'
 type Family = { help: string; type: 'counter' | 'gauge' | 'histogram'; scale?: number }
 
 // The contract's metric families (docs/metrics.md). Values stored in integer units are scaled back here.
-export const FAMILIES: Record<string, Family> = {
+const FAMILIES: Record<string, Family> = {
   nexusai_requests_total: {
     help: 'Requests handled, by route, model, provider and HTTP status.',
     type: 'counter',

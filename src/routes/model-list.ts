@@ -16,7 +16,7 @@ export async function listModels(deps: Deps, requestId: string, key: KeyRow, ver
 }
 
 // One object both OpenAI's and Anthropic's SDKs parse (docs/providers.md §0.6): no header sniffing.
-export const modelObject = (id: string) => ({
+const modelObject = (id: string) => ({
   id,
   object: 'model' as const,
   created: 0,

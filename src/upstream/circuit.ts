@@ -5,6 +5,7 @@ import { keys } from '../redis/keys'
 import type { AttemptError, AttemptOk } from './attempt'
 import { decide } from './fallback'
 import type { Target } from './targets'
+import type { CircuitOverrides } from '../../drizzle/columns'
 
 // When a provider's breaker opens and for how long (docs/providers.md "Circuit breakers and health"). Per
 // provider through the admin API (the row's `circuit`) or
@@ -25,14 +26,6 @@ export const CIRCUIT_DEFAULTS: CircuitSettings = {
   windowMs: 60_000,
   failureRatio: 50,
   cooldownMs: 30_000,
-}
-
-// The provider row's `circuit` column: the admin API's snake_case names, only those set.
-export type CircuitOverrides = {
-  threshold?: number
-  window_ms?: number
-  failure_ratio?: number
-  cooldown_ms?: number
 }
 
 export const CIRCUIT_LIMITS = {

@@ -34,7 +34,7 @@ export type StreamEncoder = {
 }
 
 // Chat Completions: chunks as they are, `[DONE]`, and one OpenAI-shaped error event.
-export const openaiEncoder = (clientWantsUsage: boolean): StreamEncoder => ({
+const openaiEncoder = (clientWantsUsage: boolean): StreamEncoder => ({
   chunk: (chunk) => (isUsageOnly(chunk) && !clientWantsUsage ? '' : encodeEvent(chunk)),
   done: () => 'data: [DONE]\n\n',
   error: (message) =>

@@ -20,8 +20,8 @@ export type Flushed = { moves: number[]; alerts: string[]; failures: unknown[] }
 // its own context (and fail to end their waitUntil). The batch's first request flushes it at the
 // deadline (any request that finds the deadline passed, or fills the batch, flushes it); the others
 // sleep until the flush should be over (the isolate's recent flush time) and then look every POLL_MS.
-export const BATCH_MAX = 100
-export const BATCH_MS = 50
+const BATCH_MAX = 100
+const BATCH_MS = 50
 const POLL_MS = 2
 // A flush is bounded by the stores' timeouts; past this a waiter stops waiting (its row is the
 // flushing request's to spool).

@@ -69,7 +69,7 @@ function cleanInt(value: unknown): number {
 
 // Every field in a shape Postgres accepts for usage_logs: a row that can never be inserted would only
 // sit in the spool. Client-controlled text (the model name) is the usual culprit.
-export function sanitizeRow(row: UsageRow): UsageRow {
+function sanitizeRow(row: UsageRow): UsageRow {
   const promptTokens = cleanInt(row.prompt_tokens)
   const completionTokens = cleanInt(row.completion_tokens)
   return {
@@ -143,7 +143,7 @@ const PRICE_VERSION = sql.raw(
 
 // One statement: the row (idempotent on event_id), its daily rollup and the last_used_at of the virtual
 // key and of the stored upstream key that served it. The rollup only counts a row that was actually inserted, so replaying the spool never double counts.
-export async function insertUsage(deps: Deps, row: UsageRow): Promise<void> {
+async function insertUsage(deps: Deps, row: UsageRow): Promise<void> {
   const ok = row.status >= 200 && row.status < 400 ? 1 : 0
   await deps.db.execute(sql`
     WITH ins AS (
@@ -189,7 +189,7 @@ export async function insertUsage(deps: Deps, row: UsageRow): Promise<void> {
 // rollup gets one upsert per (day, key, model, provider) and each virtual and upstream key's last_used_at
 // is set once. Rollup rows are upserted in the conflict key's order, so concurrent batches lock them in
 // the same order.
-export async function insertUsageRows(deps: Deps, rows: UsageRow[]): Promise<void> {
+async function insertUsageRows(deps: Deps, rows: UsageRow[]): Promise<void> {
   await deps.db.execute(sql`
     WITH v AS (
       SELECT * FROM json_to_recordset(${JSON.stringify(rows)}::json) AS v(event_id text, request_id text,

@@ -11,7 +11,7 @@ type Count = (text: string) => number
 
 // GPT-4 (not 4o/4.1), GPT-3.5 and the embedding models count in cl100k_base; GPT-4o and later, the
 // o-series and every other family (for which no public tokenizer is exact) in o200k_base.
-export function encodingFor(model: string): Encoding {
+function encodingFor(model: string): Encoding {
   const name = model.toLowerCase().replace(/^.*\//, '')
   if (/^gpt-4(?![o.])/.test(name) || name.startsWith('gpt-3.5') || name.startsWith('text-embedding'))
     return 'cl100k_base'
@@ -20,7 +20,7 @@ export function encodingFor(model: string): Encoding {
 
 const loaded = new Map<Encoding, Promise<Count>>()
 
-export function tokenCounter(assets: Fetcher, encoding: Encoding): Promise<Count> {
+function tokenCounter(assets: Fetcher, encoding: Encoding): Promise<Count> {
   let counter = loaded.get(encoding)
   if (!counter) {
     counter = load(assets, encoding)
@@ -44,7 +44,7 @@ async function load(assets: Fetcher, encoding: Encoding): Promise<Count> {
 
 // OpenAI's chat framing (its cookbook's count): 3 tokens per message plus its role, name and content,
 // and 3 that prime the reply. Tool calls' arguments count as text.
-export function countChatPrompt(count: Count, messages: unknown): number {
+function countChatPrompt(count: Count, messages: unknown): number {
   if (!Array.isArray(messages)) return 0
   let total = 3
   for (const m of messages as Record<string, unknown>[]) {
@@ -57,7 +57,7 @@ export function countChatPrompt(count: Count, messages: unknown): number {
 }
 
 // Embedding inputs: strings are counted, token arrays already are tokens.
-export function countEmbeddingInput(count: Count, input: unknown): number {
+function countEmbeddingInput(count: Count, input: unknown): number {
   const items = Array.isArray(input) ? input : [input]
   if (items.every((item) => typeof item === 'number')) return items.length
   return items.reduce<number>((sum, item) => {

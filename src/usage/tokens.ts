@@ -1,6 +1,6 @@
 // Token estimates for the guard (before the call) and for usage when the upstream reports none.
 // ~4 characters per token plus OpenAI's per-message framing; an exact tokenizer is future work.
-export const DEFAULT_COMPLETION_TOKENS = 256
+const DEFAULT_COMPLETION_TOKENS = 256
 const PER_MESSAGE_TOKENS = 4
 const PER_REQUEST_TOKENS = 3
 
@@ -52,7 +52,7 @@ type CompletionLimits = {
 
 // The completion the request itself allows: max_completion_tokens / max_tokens / max_output_tokens
 // (Responses) (× n), or null.
-export function requestedCompletion(body: CompletionLimits): number | null {
+function requestedCompletion(body: CompletionLimits): number | null {
   const perChoice = body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens
   return perChoice === null || perChoice === undefined ? null : perChoice * (body.n ?? 1)
 }
@@ -69,7 +69,7 @@ export function reservedCompletion(body: CompletionLimits, maxOutputTokens: numb
 }
 
 // A Responses request's prompt: its instructions and its input (a string or a list of items).
-export function estimateResponsesPromptTokens(body: Record<string, unknown>): number {
+function estimateResponsesPromptTokens(body: Record<string, unknown>): number {
   const instructions = typeof body.instructions === 'string' ? tokensForText(body.instructions) : 0
   const input = body.input
   if (typeof input === 'string') return PER_REQUEST_TOKENS + instructions + tokensForText(input)

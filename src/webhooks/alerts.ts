@@ -4,7 +4,7 @@ import type { AlertBudgets } from '../usage/spend'
 import { event, type WebhookEvent } from './events'
 
 // Budget alerts: what the finish step needs to decide them, and the events it decided.
-export const DEFAULT_FRACTIONS = [0.5, 0.8, 1]
+const DEFAULT_FRACTIONS = [0.5, 0.8, 1]
 
 const pico = (usd: string | null) => (usd === null ? -1n : usdToPico(usd))
 const fractions = (list: number[] | null) => (list?.length ? list : DEFAULT_FRACTIONS).join(',')

@@ -2,7 +2,7 @@
 // Signing the timestamp with the body lets a receiver refuse replays of an old delivery.
 const encoder = new TextEncoder()
 
-export async function hmacHex(secret: string, message: string): Promise<string> {
+async function hmacHex(secret: string, message: string): Promise<string> {
   const key = await crypto.subtle.importKey(
     'raw',
     encoder.encode(secret),

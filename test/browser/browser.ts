@@ -5,8 +5,8 @@ import { join } from 'node:path'
 import { chromium, type Browser, type Locator, type Page } from 'playwright-core'
 import { root } from './stack'
 
-export const CHROMIUM = '/usr/bin/chromium'
-export const SCREENSHOTS = join(root, 'test-results', 'admin-ui')
+const CHROMIUM = '/usr/bin/chromium'
+const SCREENSHOTS = join(root, 'test-results', 'admin-ui')
 // How long a step may take to show what the user should see.
 export const STEP_TIMEOUT_MS = 15_000
 

@@ -10,7 +10,7 @@ import { anthropicCache } from './prompt-cache.ts'
 
 const WORDS = ['Hello', ' from', ' mock', ' Claude', '.']
 // The fixed numbers of the `cache` scenario (docs/providers.md, appendix A13).
-export const CACHE_USAGE = { input: 31, write5m: 1000, write1h: 200, read: 8000 }
+const CACHE_USAGE = { input: 31, write5m: 1000, write1h: 200, read: 8000 }
 
 const ERRORS: Record<number, [string, string]> = {
   400: ['invalid_request_error', 'Invalid request (mock status 400).'],

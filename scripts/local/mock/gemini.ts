@@ -12,7 +12,7 @@ import { isObject, sendJson, wait, type Json } from './http.ts'
 const PATH =
   /^\/v1(?:beta)?\/models\/([^/:]+):(generateContent|streamGenerateContent|batchEmbedContents|countTokens)$/
 const WORDS = ['Hello', ' from', ' mock', ' Gemini', '.']
-export const GEMINI_CACHE_USAGE = { prompt: 1107, cached: 1024, toolUse: 20, candidates: 31, thoughts: 148 }
+const GEMINI_CACHE_USAGE = { prompt: 1107, cached: 1024, toolUse: 20, candidates: 31, thoughts: 148 }
 
 const STATUS: Record<number, string> = {
   400: 'INVALID_ARGUMENT',

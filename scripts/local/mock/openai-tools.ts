@@ -6,7 +6,7 @@ import { isObject, requestId, type Json } from './http.ts'
 import type { Call } from './call.ts'
 import { respondJson } from './openai.ts'
 
-export const TOOL_USAGE = {
+const TOOL_USAGE = {
   prompt_tokens: 920,
   completion_tokens: 42,
   total_tokens: 962,

@@ -27,7 +27,7 @@ const DETAILS: Partial<Record<ErrorCode, string>> = {
   rate_limit_exceeded: 'rate_limit_reached',
 }
 
-export function anthropicErrorBody(type: string, message: string, requestId?: string, errorCode?: string) {
+function anthropicErrorBody(type: string, message: string, requestId?: string, errorCode?: string) {
   return {
     type: 'error',
     error: { type, message, ...(errorCode ? { details: { error_code: errorCode } } : {}) },

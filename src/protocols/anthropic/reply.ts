@@ -17,7 +17,7 @@ export const stopReason = (finish: unknown) => STOP_REASONS[String(finish)] ?? '
 
 export const messageId = () => `msg_gw_${newRequestId().replace(/[^a-zA-Z0-9]/g, '')}`
 
-export function toolInput(args: unknown): Record<string, unknown> {
+function toolInput(args: unknown): Record<string, unknown> {
   try {
     const value: unknown = JSON.parse(typeof args === 'string' && args ? args : '{}')
     return value && typeof value === 'object' && !Array.isArray(value)

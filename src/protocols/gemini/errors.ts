@@ -38,8 +38,7 @@ const STATUS_BY_HTTP: Record<number, string> = {
   504: 'DEADLINE_EXCEEDED',
 }
 
-export const statusName = (http: number) =>
-  STATUS_BY_HTTP[http] ?? (http >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT')
+const statusName = (http: number) => STATUS_BY_HTTP[http] ?? (http >= 500 ? 'INTERNAL' : 'INVALID_ARGUMENT')
 
 export function geminiErrorBody(code: number, status: string, message: string, details: unknown[] = []) {
   return { error: { code, message, status, ...(details.length ? { details } : {}) } }

@@ -1,7 +1,7 @@
 import { usageFromOpenAI } from '../../upstream/providers/openai'
 import type { Usage } from '../../upstream/providers/types'
 
-// OpenAI Chat Completions → Gemini GenerateContentResponse (the reverse of providers.md §2.4), for
+// OpenAI Chat Completions → Gemini GenerateContentResponse (the reverse of docs/providers.md §2.4), for
 // replies from targets that do not speak Gemini.
 type Json = Record<string, unknown>
 
@@ -31,7 +31,7 @@ export function usageMetadata(usage: Usage | null, estimatedInput = 0): Json {
   }
 }
 
-export function parseArgs(args: unknown): Json {
+function parseArgs(args: unknown): Json {
   try {
     const value: unknown = JSON.parse(typeof args === 'string' && args ? args : '{}')
     return value && typeof value === 'object' && !Array.isArray(value) ? (value as Json) : {}

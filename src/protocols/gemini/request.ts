@@ -1,7 +1,7 @@
 import { OpenAIError } from '../../errors'
 
 // Gemini generateContent → OpenAI Chat Completions, for targets that do not speak Gemini (the reverse of
-// providers.md §2.2). A Gemini target gets the client's own body instead (passthrough).
+// docs/providers.md §2.2). A Gemini target gets the client's own body instead (passthrough).
 type Json = Record<string, unknown>
 type ChatMessage = Json
 
@@ -13,7 +13,7 @@ const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Arr
 const partsOf = (content: unknown): Json[] =>
   isObject(content) && Array.isArray(content.parts) ? (content.parts as Json[]) : []
 
-export function systemText(instruction: unknown): string {
+function systemText(instruction: unknown): string {
   if (typeof instruction === 'string') return instruction
   return partsOf(instruction)
     .map((p) => (typeof p?.text === 'string' ? p.text : ''))
@@ -96,7 +96,7 @@ function userMessages(parts: Json[], turn: number, pending: Pending[]): ChatMess
   return [...tools, { role: 'user', content: single ? content[0]!.text : content }]
 }
 
-export function chatMessages(body: Json): ChatMessage[] {
+function chatMessages(body: Json): ChatMessage[] {
   const messages: ChatMessage[] = []
   const system = systemText(body.systemInstruction)
   if (system) messages.push({ role: 'system', content: system })
@@ -166,7 +166,7 @@ const LEVELS: Record<string, string> = {
 
 // thinkingLevel maps one to one; a thinking budget onto the classic effort levels (0: no thinking asked,
 // -1: the model decides).
-export function reasoningEffort(thinking: unknown): string | undefined {
+function reasoningEffort(thinking: unknown): string | undefined {
   if (!isObject(thinking)) return undefined
   if (typeof thinking.thinkingLevel === 'string') return LEVELS[thinking.thinkingLevel.toUpperCase()]
   const budget = thinking.thinkingBudget

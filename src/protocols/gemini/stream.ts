@@ -6,7 +6,7 @@ import { finishReasonOf, functionCallPart, responseId, usageMetadata } from './r
 
 type Json = Record<string, unknown>
 
-// streamGenerateContent's two framings (providers.md §2.5): with `?alt=sse` one `data:` event per
+// streamGenerateContent's two framings (docs/providers.md §2.5): with `?alt=sse` one `data:` event per
 // response fragment (Google separates them with CRLF CRLF, no terminator); without it one JSON array
 // that grows element by element and closes with `]`.
 export type Framing = 'sse' | 'array'

@@ -8,7 +8,7 @@ type Json = Record<string, unknown>
 // replaced, the reply and the stream come back as they are; the gateway only reads the usage.
 
 // Responses usage: input_tokens include the cached ones (and the cache writes), like chat's prompt_tokens.
-export function usageFromResponses(raw: unknown): Usage | null {
+function usageFromResponses(raw: unknown): Usage | null {
   if (!raw || typeof raw !== 'object') return null
   const u = raw as {
     input_tokens?: unknown

@@ -65,7 +65,7 @@ function clientError(status: number, body: string): OpenAIErrorObject {
 
 // Only these say the request itself is wrong; 408/409/429/5xx are transient; any other 4xx (401/403
 // our key, 402 billing, 405/410/415 a broken base URL…) is the provider's problem: the next one may work.
-export function classifyOpenAI(status: number, body: string): ErrorDecision {
+function classifyOpenAI(status: number, body: string): ErrorDecision {
   if (status === 400 || status === 404 || status === 413 || status === 422)
     return { action: 'relay', status, error: clientError(status, body) }
   if (status === 408 || status === 409 || status === 429 || status >= 500) return { action: 'retry' }

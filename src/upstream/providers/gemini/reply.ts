@@ -56,7 +56,7 @@ export function usageFromGemini(u: GeminiUsage | null | undefined): Usage | null
   }
 }
 
-export function mintCallId(): string {
+function mintCallId(): string {
   return `call_${crypto.randomUUID().replace(/-/g, '').slice(0, 24)}`
 }
 

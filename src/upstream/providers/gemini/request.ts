@@ -7,7 +7,7 @@ type Content = { role: 'user' | 'model'; parts: Part[] }
 
 const DATA_URL = /^data:([^;,]+)((?:;[^;,]*)*?);base64,(.*)$/s
 // Google's documented value for a function-call turn that Gemini did not produce (no signature to echo).
-export const SKIP_SIGNATURE = 'skip_thought_signature_validator'
+const SKIP_SIGNATURE = 'skip_thought_signature_validator'
 const MIME_BY_EXTENSION: Record<string, string> = {
   jpg: 'image/jpeg',
   jpeg: 'image/jpeg',
