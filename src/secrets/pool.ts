@@ -7,7 +7,9 @@ import { open } from './seal'
 // the isolate. Requests take turns over the keys; a key the upstream refused is set aside here at once
 // (this isolate skips it from the next attempt on) and recorded after the response (src/secrets/faults.ts).
 export type PoolKey = { id: string; hint: string; secret: string; coolUntil: number }
-export type KeyPool = { keys: PoolKey[]; turn: number }
+// `unreadable`: active stored keys no configured SECRETS_KEY opens (a wrong or lost key); with none
+// readable, the provider has no stored key to send and is not called with none (src/upstream/targets.ts).
+export type KeyPool = { keys: PoolKey[]; turn: number; unreadable?: number }
 export type KeyPools = Map<string, KeyPool>
 
 export async function openPools(
@@ -24,9 +26,15 @@ export async function openPools(
       secret: row.state === 'active' ? await open(ring, row.providerId, row) : null,
     })),
   )
+  const poolOf = (providerId: string) => {
+    const pool = pools.get(providerId) ?? { keys: [], turn: 0, unreadable: 0 }
+    pools.set(providerId, pool)
+    return pool
+  }
   for (const { row, secret } of opened) {
     if (row.state !== 'active') continue
     if (secret === null) {
+      poolOf(row.providerId).unreadable! += 1
       log('warn', 'stored provider key unreadable; skipped', {
         provider_id: row.providerId,
         key_id: row.id,
@@ -35,9 +43,12 @@ export async function openPools(
       })
       continue
     }
-    const pool = pools.get(row.providerId) ?? { keys: [], turn: 0 }
-    pool.keys.push({ id: row.id, hint: row.hint, secret, coolUntil: cooling.get(row.id) ?? 0 })
-    pools.set(row.providerId, pool)
+    poolOf(row.providerId).keys.push({
+      id: row.id,
+      hint: row.hint,
+      secret,
+      coolUntil: cooling.get(row.id) ?? 0,
+    })
   }
   return pools
 }

@@ -65,8 +65,16 @@ export function pickTargets(
     .sort((a, b) => a - b)
     .flatMap((p) => weightedShuffle(byPriority.get(p) ?? [], random))
   // An Anthropic or Gemini provider without any key cannot serve anything: it is left out rather than
-  // tried (an OpenAI-compatible upstream may legitimately need none).
-  return ordered.map((m) => toTarget(m, catalog, config)).filter((t) => t.apiKey || t.type === 'openai')
+  // tried (an OpenAI-compatible upstream may legitimately need none, but not one whose stored keys
+  // exist and cannot be opened: it is never called without the key it was given).
+  return ordered
+    .map((m) => toTarget(m, catalog, config))
+    .filter((t) => t.apiKey || (t.type === 'openai' && !onlyUnreadableKeys(catalog, t.providerId)))
+}
+
+function onlyUnreadableKeys(catalog: Catalog, providerId: string): boolean {
+  const pool = catalog.keyPools?.get(providerId)
+  return pool !== undefined && pool.keys.length === 0 && (pool.unreadable ?? 0) > 0
 }
 
 // A base_url the admin API wrote while the deployment was local (or before a range was refused) is not

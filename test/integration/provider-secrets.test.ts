@@ -147,6 +147,33 @@ describe('stored provider keys through the admin API', () => {
     const healthy = await gateway('/healthz?deep=1')
     expect(await healthy.json()).toMatchObject({ status: 'ok', secrets: { ok: true } })
   })
+
+  it('a well-formed wrong SECRETS_KEY: the provider is never called without its key, and health says why', async () => {
+    // Shaped like no provider key, so only "the key we stored" identifies it.
+    const secret = `Zq~${uid()}.unusual/shape+${uid()}`
+    const scenario = `ok~${uid()}`
+    const provider = await pooledProvider(scenario, [secret])
+    const model = await createModel([provider.id])
+    const wrong = { SECRETS_KEY: NEXT_SECRETS_KEY }
+    const refused = await callTimes(model, 2, wrong)
+    expect(refused.every((status) => status >= 500)).toBe(true)
+    expect(await mockRequests(scenario)).toEqual([])
+    // Visible: the key is unreadable and the provider has none to send.
+    expect(await storedKeysOf(provider.id, wrong)).toMatchObject({
+      has_api_key: false,
+      stored_keys: [{ state: 'unreadable' }],
+    })
+    const { res, body } = await gatewayWith(wrong, '/healthz?deep=1')
+    expect(res.status).toBe(503)
+    const report = JSON.parse(body)
+    expect(report).toMatchObject({ status: 'degraded', secrets: { ok: false } })
+    expect(report.secrets.unreadable_keys).toBeGreaterThanOrEqual(1)
+    expect(report.secrets.provider_ids).toContain(provider.id)
+    expect(body).not.toContain(secret)
+    // With the right key it is called, with that key.
+    expect(await callTimes(model, 1)).toEqual([200])
+    expect(await keysSeen(scenario)).toEqual([`Bearer ${secret}`])
+  })
 })
 
 describe('at rest', () => {
@@ -183,6 +210,9 @@ describe('at rest', () => {
     expect((await storedKeysOf(a.id)).stored_keys[0].state).toBe('active')
     expect((await storedKeysOf(b.id)).stored_keys[0].state).toBe('unreadable')
     expect((await storedKeysOf(b.id)).api_key_source).toBe('none')
+    // An active key nothing opens fails /healthz?deep=1 for every test file: this one is retired.
+    const keyId = (await storedKeysOf(b.id)).stored_keys[0].id
+    expect((await admin('PATCH', `/providers/${b.id}/keys/${keyId}`, { state: 'disabled' })).status).toBe(200)
   })
 })
 
