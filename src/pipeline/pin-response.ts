@@ -2,6 +2,7 @@ import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../context'
 import { OpenAIError, quoted } from '../errors'
 import { pinnedTo } from '../protocols/responses/pin'
+import { TRANSLATED_PREFIX } from '../protocols/responses/reply'
 import { fromStore } from './stores'
 
 const unknown = (id: string, param: string | null) =>
@@ -10,9 +11,16 @@ const unknown = (id: string, param: string | null) =>
 // A Responses request that continues an earlier response goes to the provider that stores it and to no
 // other (another provider does not know the id): its other targets are dropped, so there is no fallback.
 export const pinFollowUp = createMiddleware<AppEnv>(async (c, next) => {
-  const previous = c.var.body.previous_response_id
+  const previous = (c.var.inbound ?? c.var.body).previous_response_id
   if (typeof previous === 'string') {
     const { deps, requestId, apiKey } = c.var
+    // A translated provider keeps no state: its responses were made by the gateway and stored nowhere.
+    if (previous.startsWith(TRANSLATED_PREFIX))
+      throw new OpenAIError(
+        'invalid_request_error',
+        `The response '${previous}' was translated from a provider that does not store responses, so it cannot be continued by id. Send the whole conversation in input (with store: false), as Codex does.`,
+        'previous_response_id',
+      )
     const pin = await fromStore('redis', requestId, () => pinnedTo(deps, previous, apiKey.id))
     if (!pin) throw unknown(previous, 'previous_response_id')
     const targets = c.var.targets.filter((t) => t.provider === pin.provider)

@@ -8,6 +8,7 @@ import { guard } from '../pipeline/guard'
 import { identify } from '../pipeline/identify'
 import { loadPinned, pinFollowUp } from '../pipeline/pin-response'
 import { relay } from '../pipeline/relay'
+import { translateResponses } from '../pipeline/translate-responses'
 import { validateJson } from '../pipeline/validate-json'
 import { responsesDialect } from '../protocols/responses/dialect'
 import { pinResponse, unpin } from '../protocols/responses/pin'
@@ -15,8 +16,8 @@ import { ResponsesRequest } from '../protocols/responses/schema'
 import { storedResponseRequest } from '../upstream/providers/openai-responses'
 import { PROVIDERS } from '../upstream/providers'
 
-// Creates a response at an OpenAI-protocol provider (relayed as it comes) and remembers which provider
-// holds it: awaited for a JSON reply (the client may follow up at once), in waitUntil for a stream (the
+// Creates a response: at an OpenAI-protocol provider relayed as it comes, at any other translated from
+// chat (stored nowhere). For a relayed one it remembers which provider holds it: awaited for a JSON reply (the client may follow up at once), in waitUntil for a stream (the
 // id arrives in its first event, long before the client can follow up).
 async function create(c: Context<AppEnv>): Promise<Response> {
   const { deps, apiKey, draft } = c.var
@@ -28,8 +29,11 @@ async function create(c: Context<AppEnv>): Promise<Response> {
   let created: string | null = null
   const response = await relay(
     c,
-    'responses',
-    responsesDialect({ reply: (id) => (created = id), stream: (id) => c.executionCtx.waitUntil(pin(id)) }),
+    'chat',
+    responsesDialect(
+      { reply: (id) => (created = id), stream: (id) => c.executionCtx.waitUntil(pin(id)) },
+      c.var.inbound,
+    ),
   )
   if (created) await pin(created)
   return response
@@ -63,7 +67,8 @@ async function stored(c: Context<AppEnv>, method: 'GET' | 'DELETE'): Promise<Res
   return new Response(text, { status: upstream.status, headers: { 'content-type': 'application/json' } })
 }
 
-// OpenAI's Responses API (docs/providers.md §6): relayed to OpenAI-protocol providers only.
+// OpenAI's Responses API (docs/providers.md §6): relayed to OpenAI-protocol providers, translated for the
+// others (CONTRACT §8.3).
 export const responses = new Hono<AppEnv>()
   .post(
     '/',
@@ -71,7 +76,8 @@ export const responses = new Hono<AppEnv>()
     validateJson(ResponsesRequest),
     identify('responses'),
     allowModel,
-    guard('responses'),
+    translateResponses,
+    guard('chat'),
     pinFollowUp,
     create,
   )

@@ -103,17 +103,6 @@ describe('/v1/responses through the official OpenAI SDK', () => {
     expect(await mockRequests(provider.scenario)).toHaveLength(1)
   })
 
-  it('refuses a model served only by non-OpenAI-protocol providers with a clear 400', async () => {
-    const claude = await createProvider({ type: 'anthropic', scenario: `plain~${uid()}` })
-    const model = await createModel([claude.id])
-    const key = await createKey({ models: [model] })
-    const res = await gateway('/v1/responses', keyedPost(key.raw, { model, input: 'hi' }))
-    expect(res.status).toBe(400)
-    const body = (await res.json()) as { error: { message: string } }
-    expect(body.error.message).toContain("OpenAI's Responses API")
-    expect(await mockRequests(claude.scenario)).toHaveLength(0)
-  })
-
   it('ends a stream cut short with an error event and no response.completed', async () => {
     const { model, key } = await setup({ scenario: `cut2~${uid()}` })
     const stream = await sdk(key.raw).responses.create({ model, input: 'Hello', stream: true })

@@ -1,10 +1,11 @@
+import { OpenAIError } from '../../errors'
 import type { ClientDialect } from '../../pipeline/relay'
 import type { Chunk } from '../../upstream/providers/types'
 import { encodeEvent, type StreamEncoder } from '../../upstream/stream'
+import { translatedEncoder } from './encoder'
+import { toResponse } from './reply'
 
-// A Responses client: replies and streams are the upstream's own (relayed), so this dialect only notes
-// the id of the response being created (for pinning) and writes a failure after the first byte as
-// Responses' own `error` event.
+// A failure after the first byte is written as Responses' own `error` event.
 export type ResponseCreated = { reply(id: string): void; stream(id: string): void }
 
 function idOf(text: string): string | null {
@@ -36,14 +37,26 @@ function responsesEncoder(created: (id: string) => void): StreamEncoder {
   }
 }
 
-export function responsesDialect(created: ResponseCreated): ClientDialect {
+// A Responses client: relayed as it comes from OpenAI-protocol targets (the id of the response being
+// created noted for pinning); translated from chat for any other target (not pinned: nothing stores it).
+export function responsesDialect(created: ResponseCreated, inbound: Record<string, unknown>): ClientDialect {
   return {
-    reply(text) {
+    native: 'openai',
+    inbound: { protocol: 'responses', body: inbound, headers: {}, query: '' },
+    reply(text, estimatedInput, native) {
+      if (!native) {
+        try {
+          return toResponse(text, inbound, estimatedInput)
+        } catch {
+          throw new OpenAIError('upstream_error', 'The upstream sent a reply that is not valid JSON.')
+        }
+      }
       const id = idOf(text)
       if (id) created.reply(id)
       return text
     },
-    encoder: () => responsesEncoder(created.stream),
+    encoder: (estimatedInput, native) =>
+      native ? responsesEncoder(created.stream) : translatedEncoder(inbound, estimatedInput),
     clientError: (status, error) => Response.json({ error }, { status }),
   }
 }

@@ -82,7 +82,12 @@ const ROUTING_FIELDS = ['provider', 'models', 'route', 'transforms', 'plugins']
 // can account the stream).
 export const openai: Provider = {
   routes: ['chat', 'embeddings', 'responses'],
-  buildRequest(target: Target, { route, body, stream }) {
+  buildRequest(target: Target, exchange) {
+    // A Responses client's own request (the chat body is its translation for the other providers).
+    const responses = exchange.inbound?.protocol === 'responses'
+    const route = responses ? 'responses' : exchange.route
+    const { stream } = exchange
+    const body = responses ? exchange.inbound!.body : exchange.body
     const upstreamBody: Record<string, unknown> = { ...body, model: target.upstreamModel }
     if (!target.forwardRoutingFields) for (const field of ROUTING_FIELDS) delete upstreamBody[field]
     if (route === 'chat' && stream) {
@@ -100,7 +105,8 @@ export const openai: Provider = {
   },
   // The upstream's JSON goes to the client as it came (a non-JSON 2xx body too).
   decodeResponse(text, exchange): Decoded {
-    if (exchange.route === 'responses') return decodeResponses(text)
+    if (exchange.route === 'responses' || exchange.inbound?.protocol === 'responses')
+      return decodeResponses(text)
     const json = parseObject(text)
     return {
       ok: true,
@@ -110,7 +116,7 @@ export const openai: Provider = {
     }
   },
   streamDecoder(exchange) {
-    if (exchange.route === 'responses') return responsesStream()
+    if (exchange.route === 'responses' || exchange.inbound?.protocol === 'responses') return responsesStream()
     return {
       event(event) {
         if (event.data === '[DONE]') return { done: true }
