@@ -10,6 +10,20 @@ async function rows(keyId: string, n: number) {
   })
 }
 
+describe('/v1/responses with background: true', () => {
+  it('is refused with a 400 naming the field, before any upstream call or reservation', async () => {
+    const { model, key, provider } = await setup()
+    const res = await gateway('/v1/responses', keyedPost(key.raw, { model, input: 'Hi', background: true }))
+    expect(res.status).toBe(400)
+    const body = (await res.json()) as { error: { type: string; param: string; message: string } }
+    expect(body.error).toMatchObject({ type: 'invalid_request_error', param: 'background' })
+    expect(body.error.message).toContain('background responses are not supported')
+    expect(await mockRequests(provider.scenario)).toEqual([])
+    const ok = await gateway('/v1/responses', keyedPost(key.raw, { model, input: 'Hi', background: false }))
+    expect(ok.status).toBe(200)
+  })
+})
+
 describe('/v1/responses through the official OpenAI SDK', () => {
   it('creates a response: relayed with the model rewritten, usage from the upstream in one usage row', async () => {
     const { model, key, provider } = await setup()
