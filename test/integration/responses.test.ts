@@ -11,13 +11,13 @@ async function rows(keyId: string, n: number) {
 }
 
 describe('/v1/responses with background: true', () => {
-  it('is refused with a 400 naming the field, before any upstream call or reservation', async () => {
+  it('is refused with a 400 naming the field, before any upstream call', async () => {
     const { model, key, provider } = await setup()
     const res = await gateway('/v1/responses', keyedPost(key.raw, { model, input: 'Hi', background: true }))
     expect(res.status).toBe(400)
     const body = (await res.json()) as { error: { type: string; param: string; message: string } }
     expect(body.error).toMatchObject({ type: 'invalid_request_error', param: 'background' })
-    expect(body.error.message).toContain('background responses are not supported')
+    expect(body.error.message).toContain('background: true is not supported')
     expect(await mockRequests(provider.scenario)).toEqual([])
     const ok = await gateway('/v1/responses', keyedPost(key.raw, { model, input: 'Hi', background: false }))
     expect(ok.status).toBe(200)

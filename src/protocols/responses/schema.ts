@@ -9,16 +9,4 @@ export const ResponsesRequest = z.looseObject({
   stream: z.nullish(z.boolean()),
   max_output_tokens: z.nullish(z.int().check(z.positive())),
   previous_response_id: z.nullish(z.string().check(z.minLength(1))),
-  // A background response finishes after the create returns and would be fetched unbilled through the
-  // GET (CONTRACT §8.3): refused until completed background responses are billed.
-  background: z.nullish(
-    z
-      .boolean()
-      .check(
-        z.refine(
-          (background) => !background,
-          'background responses are not supported by this gateway; send the request without background: true (stream: true keeps a long response alive).',
-        ),
-      ),
-  ),
 })
