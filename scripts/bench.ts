@@ -11,7 +11,7 @@
 // BENCH_STREAMS (6), BENCH_RT_REQUESTS (20), BENCH_PAUSE_MS (15: the paced load),
 // BENCH_PROFILE (1), BENCH_PROFILE_CONCURRENCY (16), BENCH_PROFILE_PAUSE_MS (0), BENCH_FAILOVER_REQUESTS (30), BENCH_FAR_REDIS (1; 0 skips the far-Redis scenario),
 // REDIS_URL (default: a private redis-server), BENCH_POSTGRES_URL (admin URL; default the local one,
-// else PGlite). Flag --quick: 1.5 s cells, 2 repeats.
+// else PGlite). Flag --quick: 1.5 s cells, 2 repeats. `--ledger N`: the usage ledger scenario at N rows.
 import { randomBytes } from 'node:crypto'
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { gzipSync } from 'node:zlib'
@@ -73,6 +73,29 @@ import { stopChild } from './local/util.ts'
 import { startStack } from './local/stack.ts'
 
 const root = join(import.meta.dirname, '..')
+
+// npm run bench -- --ledger N: the usage ledger at N rows instead (scripts/bench/ledger.ts); no time limit.
+const ledgerAt = process.argv.indexOf('--ledger')
+if (ledgerAt >= 0) {
+  const rows = Number(process.argv[ledgerAt + 1])
+  if (!Number.isInteger(rows) || rows <= 0) throw new Error('--ledger needs a row count: --ledger 1000000')
+  const { runLedgerBench } = await import('./bench/ledger.ts')
+  const undo: (() => Promise<unknown>)[] = []
+  const stop = async () => {
+    killAllTracked()
+    for (const fn of undo.reverse()) await fn().catch(() => {})
+  }
+  process.once('SIGINT', () => void stop().finally(() => process.exit(130)))
+  try {
+    await runLedgerBench(rows, undo)
+    await stop()
+    process.exit(0)
+  } catch (e) {
+    console.error(`ledger bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`)
+    await stop()
+    process.exit(1)
+  }
+}
 const ADMIN_TOKEN = `bench-admin-${randomBytes(8).toString('hex')}`
 
 // ---- cleanup: every process and temp resource, on success, error and Ctrl-C ------------------------------

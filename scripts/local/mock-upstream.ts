@@ -188,6 +188,9 @@ export async function startMockUpstream(
 
     // A webhook receiver for the gateway's deliveries (record, then 200; faults as for any route).
     if (apiPath === '/v1/webhook' && method === 'POST') return sendJson(res, 200, { received: true })
+    // An OTLP/HTTP JSON trace receiver (OTEL_EXPORTER_OTLP_ENDPOINT = <mock>/s/<scenario>): record, then
+    // the protocol's empty success.
+    if (apiPath === '/v1/traces' && method === 'POST') return sendJson(res, 200, { partialSuccess: {} })
     if (protocol.owns(apiPath, method)) return protocol.handle(call)
     return sendError(res, 404, `Invalid URL (${method} ${apiPath})`, 'invalid_request_error')
   }
