@@ -216,7 +216,7 @@ export async function runLedgerBench(rows: number, cleanups: (() => Promise<unkn
 
 // ---- seeding ---------------------------------------------------------------------------------------------
 
-export async function seed(db: pg.Client, rows: number) {
+async function seed(db: pg.Client, rows: number) {
   const now = Date.now()
   const first = new Date(now - DAYS * DAY_MS)
   // Partitions for the 90 days (the migration made the current month and two ahead).
