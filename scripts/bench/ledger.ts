@@ -13,7 +13,7 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { startLoadGenerator } from './load.ts'
 import { chatRequest } from './measure.ts'
-import { envNum, log, MOCK_KEY } from './options.ts'
+import { log, MOCK_KEY } from './options.ts'
 import { createKey, startMockProcess, wranglerSettings } from './setup.ts'
 import { fmt, markdownTable, summarize } from './stats.ts'
 import { buildBundle, freePort, serve, sleep } from './workerd.ts'
@@ -21,6 +21,10 @@ import { prepareDatabase } from '../local/postgres.ts'
 import { startStack } from '../local/stack.ts'
 
 const root = join(import.meta.dirname, '..', '..')
+const envNum = (name: string, fallback: number) => {
+  const v = Number(process.env[name])
+  return process.env[name] !== undefined && Number.isFinite(v) && v >= 0 ? v : fallback
+}
 const DAY_MS = 86_400_000
 const DAYS = 90
 const KEYS = 1000
