@@ -14,7 +14,7 @@ const str = (v: unknown) => (typeof v === 'string' ? v : '')
 
 // A namespace's tools reach the model flattened as `<namespace>__<name>`; the reply turns the name back.
 export const NAMESPACE_SEPARATOR = '__'
-export const flatName = (namespace: unknown, name: unknown) =>
+const flatName = (namespace: unknown, name: unknown) =>
   typeof namespace === 'string' && namespace ? `${namespace}${NAMESPACE_SEPARATOR}${str(name)}` : str(name)
 
 // Items that only mean something at OpenAI (reasoning kept encrypted, hosted-tool calls, compactions):
@@ -61,7 +61,7 @@ function outputText(output: unknown): string {
   return JSON.stringify(output ?? '')
 }
 
-export function chatMessages(body: Json): Json[] {
+function chatMessages(body: Json): Json[] {
   const messages: Json[] = []
   if (typeof body.instructions === 'string' && body.instructions)
     messages.push({ role: 'system', content: body.instructions })
@@ -122,7 +122,7 @@ const functionTool = (tool: Json, name: string): Json => ({
 
 // Function tools as they are, a namespace's function tools flattened; hosted tools (web_search, file
 // search, code interpreter…) run only at OpenAI and are left out rather than failing the request.
-export function chatTools(tools: unknown): Json[] {
+function chatTools(tools: unknown): Json[] {
   const out: Json[] = []
   for (const tool of Array.isArray(tools) ? (tools as Json[]) : []) {
     if (tool?.type === 'function') out.push(functionTool(tool, str(tool.name)))
