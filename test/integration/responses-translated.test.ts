@@ -159,9 +159,11 @@ describe('/v1/responses translated to anthropic and gemini targets', () => {
       const history = JSON.stringify(second!.body)
       expect(history).toContain('21C')
       expect(history).toContain('24C')
-      if (type === 'gemini')
-        // Codex drops Gemini's thought signature (it keeps no unknown fields): the documented skip value rides instead.
-        expect(second!.body.contents[1].parts[0].thoughtSignature).toBeTypeOf('string')
+      if (type === 'gemini') {
+        // Gemini's thought signature came back inside the call_id Codex echoes, and goes on its call again.
+        expect(calls[0].call_id).toContain('.gts.sig-A')
+        expect(second!.body.contents[1].parts[0].thoughtSignature).toBe('sig-A')
+      }
     })
 
   it('falls back across protocols: an OpenAI target that fails, then a translated anthropic one', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { toChatRequest } from '../../src/protocols/responses/request'
 import { toResponse } from '../../src/protocols/responses/reply'
+import { translatedEncoder } from '../../src/protocols/responses/encoder'
 
 describe('Responses ⇄ chat translation', () => {
   it('merges function calls into one assistant turn and keeps tool outputs in order', () => {
@@ -79,6 +80,35 @@ describe('Responses ⇄ chat translation', () => {
       input_tokens: 10,
       input_tokens_details: { cached_tokens: 4 },
       output_tokens: 5,
+    })
+  })
+
+  it('streams a Gemini thought signature inside the call_id, which the next request turns back', () => {
+    const encoder = translatedEncoder({ model: 'm' }, 0)
+    const call = {
+      index: 0,
+      id: 'call_1',
+      extra_content: { google: { thought_signature: 'sig/A+=' } },
+      function: { name: 'f', arguments: '{}' },
+    }
+    const text =
+      encoder.chunk({ json: { choices: [{ delta: { tool_calls: [call] }, finish_reason: 'tool_calls' }] } }) +
+      encoder.done()
+    const events = text
+      .split('\n\n')
+      .filter(Boolean)
+      .map((e) => JSON.parse(e.split('\ndata: ')[1]!))
+    const item = events.find((e) => e.type === 'response.output_item.done').item
+    expect(item.call_id).toBe('call_1.gts.sig/A+=')
+    const chat = toChatRequest({
+      model: 'm',
+      input: [
+        { type: 'function_call', call_id: item.call_id, name: 'f', arguments: '{}' },
+        { type: 'function_call_output', call_id: item.call_id, output: 'ok' },
+      ],
+    })
+    expect((chat.messages as any[])[0].tool_calls[0].extra_content).toEqual({
+      google: { thought_signature: 'sig/A+=' },
     })
   })
 })

@@ -1,6 +1,7 @@
 import { usageFromOpenAI } from '../../upstream/providers/openai'
 import type { Chunk, Usage } from '../../upstream/providers/types'
 import type { StreamEncoder } from '../../upstream/stream'
+import { callIdOf } from './signature'
 import {
   finishState,
   functionCallItem,
@@ -17,7 +18,12 @@ type ChunkChoice = {
   delta?: {
     content?: string | null
     refusal?: string | null
-    tool_calls?: { index?: number; id?: string; function?: { name?: string; arguments?: string } }[]
+    tool_calls?: {
+      index?: number
+      id?: string
+      extra_content?: unknown
+      function?: { name?: string; arguments?: string }
+    }[]
   }
   finish_reason?: string | null
 }
@@ -101,7 +107,7 @@ export function translatedEncoder(request: Json, estimatedInput: number): Stream
         kind: 'call',
         id,
         index: output.length,
-        callId: call.id ?? id,
+        callId: callIdOf(call, id),
         name: call.function?.name ?? '',
         args: '',
       }

@@ -2,6 +2,7 @@ import { newRequestId } from '../../lib/ids'
 import { usageFromOpenAI } from '../../upstream/providers/openai'
 import type { Usage } from '../../upstream/providers/types'
 import { NAMESPACE_SEPARATOR } from './request'
+import { callIdOf } from './signature'
 
 // Chat Completions → an OpenAI Responses `response` object, for replies from translated targets. The id
 // says that the gateway made it: such a response is not stored anywhere (see pin-response.ts).
@@ -102,7 +103,11 @@ type ChatCompletion = {
     message?: {
       content?: string | null
       refusal?: string | null
-      tool_calls?: { id?: string; function?: { name?: string; arguments?: string } }[]
+      tool_calls?: {
+        id?: string
+        extra_content?: unknown
+        function?: { name?: string; arguments?: string }
+      }[]
     }
     finish_reason?: string | null
   }[]
@@ -120,7 +125,7 @@ export function toResponse(text: string, request: Json, estimatedInput: number):
     output.push(
       functionCallItem(
         itemId('fc'),
-        call.id ?? itemId('fc'),
+        callIdOf(call, itemId('fc')),
         call.function?.name ?? '',
         call.function?.arguments || '{}',
       ),

@@ -1,4 +1,5 @@
 import { OpenAIError } from '../../errors'
+import { extraContentOf } from './signature'
 
 // OpenAI Responses → Chat Completions, for targets that do not speak Responses (anthropic, gemini), so
 // Codex and the Agents SDK run on any model. Stateless: the request carries its whole history (Codex sends
@@ -95,6 +96,7 @@ function chatMessages(body: Json): Json[] {
       const calls = (turn.tool_calls ??= []) as Json[]
       calls.push({
         id: str(item.call_id),
+        ...extraContentOf(str(item.call_id)),
         type: 'function',
         function: {
           name: flatName(item.namespace, item.name),
