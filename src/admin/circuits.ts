@@ -11,6 +11,8 @@ import { audit, type Admin } from './context'
 import { notFound, providerRef } from './query'
 import { serializeProvider } from './serialize'
 import { viewsOf } from './provider-keys'
+import { emitSafely } from '../webhooks/deliver'
+import { circuitResetEvent } from '../webhooks/provider-events'
 
 const FIELDS = ['st', 'f', 'ou', 'cu', 'sr', 'lat'] as const
 
@@ -87,6 +89,7 @@ export async function resetCircuit(admin: Admin, ref: string) {
     [String(deps.now()), labels({ provider: row.name })],
   )
   const from = STATE_NAMES[previous] ?? 'closed'
+  if (from !== 'closed') admin.defer(emitSafely(deps, [circuitResetEvent(row, deps.now())], admin.requestId))
   log('info', 'circuit transition', {
     request_id: admin.requestId,
     provider: row.name,

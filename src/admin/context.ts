@@ -8,15 +8,26 @@ import type { Deps } from '../deps'
 import { OpenAIError } from '../errors'
 import { log } from '../lib/log'
 
-// What every admin operation needs: the stores, who acts (the token fingerprint) and the request id.
-export type Admin = { deps: Deps; actor: string; requestId: string }
+// What every admin operation needs: the stores, who acts (the token fingerprint), the request id, and
+// where work that must not hold up the answer goes (webhook deliveries).
+export type Admin = {
+  deps: Deps
+  actor: string
+  requestId: string
+  defer: (work: Promise<unknown>) => void
+}
 
 // Runs one admin operation: our own errors pass through; anything else is a store failure, logged
 // without driver messages (they embed query parameters). Only a store that did not answer is a 503: a
 // Postgres that answered with an error refused this request's data (class 22, a 400) or has a defect
 // of ours to report (a 500) — retrying either would fail the same way.
 export async function act<T>(c: Context<AppEnv>, operation: (admin: Admin) => Promise<T>): Promise<T> {
-  const admin: Admin = { deps: c.var.deps, actor: c.var.adminActor, requestId: c.var.requestId }
+  const admin: Admin = {
+    deps: c.var.deps,
+    actor: c.var.adminActor,
+    requestId: c.var.requestId,
+    defer: (work) => c.executionCtx.waitUntil(work),
+  }
   try {
     return await operation(admin)
   } catch (error) {

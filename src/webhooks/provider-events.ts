@@ -24,6 +24,16 @@ export function circuitEvents(moves: number[], outcomes: AttemptRecord[], at: nu
   return events
 }
 
+// provider.circuit_closed when an operator resets a breaker that was not closed.
+export function circuitResetEvent(provider: { id: string; name: string }, at: number): WebhookEvent {
+  return event('provider.circuit_closed', `${provider.id}:${at}`, at, {
+    provider: provider.name,
+    provider_id: provider.id,
+    state: 'closed',
+    by: 'reset',
+  })
+}
+
 // provider.key_invalid when an upstream refused one of a provider's stored keys (401/403): the key is
 // marked invalid. Announced once per key per UTC day, however many requests saw the refusal.
 export function keyInvalidEvents(events: KeyEvent[], at: number): WebhookEvent[] {

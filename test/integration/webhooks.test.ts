@@ -285,6 +285,35 @@ describe('other events', () => {
     })
   })
 
+  it('provider.circuit_closed when an operator resets an open breaker (and not for a closed one)', async () => {
+    const scenario = `hook~${uid()}`
+    await webhook(scenario, ['provider.circuit_closed'])
+    const failing = await createProvider({ scenario: `status500~${uid()}` })
+    const model = await createModel([failing.id])
+    const key = await createKey({ models: [model] })
+    for (let i = 0; i < 5; i++) await gatewayWith({}, '/v1/chat/completions', chatRequest(key.raw, model))
+    expect(
+      (await admin('GET', '/providers')).body.data.find((p: any) => p.id === failing.id).health,
+    ).toMatchObject({
+      state: 'open',
+    })
+    const reset = await admin('POST', `/providers/${failing.id}/reset`)
+    expect(reset.body.health).toMatchObject({ state: 'closed' })
+    const got = await eventually(async () => {
+      const list = mine(await received(scenario), 'provider_id', failing.id)
+      expect(list).toHaveLength(1)
+      return list
+    })
+    expect(got[0]!.body).toMatchObject({
+      type: 'provider.circuit_closed',
+      data: { provider: failing.name, state: 'closed', by: 'reset' },
+    })
+    // A second reset finds it closed: nothing to announce.
+    expect((await admin('POST', `/providers/${failing.id}/reset`)).status).toBe(200)
+    await new Promise((r) => setTimeout(r, 300))
+    expect(mine(await received(scenario), 'provider_id', failing.id)).toHaveLength(1)
+  })
+
   it('provider.key_invalid when an upstream refuses a stored key', async () => {
     const scenario = `hook~${uid()}`
     await webhook(scenario, ['provider.key_invalid'])
