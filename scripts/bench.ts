@@ -10,6 +10,7 @@
 // BENCH_CONCURRENCY ("1,16,64"), BENCH_MOCK_LATENCY_MS (0), BENCH_GAP_MS (50), BENCH_CHUNKS (10),
 // BENCH_STREAMS (6), BENCH_RT_REQUESTS (20), BENCH_PAUSE_MS (15: the paced load),
 // BENCH_PROFILE (1), BENCH_PROFILE_CONCURRENCY (16), BENCH_PROFILE_PAUSE_MS (0), BENCH_FAILOVER_REQUESTS (30), BENCH_FAR_REDIS (1; 0 skips the far-Redis scenario),
+// BENCH_SESSIONS (1; 0 skips the agent-sessions scenario; flag --sessions runs it alone),
 // REDIS_URL (default: a private redis-server), BENCH_POSTGRES_URL (admin URL; default the local one,
 // else PGlite). Flag --quick: 1.5 s cells, 2 repeats. `--ledger N`: the usage ledger scenario at N rows.
 import { randomBytes } from 'node:crypto'
@@ -21,6 +22,7 @@ import { neon, neonConfig } from '@neondatabase/serverless'
 import { cpuMs } from './bench/cpu.ts'
 import { failoverSections, FAILOVER_UNGUARDED, NO_BREAKER_THRESHOLD, runFailover } from './bench/failover.ts'
 import { farRedisSections, runFarRedis } from './bench/far-redis.ts'
+import { runSessions, sessionsSections } from './bench/sessions.ts'
 import { startLoadGenerator, type ClosedLoopResult, type Request } from './bench/load.ts'
 import {
   chatRequest,
@@ -195,6 +197,8 @@ async function main() {
       ...wrangler.vars,
       ...stack.vars,
       ADMIN_TOKEN,
+      // Seals the pooled provider keys the agent-sessions scenario stores.
+      SECRETS_KEY: randomBytes(32).toString('base64'),
       PROVIDER_OPENAI_MAIN_BASE_URL: `${mock.url}/v1`,
       PROVIDER_OPENAI_BACKUP_BASE_URL: `${mock.url}/v1`,
       PROVIDER_OPENAI_MAIN_API_KEY: MOCK_KEY,
@@ -210,6 +214,29 @@ async function main() {
   }
   const gateway: Workerd = await serve(gatewayServe)
   cleanups.push(() => gateway.close())
+  // The agent-sessions scenario compares against the same gateway with conversation affinity off.
+  const startUnpinned = async () => {
+    const unpinned = await serve({
+      ...gatewayServe,
+      name: 'gateway-unpinned',
+      port: await freePort(),
+      bindings: { ...gatewayServe.bindings, AFFINITY_DISABLED: 'true' },
+    })
+    cleanups.push(() => unpinned.close())
+    return unpinned
+  }
+  if (opts.sessionsOnly) {
+    log('agent sessions (--sessions: this scenario only) ...')
+    const unpinned = await startUnpinned()
+    const sessions = await runSessions({ on: gateway.url, off: unpinned.url }, ADMIN_TOKEN, mock.url)
+    const out = sessionsSections(sessions)
+    await mkdir(join(root, 'bench', 'results'), { recursive: true })
+    await writeFile(join(root, 'bench', 'results', 'sessions.json'), JSON.stringify(sessions, null, 2) + '\n')
+    await writeFile(join(root, 'bench', 'results', 'sessions.md'), out.markdown)
+    console.log(out.text)
+    log('wrote bench/results/sessions.json and bench/results/sessions.md')
+    return
+  }
   const passthrough: Workerd = await serve({
     ...common,
     name: 'passthrough',
@@ -411,7 +438,18 @@ async function main() {
   log(`failover, ${opts.failoverRequests} sequential requests per column ...`)
   const failover = await runFailover(gateway.url, ADMIN_TOKEN, mock.url, opts.failoverRequests)
 
-  // 8c. Far Redis: the guard's round trip at 0, 20 and 60 ms one way.
+  // 8c. Agent sessions: conversations and their prompt caches, with and without affinity.
+  let sessions: Awaited<ReturnType<typeof runSessions>> | null = null
+  if (opts.sessions) {
+    log(
+      'agent sessions: 20 conversations × 20 turns per family, affinity off / on / on with a breaker opening ...',
+    )
+    const unpinned = await startUnpinned()
+    sessions = await runSessions({ on: gateway.url, off: unpinned.url }, ADMIN_TOKEN, mock.url)
+    await unpinned.close()
+  }
+
+  // 8d. Far Redis: the guard's round trip at 0, 20 and 60 ms one way.
   if (opts.farRedis) log('far Redis: a key with limits at c=1, Redis 0 / 20 / 60 ms away ...')
   const farRedis = opts.farRedis
     ? await runFarRedis({
@@ -504,15 +542,16 @@ async function main() {
   await mkdir(join(root, 'bench', 'results'), { recursive: true })
   const failoverReport = failoverSections(failover)
   const farRedisReport = farRedis ? farRedisSections(farRedis) : { text: '', markdown: '' }
+  const sessionsReport = sessions ? sessionsSections(sessions) : { text: '', markdown: '' }
   await writeFile(
     join(root, 'bench', 'results', 'latest.json'),
-    JSON.stringify({ ...report.json, failover, farRedis }, null, 2) + '\n',
+    JSON.stringify({ ...report.json, failover, farRedis, sessions }, null, 2) + '\n',
   )
   await writeFile(
     join(root, 'bench', 'results', 'latest.md'),
-    `${report.markdown}\n${failoverReport.markdown}\n${farRedisReport.markdown}`,
+    `${report.markdown}\n${failoverReport.markdown}\n${farRedisReport.markdown}\n${sessionsReport.markdown}`,
   )
-  console.log(`${report.text}\n${failoverReport.text}\n${farRedisReport.text}`)
+  console.log(`${report.text}\n${failoverReport.text}\n${farRedisReport.text}\n${sessionsReport.text}`)
   log('wrote bench/results/latest.json and bench/results/latest.md')
 }
 

@@ -31,6 +31,8 @@ const EnvSchema = z.object({
   KEY_MAC_SECRET: z.optional(z.string()),
   MAX_BODY_BYTES: z.pipe(positiveInt(32 * 1024 * 1024), z.number().check(z.lte(32 * 1024 * 1024))),
   REDIS_FAIL_OPEN: flag,
+  // Conversation affinity (CONTRACT §8.1) off: pins are neither read nor written (a comparison switch).
+  AFFINITY_DISABLED: flag,
   // A local deployment (npm run dev, tests): provider base_url may be a loopback or private address.
   ALLOW_PRIVATE_UPSTREAMS: flag,
   // Local stack only: where the Neon driver sends SQL-over-HTTP instead of Neon's servers.

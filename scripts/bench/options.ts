@@ -26,6 +26,8 @@ export const opts = {
   pauseMs: envNum('BENCH_PAUSE_MS', 15),
   failoverRequests: Math.max(5, envNum('BENCH_FAILOVER_REQUESTS', 30)),
   farRedis: process.env.BENCH_FAR_REDIS !== '0',
+  sessions: process.env.BENCH_SESSIONS !== '0',
+  sessionsOnly: process.argv.includes('--sessions'),
   maxRequestsPerCell: 200_000,
 }
 export const loads: Load[] = [
@@ -33,7 +35,7 @@ export const loads: Load[] = [
   ...(opts.pauseMs > 0 ? [{ label: '1 paced', concurrency: 1, pauseMs: opts.pauseMs }] : []),
 ]
 export const NOISY = 0.2 // spread between repeats above which the machine is called too noisy
-export const HARD_LIMIT_MS = 8 * 60_000 // never run longer than this, whatever happens
+export const HARD_LIMIT_MS = 10 * 60_000 // never run longer than this, whatever happens
 export const MOCK_KEY = 'sk-bench'
 export type Sql = NeonQueryFunction<false, false>
 

@@ -50,6 +50,7 @@ export function requestIncrements(draft: UsageDraft, endedAt: number): Increment
     out.push(...histogram('nexusai_upstream_ttfb_seconds', { provider }, draft.ttfbMs / 1000))
   }
   if (draft.rateLimited) out.push(counter('nexusai_rate_limited_total', { kind: draft.rateLimited }))
+  if (draft.affinity) out.push(counter('nexusai_affinity_total', { result: draft.affinity }))
   for (const f of draft.fallbacks) {
     out.push(counter('nexusai_fallbacks_total', { model, from_provider: f.from, to_provider: f.to }))
   }

@@ -14,6 +14,10 @@ const FAMILIES: Record<string, Family> = {
   },
   nexusai_upstream_ttfb_seconds: { help: 'Time to the upstream response head.', type: 'histogram' },
   nexusai_rate_limited_total: { help: 'Requests refused by a rate limit or budget.', type: 'counter' },
+  nexusai_affinity_total: {
+    help: 'Conversation turns by whether their pin to a provider and pooled key held (hit, new, moved).',
+    type: 'counter',
+  },
   nexusai_fallbacks_total: { help: 'Moves from one provider to the next for a request.', type: 'counter' },
   nexusai_upstream_retries_total: {
     help: 'Retries of an upstream call on the same provider.',

@@ -19,6 +19,7 @@ import {
   type Usage,
 } from '../upstream/providers/types'
 import { pipeStream, type StreamEncoder } from '../upstream/stream'
+import { pinServed } from '../usage/affinity'
 
 // How the client's protocol sees the reply, when it is not Chat Completions. A target of the `native` type
 // gets the client's own request (`inbound`) and its reply is relayed as it came; any other target gets the
@@ -134,6 +135,7 @@ export async function relay(
   const { response, target, attempts, ttfbMs, text } = result.value
   Object.assign(draft, { provider: target.provider, upstreamModel: target.upstreamModel, attempts, ttfbMs })
   draft.providerKeyId = target.keyId ?? null
+  pinServed(draft, target)
   const provider = PROVIDERS[target.type]
   const native = dialect?.native === target.type
 

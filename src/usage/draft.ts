@@ -4,6 +4,7 @@ import { costOfBuckets } from '../lib/money'
 import { emptyUsage, type Usage } from '../upstream/providers/types'
 import type { AttemptRecord } from '../upstream/circuit'
 import type { KeyEvent } from '../upstream/key-faults'
+import type { AffinityResult, Pin } from '../upstream/affinity'
 
 export type Route =
   | 'chat'
@@ -67,6 +68,12 @@ export type UsageDraft = {
   keyEvents: KeyEvent[]
   // "<key|project>|<daily|monthly>" when a budget refused the request (a budget.exhausted alert).
   budgetRefused: string | null
+  // The conversation's pin as the guard read it (null: none yet) and whether it held; the pin the
+  // after-response step writes is the target that served (conversationId null: no pin kept).
+  conversationId: string | null
+  pin: Pin | null
+  affinity: AffinityResult | null
+  servedPin: string | null
   // Resolves when the response body is complete (streams end later than the handler returns).
   finished: Promise<void>
 }
@@ -111,6 +118,10 @@ export function newDraft(
     providerKeyId: null,
     keyEvents: [],
     budgetRefused: null,
+    conversationId: null,
+    pin: null,
+    affinity: null,
+    servedPin: null,
     finished: Promise.resolve(),
   }
 }

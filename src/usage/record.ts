@@ -38,6 +38,8 @@ export type UsageRow = {
   ttfb_ms: number | null
   stream: boolean
   attempts: number
+  // Whether the conversation's pin held: hit | new | moved; null without a pin (CONTRACT §8.1).
+  affinity?: string | null
   created_at: string
   // The stored upstream key that served it, for that key's last_used_at (not a usage_logs column).
   provider_key_id?: string | null
@@ -98,6 +100,7 @@ function sanitizeRow(row: UsageRow): UsageRow {
     latency_ms: cleanInt(row.latency_ms),
     ttfb_ms: row.ttfb_ms === null || row.ttfb_ms === undefined ? null : cleanInt(row.ttfb_ms),
     attempts: cleanInt(row.attempts),
+    affinity: cleanTextOrNull(row.affinity, 10),
     provider_key_id: UUID.test(String(row.provider_key_id)) ? row.provider_key_id : null,
   }
 }
@@ -131,6 +134,7 @@ export function toRow(draft: UsageDraft, endedAt: number): UsageRow {
     ttfb_ms: draft.ttfbMs,
     stream: draft.stream,
     attempts: draft.attempts,
+    affinity: draft.affinity,
     created_at: new Date(draft.startedAt).toISOString(),
     provider_key_id: draft.providerKeyId,
   })
@@ -150,14 +154,14 @@ async function insertUsage(deps: Deps, row: UsageRow): Promise<void> {
       INSERT INTO usage_logs (event_id, request_id, api_key_id, project_id, route, model, provider, upstream_model,
         status, error_code, prompt_tokens, completion_tokens, total_tokens, tokens_estimated, tokens_method, cost_usd,
         price_model, price_effective_from, latency_ms, ttfb_ms, stream, attempts, created_at, cache_read_tokens,
-        cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, usage_source, charge_usd)
+        cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, usage_source, charge_usd, affinity)
       VALUES (${row.event_id}, ${row.request_id}, ${row.api_key_id}, ${row.project_id}, ${row.route}, ${row.model},
         ${row.provider}, ${row.upstream_model}, ${row.status}, ${row.error_code}, ${row.prompt_tokens},
         ${row.completion_tokens}, ${row.total_tokens}, ${row.tokens_estimated}, ${row.tokens_method ?? null},
         ${row.cost_usd}, ${row.price_model ?? null}, ${row.price_effective_from ?? null}, ${row.latency_ms},
         ${row.ttfb_ms}, ${row.stream}, ${row.attempts}, ${row.created_at}, ${row.cache_read_tokens ?? 0},
         ${row.cache_write_5m_tokens ?? 0}, ${row.cache_write_1h_tokens ?? 0}, ${row.reasoning_tokens ?? 0},
-        ${row.usage_source ?? 'upstream'}, ${row.charge_usd ?? row.cost_usd})
+        ${row.usage_source ?? 'upstream'}, ${row.charge_usd ?? row.cost_usd}, ${row.affinity ?? null})
       ON CONFLICT (event_id, created_at) DO NOTHING
       RETURNING api_key_id, project_id, model, created_at, charge_usd, ${PRICE_VERSION} AS price_version
     ), rollup AS (
@@ -198,17 +202,17 @@ async function insertUsageRows(deps: Deps, rows: UsageRow[]): Promise<void> {
         tokens_method text, cost_usd numeric, price_model text, price_effective_from timestamptz, latency_ms int,
         ttfb_ms int, stream boolean, attempts int, created_at timestamptz, provider_key_id uuid,
         cache_read_tokens int, cache_write_5m_tokens int, cache_write_1h_tokens int, reasoning_tokens int,
-        usage_source text, charge_usd numeric)
+        usage_source text, charge_usd numeric, affinity text)
     ), ins AS (
       INSERT INTO usage_logs (event_id, request_id, api_key_id, project_id, route, model, provider, upstream_model,
         status, error_code, prompt_tokens, completion_tokens, total_tokens, tokens_estimated, tokens_method, cost_usd,
         price_model, price_effective_from, latency_ms, ttfb_ms, stream, attempts, created_at, cache_read_tokens,
-        cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, usage_source, charge_usd)
+        cache_write_5m_tokens, cache_write_1h_tokens, reasoning_tokens, usage_source, charge_usd, affinity)
       SELECT event_id::uuid, request_id, api_key_id, project_id, route, model, provider, upstream_model, status, error_code,
         prompt_tokens, completion_tokens, total_tokens, tokens_estimated, tokens_method, cost_usd, price_model,
         price_effective_from, latency_ms, ttfb_ms, stream, attempts, created_at, coalesce(cache_read_tokens, 0),
         coalesce(cache_write_5m_tokens, 0), coalesce(cache_write_1h_tokens, 0), coalesce(reasoning_tokens, 0),
-        coalesce(usage_source, 'upstream'), coalesce(charge_usd, cost_usd)
+        coalesce(usage_source, 'upstream'), coalesce(charge_usd, cost_usd), affinity
       FROM v
       ON CONFLICT (event_id, created_at) DO NOTHING
       RETURNING api_key_id, project_id, model, provider, status, prompt_tokens, completion_tokens, total_tokens,
