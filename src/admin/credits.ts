@@ -71,7 +71,7 @@ async function settled(admin: Admin, projectId: string, since: Date): Promise<Ba
   }
 }
 
-export async function bump(admin: Admin) {
+async function bump(admin: Admin) {
   try {
     await bumpConfigVersion(admin.deps)
   } catch (error) {

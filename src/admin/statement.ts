@@ -1,6 +1,7 @@
 import * as z from 'zod/mini'
 import { findProject } from '../db/projects'
 import { statementRows, type StatementSums } from '../db/statement'
+import { picoToUsdString, usdToPico } from '../lib/money'
 import { startOfNextUtcMonth } from '../lib/time'
 import type { Admin } from './context'
 import { toCsv } from './csv'
@@ -35,12 +36,15 @@ const COUNTS = [
   'total_tokens',
 ] as const
 
+// Money exact, 12 decimals: what the upstreams cost, what the key holders were charged (cost × the
+// project's price ratio at the time), and the difference.
 function numbers(row: StatementSums) {
   return {
     ...Object.fromEntries(COUNTS.map((name) => [name, Number(row[name])])),
-    // Exact, 12 decimals.
     cost_usd: row.cost_usd,
-  } as Record<(typeof COUNTS)[number], number> & { cost_usd: string }
+    charge_usd: row.charge_usd,
+    margin_usd: picoToUsdString(usdToPico(row.charge_usd) - usdToPico(row.cost_usd)),
+  } as Record<(typeof COUNTS)[number], number> & { cost_usd: string; charge_usd: string; margin_usd: string }
 }
 
 export async function projectStatement(admin: Admin, projectId: string, q: StatementQuery) {
@@ -74,15 +78,22 @@ export type Statement = Awaited<ReturnType<typeof projectStatement>>
 
 // The same as CSV, one row per model and provider and a last row of totals (model "TOTAL").
 export function statementCsv(statement: Statement) {
-  const header = ['model', 'provider', ...COUNTS, 'cost_usd', 'price_versions']
+  const header = ['model', 'provider', ...COUNTS, 'cost_usd', 'charge_usd', 'margin_usd', 'price_versions']
+  const money = (row: Statement['totals']) => [row.cost_usd, row.charge_usd, row.margin_usd]
   const rows = statement.data.map((row) => [
     row.model,
     row.provider,
     ...COUNTS.map((name) => row[name]),
-    row.cost_usd,
+    ...money(row),
     row.price_versions.join(' '),
   ])
-  rows.push(['TOTAL', null, ...COUNTS.map((name) => statement.totals[name]), statement.totals.cost_usd, null])
+  rows.push([
+    'TOTAL',
+    null,
+    ...COUNTS.map((name) => statement.totals[name]),
+    ...money(statement.totals),
+    null,
+  ])
   return {
     filename: `statement_${statement.project_id.replace(/[^A-Za-z0-9._-]/g, '_')}_${statement.month}.csv`,
     body: toCsv(header, rows),

@@ -18,7 +18,7 @@ const balanceOf = (creditPico: bigint, spentPico: bigint): Balance => ({
 })
 
 // What Postgres says.
-export async function balanceInPostgres(deps: Deps, projectId: string, prepaidSince: Date) {
+async function balanceInPostgres(deps: Deps, projectId: string, prepaidSince: Date) {
   const [credit, spent] = await Promise.all([
     creditTotals(deps.db, projectId),
     chargesSince(deps.db, projectId, prepaidSince),

@@ -1,6 +1,5 @@
-import type { UsageWindow, WindowPeriod } from '../../drizzle/schema'
+import type { WindowPeriod } from '../../drizzle/schema'
 import type { Config } from '../env'
-import { usdToPico } from '../lib/money'
 import { hotScript, runHotScript } from '../redis/hot-script'
 
 // Rolling windows: a limit on what a key (or all keys of a project) may spend and/or how many requests it
@@ -9,25 +8,15 @@ import { hotScript, runHotScript } from '../redis/hot-script'
 // bounded whatever the traffic. A decision counts the current bucket and the BUCKETS before it, i.e. the
 // last period plus at most one bucket (1/60 of the period): never more than the limit in any period.
 // Bucket n ages out at (n + BUCKETS + 1) × bucket length, which is what Retry-After reports.
-export const PERIOD_MS: Record<WindowPeriod, number> = {
+const PERIOD_MS: Record<WindowPeriod, number> = {
   '5h': 5 * 3_600_000,
   '1d': 86_400_000,
   '7d': 7 * 86_400_000,
   '30d': 30 * 86_400_000,
 }
-export const BUCKETS = 60
+const BUCKETS = 60
 
-export const bucketMs = (period: WindowPeriod) => PERIOD_MS[period] / BUCKETS
-
-// A window as the guard's script takes it: period, bucket length, limits (-1: none).
-export function windowArgs(w: UsageWindow): [WindowPeriod, number, bigint, number] {
-  return [
-    w.period,
-    bucketMs(w.period),
-    w.limit_usd === null ? -1n : usdToPico(w.limit_usd),
-    w.limit_requests ?? -1,
-  ]
-}
+const bucketMs = (period: WindowPeriod) => PERIOD_MS[period] / BUCKETS
 
 export type WindowUse = {
   usedPico: bigint

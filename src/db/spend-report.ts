@@ -3,8 +3,8 @@ import { usageDaily } from '../../drizzle/schema'
 import { startOfUtcMonth } from '../lib/time'
 import type { Db } from './client'
 
-// Spend of this UTC day and this UTC month from the daily rollup (settled usage rows), as exact
-// decimal USD strings.
+// Spend of this UTC day and this UTC month from the daily rollup (settled usage rows), as exact decimal
+// USD strings: what the key holders were charged (cost × price ratio), which is what budgets count.
 export type Spend = { day: string; month: string }
 
 const ymd = (d: Date) => d.toISOString().slice(0, 10)
@@ -12,8 +12,8 @@ const ymd = (d: Date) => d.toISOString().slice(0, 10)
 function spendColumns(now: number) {
   const today = ymd(new Date(now))
   return {
-    day: sql<string>`coalesce(sum(${usageDaily.costUsd}) filter (where ${usageDaily.day} = ${today}::date), 0)::numeric(24, 12)::text`,
-    month: sql<string>`coalesce(sum(${usageDaily.costUsd}), 0)::numeric(24, 12)::text`,
+    day: sql<string>`coalesce(sum(${usageDaily.chargeUsd}) filter (where ${usageDaily.day} = ${today}::date), 0)::numeric(24, 12)::text`,
+    month: sql<string>`coalesce(sum(${usageDaily.chargeUsd}), 0)::numeric(24, 12)::text`,
   }
 }
 

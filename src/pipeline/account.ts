@@ -92,7 +92,7 @@ async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null, ke
       keyId: draft.apiKeyId,
       projectId: hold?.project.id ?? draft.projectId,
       hold,
-      actual: { tokens: draft.promptTokens + draft.completionTokens, costPico: draft.costPico },
+      actual: { tokens: draft.promptTokens + draft.completionTokens, costPico: draft.chargePico },
       circuit: circuitRecordArgs(draft.outcomes),
       period,
       alerts: alertBudgets(key, draft.budgetRefused),

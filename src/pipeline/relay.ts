@@ -2,6 +2,8 @@ import type { Context } from 'hono'
 import type { AppEnv } from '../context'
 import { OpenAIError, type ErrorCode, quoted } from '../errors'
 import type { AppliedPrice } from '../db/catalog'
+import { chargePico, costHeader, usdText, withUsageCost } from '../billing/charge'
+import { costOfBuckets } from '../lib/money'
 import { chargeUsage, type UsageDraft } from '../usage/draft'
 import { estimateRequest, tokensForChars } from '../usage/tokens'
 import { outcomeOf } from '../upstream/circuit'
@@ -138,6 +140,9 @@ export async function relay(
   pinServed(draft, target)
   const provider = PROVIDERS[target.type]
   const native = dialect?.native === target.type
+  // Chat Completions and Responses bodies carry the charge as usage.cost (OpenRouter's convention); every
+  // JSON reply carries it as x-nexusai-cost-usd.
+  const showsCost = (route === 'chat' && !dialect) || route === 'responses'
 
   if (!streaming || !response.body) {
     const decoded = provider.decodeResponse(text ?? '', exchange)
@@ -159,9 +164,10 @@ export async function relay(
         body,
         output: route === 'chat' ? decoded.outputText : null,
       }
-    return new Response(dialect ? dialect.reply(decoded.text, estimate.prompt, native) : decoded.text, {
+    const reply = dialect ? dialect.reply(decoded.text, estimate.prompt, native) : decoded.text
+    return new Response(showsCost ? withUsageCost(reply, draft.chargePico) : reply, {
       status: response.status,
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', [costHeader]: usdText(draft.chargePico) },
     })
   }
 
@@ -172,6 +178,9 @@ export async function relay(
     clientWantsUsage: options?.include_usage === true,
     idleTimeoutMs: target.timeoutMs,
     encoder: dialect?.encoder(estimate.prompt, native),
+    chargeOf: showsCost
+      ? (usage) => chargePico(costOfBuckets(usage, target.price), draft.priceRatio)
+      : undefined,
     onEnd: (outcome) => {
       // Whatever happens here, the request must close (usage row, settled hold).
       try {

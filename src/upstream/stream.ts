@@ -2,6 +2,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser'
 import { generatedText } from './providers/openai'
 import type { Chunk, StreamDecoder, StreamStep, Usage } from './providers/types'
 import { redactSecrets } from '../lib/redact'
+import { addUsageCost } from '../billing/charge'
 
 export type StreamOutcome = {
   end: 'done' | 'upstream_error' | 'idle_timeout' | 'client_gone'
@@ -53,6 +54,8 @@ export function pipeStream(
     idleTimeoutMs: number
     onEnd(outcome: StreamOutcome): void
     encoder?: StreamEncoder
+    // What the usage costs the caller (pico-USD): written into the chunk that carries the usage.
+    chargeOf?: (usage: Usage) => bigint
   },
 ): ReadableStream<Uint8Array> {
   const encoder = opts.encoder ?? openaiEncoder(opts.clientWantsUsage)
@@ -91,7 +94,9 @@ export function pipeStream(
   const apply = (step: StreamStep) => {
     if (finished) return
     if (step.usage) outcome.usage = step.usage
+    const charge = step.usage && opts.chargeOf?.(step.usage)
     for (const chunk of step.chunks ?? []) {
+      if (charge !== undefined && addUsageCost(chunk.json, charge)) delete chunk.raw
       const content = chunk.text ?? generatedText(chunk.json?.choices, 'delta')
       outcome.contentChars += content.length
       if (outcome.contentText.length < MAX_KEPT_TEXT) outcome.contentText += content

@@ -1,5 +1,6 @@
 import type { AppliedPrice } from '../db/catalog'
-import type { KeyRow } from '../db/keys'
+import type { KeyRecord } from '../db/keys'
+import { chargePico, ratioMillionths } from '../billing/charge'
 import { costOfBuckets } from '../lib/money'
 import { emptyUsage, type Usage } from '../upstream/providers/types'
 import type { AttemptRecord } from '../upstream/circuit'
@@ -49,6 +50,9 @@ export type UsageDraft = {
     output: string | null
   } | null
   costPico: bigint
+  // What the key holder pays: costPico × the project's price ratio (in millionths), exact.
+  priceRatio: bigint
+  chargePico: bigint
   // The price costPico was computed with (recorded on the row), null when none applied.
   price: AppliedPrice | null
   startedAt: number
@@ -81,7 +85,7 @@ export type UsageDraft = {
 export function newDraft(
   eventId: string,
   requestId: string,
-  key: KeyRow,
+  key: KeyRecord,
   route: Route,
   startedAt: number,
 ): UsageDraft {
@@ -105,6 +109,8 @@ export function newDraft(
     tokensMethod: null,
     recount: null,
     costPico: 0n,
+    priceRatio: ratioMillionths(key.project?.priceRatio),
+    chargePico: 0n,
     price: null,
     startedAt,
     ttfbMs: null,
@@ -126,7 +132,8 @@ export function newDraft(
   }
 }
 
-// The cost of the draft's tokens at the price that applies to it (none: 0).
+// The cost of the draft's tokens at the price that applies to it (none: 0), and what it is charged.
 export function chargeUsage(draft: UsageDraft): void {
   draft.costPico = costOfBuckets(draft.usage, draft.price ?? undefined)
+  draft.chargePico = chargePico(draft.costPico, draft.priceRatio)
 }

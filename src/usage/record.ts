@@ -128,6 +128,7 @@ export function toRow(draft: UsageDraft, endedAt: number): UsageRow {
     reasoning_tokens: draft.usage.reasoning,
     usage_source: draft.usageSource,
     cost_usd: picoToUsdString(draft.costPico),
+    charge_usd: picoToUsdString(draft.chargePico),
     price_model: draft.price?.model ?? null,
     price_effective_from: draft.price ? new Date(draft.price.effectiveFrom).toISOString() : null,
     latency_ms: Math.max(0, Math.round(endedAt - draft.startedAt)),

@@ -34,8 +34,8 @@ async function rollupSpend(deps: Deps, now: number, keyId?: string) {
   return deps.db
     .select({
       keyId: apiKeys.id,
-      day: sql<string>`coalesce(sum(${usageDaily.costUsd}) filter (where ${usageDaily.day} = ${today}::date), 0)::text`,
-      month: sql<string>`coalesce(sum(${usageDaily.costUsd}), 0)::text`,
+      day: sql<string>`coalesce(sum(${usageDaily.chargeUsd}) filter (where ${usageDaily.day} = ${today}::date), 0)::text`,
+      month: sql<string>`coalesce(sum(${usageDaily.chargeUsd}), 0)::text`,
     })
     .from(apiKeys)
     .leftJoin(usageDaily, and(eq(usageDaily.apiKeyId, apiKeys.id), gte(usageDaily.day, monthStart)))

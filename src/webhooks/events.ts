@@ -8,6 +8,8 @@ export const EVENT_TYPES = [
   'provider.circuit_closed',
   'provider.key_invalid',
   'key.expiring',
+  'balance.low',
+  'balance.exhausted',
 ] as const
 export type EventType = (typeof EVENT_TYPES)[number]
 

@@ -64,16 +64,19 @@ describe('project statements', () => {
     })
     expect(pico(body.totals.cost_usd)).toBe(rows.reduce((s, r) => s + pico(r.costUsd), 0n))
     expect(pico(body.totals.cost_usd)).toBe(body.data.reduce((s: bigint, r: any) => s + pico(r.cost_usd), 0n))
+    // At price ratio 1 the charge is the cost and the margin nothing.
+    expect(body.totals.charge_usd).toBe(body.totals.cost_usd)
+    expect(pico(body.totals.margin_usd)).toBe(0n)
 
     const csv = await admin('GET', `/projects/${project}/statement?month=${month()}&format=csv`)
     expect(csv.res.headers.get('content-type')).toContain('text/csv')
     expect(csv.res.headers.get('content-disposition')).toContain(`statement_${project}_${month()}.csv`)
     const lines = (csv.body as string).trim().split('\r\n')
     expect(lines[0]).toBe(
-      'model,provider,requests,success,failed,prompt_tokens,input_tokens,cache_read_tokens,cache_write_tokens,completion_tokens,total_tokens,cost_usd,price_versions',
+      'model,provider,requests,success,failed,prompt_tokens,input_tokens,cache_read_tokens,cache_write_tokens,completion_tokens,total_tokens,cost_usd,charge_usd,margin_usd,price_versions',
     )
     expect(lines.at(-1)).toBe(
-      `TOTAL,,5,4,1,${body.totals.prompt_tokens},${body.totals.input_tokens},${body.totals.cache_read_tokens},${body.totals.cache_write_tokens},${body.totals.completion_tokens},${body.totals.total_tokens},${body.totals.cost_usd},`,
+      `TOTAL,,5,4,1,${body.totals.prompt_tokens},${body.totals.input_tokens},${body.totals.cache_read_tokens},${body.totals.cache_write_tokens},${body.totals.completion_tokens},${body.totals.total_tokens},${body.totals.cost_usd},${body.totals.charge_usd},${body.totals.margin_usd},`,
     )
   })
 

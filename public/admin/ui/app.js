@@ -9,9 +9,10 @@ import mappings from './pages/mappings.js'
 import prices from './pages/prices.js'
 import usage from './pages/usage.js'
 import audit from './pages/audit.js'
+import billing from './pages/billing.js'
 import health from './pages/health.js'
 
-const PAGES = { keys, projects, requests, providers, mappings, prices, usage, audit, health }
+const PAGES = { keys, projects, billing, requests, providers, mappings, prices, usage, audit, health }
 const $ = (id) => document.getElementById(id)
 
 let renderSeq = 0
