@@ -211,6 +211,8 @@ export function serializeUsageLog(row: typeof usageLogs.$inferSelect) {
     latency_ms: row.latencyMs,
     ttfb_ms: row.ttfbMs,
     attempts: row.attempts,
+    // Whether the conversation's pin held: hit, new or moved (docs/affinity.md); null without one.
+    affinity: row.affinity,
     event_id: row.eventId,
   }
 }

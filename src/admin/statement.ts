@@ -4,6 +4,7 @@ import { statementRows, type StatementSums } from '../db/statement'
 import { picoToUsdString, usdToPico } from '../lib/money'
 import { startOfNextUtcMonth } from '../lib/time'
 import type { Admin } from './context'
+import { cacheReadShare } from '../db/usage-report'
 import { toCsv } from './csv'
 import { notFound, storedText } from './query'
 
@@ -44,7 +45,13 @@ function numbers(row: StatementSums) {
     cost_usd: row.cost_usd,
     charge_usd: row.charge_usd,
     margin_usd: picoToUsdString(usdToPico(row.charge_usd) - usdToPico(row.cost_usd)),
-  } as Record<(typeof COUNTS)[number], number> & { cost_usd: string; charge_usd: string; margin_usd: string }
+    cache_read_share: cacheReadShare(Number(row.cache_read_tokens), Number(row.prompt_tokens)),
+  } as Record<(typeof COUNTS)[number], number> & {
+    cost_usd: string
+    charge_usd: string
+    margin_usd: string
+    cache_read_share: number | null
+  }
 }
 
 export async function projectStatement(admin: Admin, projectId: string, q: StatementQuery) {

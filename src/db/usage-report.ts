@@ -19,6 +19,9 @@ export type UsageSums = {
   reasoning_tokens: number
   // Exact decimal string, 12 places.
   cost_usd: string
+  // cache_read_tokens / prompt_tokens (4 decimals), null without prompt tokens: how well prompts met
+  // their provider's cache (docs/affinity.md).
+  cache_read_share: number | null
 }
 
 const GROUP_COLUMNS: Record<UsageGroup, SQL> = {
@@ -43,7 +46,10 @@ const sums = {
   cost_usd: sql<string>`coalesce(sum(${usageDaily.costUsd}), 0)::numeric(24, 12)::text`,
 }
 
-function toSums(row: Record<keyof UsageSums, string>): UsageSums {
+export const cacheReadShare = (cacheRead: number, prompt: number) =>
+  prompt > 0 ? Math.round((cacheRead / prompt) * 10_000) / 10_000 : null
+
+function toSums(row: Record<Exclude<keyof UsageSums, 'cache_read_share'>, string>): UsageSums {
   return {
     requests: Number(row.requests),
     success: Number(row.success),
@@ -55,6 +61,7 @@ function toSums(row: Record<keyof UsageSums, string>): UsageSums {
     cache_write_tokens: Number(row.cache_write_tokens),
     reasoning_tokens: Number(row.reasoning_tokens),
     cost_usd: row.cost_usd,
+    cache_read_share: cacheReadShare(Number(row.cache_read_tokens), Number(row.prompt_tokens)),
   }
 }
 

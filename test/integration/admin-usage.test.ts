@@ -17,12 +17,15 @@ const SUMS = [
   'cache_write_tokens',
   'reasoning_tokens',
   'cost_usd',
+  'cache_read_share',
 ] as const
 
 // Exact sums of the raw rows, in the report's shape; cost as a 12-decimal string via integer pico-USD.
 function expected(rows: Row[]) {
   const pico = rows.reduce((sum, r) => sum + BigInt(r.costUsd.replace('.', '')), 0n)
   const cost = pico.toString().padStart(13, '0')
+  const prompt = rows.reduce((s, r) => s + r.promptTokens, 0)
+  const read = rows.reduce((s, r) => s + r.cacheReadTokens, 0)
   return {
     requests: rows.length,
     success: rows.filter((r) => r.status < 400).length,
@@ -34,6 +37,7 @@ function expected(rows: Row[]) {
     cache_write_tokens: rows.reduce((s, r) => s + r.cacheWrite5mTokens + r.cacheWrite1hTokens, 0),
     reasoning_tokens: rows.reduce((s, r) => s + r.reasoningTokens, 0),
     cost_usd: `${cost.slice(0, -12)}.${cost.slice(-12)}`,
+    cache_read_share: prompt > 0 ? Math.round((read / prompt) * 10_000) / 10_000 : null,
   }
 }
 

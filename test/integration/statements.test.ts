@@ -42,6 +42,7 @@ describe('project statements', () => {
     const a = body.data.find((r: any) => r.model === modelA)
     expect(a).toMatchObject({ provider: p1.name, requests: 3, success: 3, failed: 0, cache_read_tokens: 6 })
     expect(a.input_tokens + a.cache_read_tokens + a.cache_write_tokens).toBe(a.prompt_tokens)
+    expect(a.cache_read_share).toBe(Math.round((6 / a.prompt_tokens) * 10_000) / 10_000)
     expect(a.price_versions).toHaveLength(2)
     expect(a.price_versions[0]).toMatch(new RegExp(`^${modelA}@2020-01-01T00:00:00.000Z$`))
     expect(body.data.find((r: any) => r.model === modelB && r.provider === null)).toMatchObject({
