@@ -170,36 +170,21 @@ export const geminiCalls = new Hono<AppEnv>().post(
   },
 )
 
-// Gemini's Model resource for a public model name.
-const modelResource = (id: string) => ({
-  name: `models/${id}`,
-  baseModelId: id,
-  version: '001',
-  displayName: id,
-  description: `${id} through nexusai`,
-  supportedGenerationMethods: [
-    'generateContent',
-    'streamGenerateContent',
-    'countTokens',
-    'embedContent',
-    'batchEmbedContents',
-  ],
-})
-
 // GET /v1beta/models and /v1beta/models/{model}: the models this key may use, in Gemini's list shape.
 export const geminiModels = new Hono<AppEnv>()
   .get('/models', account('gemini'), async (c) => {
     const data = await listModels(c.get('deps'), c.get('requestId'), c.get('apiKey'), c.get('configVersion'))
-    return c.json({ models: data.map((m) => modelResource(m.id)) })
+    return c.json({ models: data })
   })
   .get('/models/:model', account('gemini'), async (c) => {
     const data = await listModels(c.get('deps'), c.get('requestId'), c.get('apiKey'), c.get('configVersion'))
     const id = c.req.param('model')
-    if (!data.some((m) => m.id === id))
+    const model = data.find((m) => m.id === id)
+    if (!model)
       throw new OpenAIError(
         'model_not_found',
         `The model ${quoted(id)} does not exist or you do not have access to it.`,
         'model',
       )
-    return c.json(modelResource(id))
+    return c.json(model)
   })

@@ -15,7 +15,8 @@ export async function listModels(deps: Deps, requestId: string, key: KeyRow, ver
   return models.map((id) => modelObject(id))
 }
 
-// One object both OpenAI's and Anthropic's SDKs parse (docs/providers.md §0.6): no header sniffing.
+// One object the OpenAI, Anthropic and Gemini SDKs all parse (docs/providers.md §0.6): no header sniffing.
+// @google/genai 3.x lists models at /v1/models too, reading Gemini's `Model` fields.
 const modelObject = (id: string) => ({
   id,
   object: 'model' as const,
@@ -24,4 +25,15 @@ const modelObject = (id: string) => ({
   type: 'model' as const,
   display_name: id,
   created_at: '1970-01-01T00:00:00Z',
+  name: `models/${id}`,
+  displayName: id,
+  supportedGenerationMethods: GEMINI_METHODS,
 })
+
+const GEMINI_METHODS = [
+  'generateContent',
+  'streamGenerateContent',
+  'countTokens',
+  'embedContent',
+  'batchEmbedContents',
+]

@@ -22,6 +22,8 @@ export const v1 = new Hono<AppEnv>()
     return c.json({
       object: 'list',
       data,
+      // Gemini's list field, for @google/genai's models.list() (its 3.x default version is v1).
+      models: data,
       has_more: false,
       first_id: data[0]?.id ?? null,
       last_id: data.at(-1)?.id ?? null,

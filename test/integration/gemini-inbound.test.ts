@@ -159,6 +159,12 @@ describe('Gemini API inbound: a Gemini target (passthrough)', () => {
     const { model, key } = await route('gemini', 'text')
     const listed = await gateway(`/v1beta/models?key=${key.raw}`)
     expect(await listed.json()).toMatchObject({ models: [{ name: `models/${model}` }] })
+    // @google/genai 3.x lists at /v1/models: the OpenAI list body carries Gemini's `models` too.
+    for (const version of ['v1', 'v1beta'] as const) {
+      const names = []
+      for await (const m of await genai(key.raw, version).models.list()) names.push(m.name)
+      expect(names).toEqual([`models/${model}`])
+    }
     const res = await gateway(`/v1/models/${model}:generateContent`, {
       method: 'POST',
       headers: { authorization: `Bearer ${key.raw}`, 'content-type': 'application/json' },

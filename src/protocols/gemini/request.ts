@@ -164,14 +164,11 @@ const LEVELS: Record<string, string> = {
   XHIGH: 'xhigh',
 }
 
-// thinkingLevel maps one to one; a thinking budget onto the classic effort levels (0: no thinking asked,
-// -1: the model decides).
+// An explicit thinkingLevel maps one to one. A thinkingBudget is not passed on: Gemini CLI sends one on
+// every request whatever the model, and OpenAI models without reasoning refuse reasoning_effort.
 function reasoningEffort(thinking: unknown): string | undefined {
-  if (!isObject(thinking)) return undefined
-  if (typeof thinking.thinkingLevel === 'string') return LEVELS[thinking.thinkingLevel.toUpperCase()]
-  const budget = thinking.thinkingBudget
-  if (typeof budget !== 'number' || budget <= 0) return undefined
-  return budget <= 2048 ? 'low' : budget <= 16_384 ? 'medium' : 'high'
+  if (!isObject(thinking) || typeof thinking.thinkingLevel !== 'string') return undefined
+  return LEVELS[thinking.thinkingLevel.toUpperCase()]
 }
 
 function responseFormat(config: Json): Json | undefined {
