@@ -276,6 +276,37 @@ export const usageDaily = pgTable(
   ],
 )
 
+// The same sums per project without the key: reports that neither group nor filter by key, statements
+// and project spend read this one, whose size depends on projects × models × days only.
+export const usageProjectDaily = pgTable(
+  'usage_project_daily',
+  {
+    day: date('day').notNull(),
+    projectId: text('project_id').notNull(),
+    model: text('model').notNull(),
+    provider: text('provider').notNull().default(''),
+    priceVersion: text('price_version').notNull().default(''),
+    requests: bigint('requests', { mode: 'number' }).notNull().default(0),
+    success: bigint('success', { mode: 'number' }).notNull().default(0),
+    failed: bigint('failed', { mode: 'number' }).notNull().default(0),
+    promptTokens: bigint('prompt_tokens', { mode: 'number' }).notNull().default(0),
+    completionTokens: bigint('completion_tokens', { mode: 'number' }).notNull().default(0),
+    totalTokens: bigint('total_tokens', { mode: 'number' }).notNull().default(0),
+    cacheReadTokens: bigint('cache_read_tokens', { mode: 'number' }).notNull().default(0),
+    cacheWriteTokens: bigint('cache_write_tokens', { mode: 'number' }).notNull().default(0),
+    reasoningTokens: bigint('reasoning_tokens', { mode: 'number' }).notNull().default(0),
+    costUsd: numeric('cost_usd', { precision: 24, scale: 12 }).notNull().default('0'),
+    chargeUsd: numeric('charge_usd', { precision: 24, scale: 12 }).notNull().default('0'),
+  },
+  (t) => [
+    primaryKey({
+      name: 'usage_project_daily_pkey',
+      columns: [t.day, t.projectId, t.model, t.provider, t.priceVersion],
+    }),
+    index('usage_project_daily_project_idx').on(t.projectId, t.day),
+  ],
+)
+
 export const adminAudit = pgTable(
   'admin_audit',
   {

@@ -43,5 +43,8 @@ export async function dropUsageBefore(db: Db, months: string[], cutoff: Date): P
     ...months.map((month) => db.execute(sql`DROP TABLE IF EXISTS ${sql.identifier(partitionName(month))}`)),
     db.execute(sql`DELETE FROM usage_logs_default WHERE created_at < ${at}`),
     db.execute(sql`DELETE FROM usage_daily WHERE day < (${at}::timestamptz AT TIME ZONE 'UTC')::date`),
+    db.execute(
+      sql`DELETE FROM usage_project_daily WHERE day < (${at}::timestamptz AT TIME ZONE 'UTC')::date`,
+    ),
   ])
 }

@@ -1,5 +1,5 @@
 import { and, eq, getTableColumns, gte, lt, sql, type SQL } from 'drizzle-orm'
-import { usageDaily, usageLogs } from '../../drizzle/schema'
+import { usageDaily, usageLogs, usageProjectDaily } from '../../drizzle/schema'
 import type { Db } from './client'
 
 export type UsageGroup = 'day' | 'model' | 'provider' | 'api_key' | 'project'
@@ -24,26 +24,32 @@ export type UsageSums = {
   cache_read_share: number | null
 }
 
-const GROUP_COLUMNS: Record<UsageGroup, SQL> = {
-  day: sql`to_char(${usageDaily.day}, 'YYYY-MM-DD')`,
-  model: sql`${usageDaily.model}`,
-  provider: sql`${usageDaily.provider}`,
-  api_key: sql`${usageDaily.apiKeyId}::text`,
-  project: sql`${usageDaily.projectId}`,
+// The key rollup (usage_daily) has the key; the project rollup (usage_project_daily), far smaller, serves
+// every report that neither groups nor filters by key.
+type Rollup = typeof usageDaily | typeof usageProjectDaily
+
+function groupColumn(t: Rollup, group: UsageGroup): SQL {
+  if (group === 'day') return sql`to_char(${t.day}, 'YYYY-MM-DD')`
+  if (group === 'model') return sql`${t.model}`
+  if (group === 'provider') return sql`${t.provider}`
+  if (group === 'project') return sql`${t.projectId}`
+  return sql`${usageDaily.apiKeyId}::text`
 }
 
 // Sums as text: bigint and numeric sums stay exact through the driver, converted once in toSums.
-const sums = {
-  requests: sql<string>`coalesce(sum(${usageDaily.requests}), 0)::text`,
-  success: sql<string>`coalesce(sum(${usageDaily.success}), 0)::text`,
-  failed: sql<string>`coalesce(sum(${usageDaily.failed}), 0)::text`,
-  prompt_tokens: sql<string>`coalesce(sum(${usageDaily.promptTokens}), 0)::text`,
-  completion_tokens: sql<string>`coalesce(sum(${usageDaily.completionTokens}), 0)::text`,
-  total_tokens: sql<string>`coalesce(sum(${usageDaily.totalTokens}), 0)::text`,
-  cache_read_tokens: sql<string>`coalesce(sum(${usageDaily.cacheReadTokens}), 0)::text`,
-  cache_write_tokens: sql<string>`coalesce(sum(${usageDaily.cacheWriteTokens}), 0)::text`,
-  reasoning_tokens: sql<string>`coalesce(sum(${usageDaily.reasoningTokens}), 0)::text`,
-  cost_usd: sql<string>`coalesce(sum(${usageDaily.costUsd}), 0)::numeric(24, 12)::text`,
+function rollupSums(t: Rollup) {
+  return {
+    requests: sql<string>`coalesce(sum(${t.requests}), 0)::text`,
+    success: sql<string>`coalesce(sum(${t.success}), 0)::text`,
+    failed: sql<string>`coalesce(sum(${t.failed}), 0)::text`,
+    prompt_tokens: sql<string>`coalesce(sum(${t.promptTokens}), 0)::text`,
+    completion_tokens: sql<string>`coalesce(sum(${t.completionTokens}), 0)::text`,
+    total_tokens: sql<string>`coalesce(sum(${t.totalTokens}), 0)::text`,
+    cache_read_tokens: sql<string>`coalesce(sum(${t.cacheReadTokens}), 0)::text`,
+    cache_write_tokens: sql<string>`coalesce(sum(${t.cacheWriteTokens}), 0)::text`,
+    reasoning_tokens: sql<string>`coalesce(sum(${t.reasoningTokens}), 0)::text`,
+    cost_usd: sql<string>`coalesce(sum(${t.costUsd}), 0)::numeric(24, 12)::text`,
+  }
 }
 
 export const cacheReadShare = (cacheRead: number, prompt: number) =>
@@ -65,18 +71,18 @@ function toSums(row: Record<Exclude<keyof UsageSums, 'cache_read_share'>, string
   }
 }
 
-function rollupWhere(fromDay: string, toDay: string, filter: UsageFilter) {
+function rollupWhere(t: Rollup, fromDay: string, toDay: string, filter: UsageFilter) {
   return and(
-    gte(usageDaily.day, fromDay),
-    lt(usageDaily.day, toDay),
+    gte(t.day, fromDay),
+    lt(t.day, toDay),
     filter.apiKeyId === undefined ? undefined : eq(usageDaily.apiKeyId, filter.apiKeyId),
-    filter.projectId === undefined ? undefined : eq(usageDaily.projectId, filter.projectId),
-    filter.model === undefined ? undefined : eq(usageDaily.model, filter.model),
-    filter.provider === undefined ? undefined : eq(usageDaily.provider, filter.provider),
+    filter.projectId === undefined ? undefined : eq(t.projectId, filter.projectId),
+    filter.model === undefined ? undefined : eq(t.model, filter.model),
+    filter.provider === undefined ? undefined : eq(t.provider, filter.provider),
   )
 }
 
-// Grouped rows and the totals from the daily rollup, days [fromDay, toDay): the totals are one more
+// Grouped rows and the totals from a daily rollup, days [fromDay, toDay): the totals are one more
 // grouping set of the same scan (a row whose grouping() is 1).
 export async function usageReport(
   db: Db,
@@ -85,11 +91,12 @@ export async function usageReport(
   toDay: string,
   filter: UsageFilter,
 ) {
-  const key = GROUP_COLUMNS[group]
+  const t: Rollup = group === 'api_key' || filter.apiKeyId !== undefined ? usageDaily : usageProjectDaily
+  const key = groupColumn(t, group)
   const rows = await db
-    .select({ key: sql<string>`${key}`, ...sums, is_total: sql<number>`grouping(${key})` })
-    .from(usageDaily)
-    .where(rollupWhere(fromDay, toDay, filter))
+    .select({ key: sql<string>`${key}`, ...rollupSums(t), is_total: sql<number>`grouping(${key})` })
+    .from(t as typeof usageDaily)
+    .where(rollupWhere(t, fromDay, toDay, filter))
     .groupBy(sql`grouping sets ((${key}), ())`)
     .orderBy(key)
   const groups = rows.filter((row) => Number(row.is_total) === 0)

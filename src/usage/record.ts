@@ -146,8 +146,25 @@ const PRICE_VERSION = sql.raw(
   `coalesce(price_model || '@' || to_char(price_effective_from AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), '')`,
 )
 
-// One statement: the row (idempotent on event_id), its daily rollup and the last_used_at of the virtual
-// key and of the stored upstream key that served it. The rollup only counts a row that was actually inserted, so replaying the spool never double counts.
+// The sums a rollup row adds up, as the ON CONFLICT update of both rollups.
+const ADD_SUMS = sql.raw(`requests = d.requests + EXCLUDED.requests, success = d.success + EXCLUDED.success,
+  failed = d.failed + EXCLUDED.failed, prompt_tokens = d.prompt_tokens + EXCLUDED.prompt_tokens,
+  completion_tokens = d.completion_tokens + EXCLUDED.completion_tokens,
+  total_tokens = d.total_tokens + EXCLUDED.total_tokens, cost_usd = d.cost_usd + EXCLUDED.cost_usd,
+  charge_usd = d.charge_usd + EXCLUDED.charge_usd, cache_read_tokens = d.cache_read_tokens + EXCLUDED.cache_read_tokens,
+  cache_write_tokens = d.cache_write_tokens + EXCLUDED.cache_write_tokens,
+  reasoning_tokens = d.reasoning_tokens + EXCLUDED.reasoning_tokens`)
+const SUMS = sql.raw(`count(*), count(*) FILTER (WHERE status >= 200 AND status < 400),
+  count(*) FILTER (WHERE status < 200 OR status >= 400), sum(prompt_tokens), sum(completion_tokens),
+  sum(total_tokens), sum(cost_usd), sum(charge_usd), sum(cache_read_tokens), sum(cache_write_tokens),
+  sum(reasoning_tokens)`)
+const SUM_COLUMNS =
+  sql.raw(`requests, success, failed, prompt_tokens, completion_tokens, total_tokens, cost_usd,
+  charge_usd, cache_read_tokens, cache_write_tokens, reasoning_tokens`)
+
+// One statement: the row (idempotent on event_id), its daily rollups and the last_used_at of the virtual
+// key and of the stored upstream key that served it. The rollups only count a row that was actually
+// inserted, so replaying the spool never double counts.
 async function insertUsage(deps: Deps, row: UsageRow): Promise<void> {
   const ok = row.status >= 200 && row.status < 400 ? 1 : 0
   await deps.db.execute(sql`
@@ -174,14 +191,17 @@ async function insertUsage(deps: Deps, row: UsageRow): Promise<void> {
         ${row.total_tokens}::int, ${row.cost_usd}::numeric, charge_usd, ${row.cache_read_tokens ?? 0}::int,
         ${(row.cache_write_5m_tokens ?? 0) + (row.cache_write_1h_tokens ?? 0)}::int, ${row.reasoning_tokens ?? 0}::int
       FROM ins
-      ON CONFLICT (day, project_id, api_key_id, model, provider, price_version) DO UPDATE SET
-        requests = d.requests + 1, success = d.success + EXCLUDED.success, failed = d.failed + EXCLUDED.failed,
-        prompt_tokens = d.prompt_tokens + EXCLUDED.prompt_tokens,
-        completion_tokens = d.completion_tokens + EXCLUDED.completion_tokens,
-        total_tokens = d.total_tokens + EXCLUDED.total_tokens, cost_usd = d.cost_usd + EXCLUDED.cost_usd,
-        charge_usd = d.charge_usd + EXCLUDED.charge_usd, cache_read_tokens = d.cache_read_tokens + EXCLUDED.cache_read_tokens,
-        cache_write_tokens = d.cache_write_tokens + EXCLUDED.cache_write_tokens,
-        reasoning_tokens = d.reasoning_tokens + EXCLUDED.reasoning_tokens
+      ON CONFLICT (day, project_id, api_key_id, model, provider, price_version) DO UPDATE SET ${ADD_SUMS}
+    ), project_rollup AS (
+      INSERT INTO usage_project_daily AS d (day, project_id, model, provider, price_version, requests, success,
+        failed, prompt_tokens, completion_tokens, total_tokens, cost_usd, charge_usd, cache_read_tokens,
+        cache_write_tokens, reasoning_tokens)
+      SELECT (created_at AT TIME ZONE 'UTC')::date, project_id, model, ${row.provider ?? ''}::text, price_version, 1,
+        ${ok}::int, ${1 - ok}::int, ${row.prompt_tokens}::int, ${row.completion_tokens}::int,
+        ${row.total_tokens}::int, ${row.cost_usd}::numeric, charge_usd, ${row.cache_read_tokens ?? 0}::int,
+        ${(row.cache_write_5m_tokens ?? 0) + (row.cache_write_1h_tokens ?? 0)}::int, ${row.reasoning_tokens ?? 0}::int
+      FROM ins
+      ON CONFLICT (day, project_id, model, provider, price_version) DO UPDATE SET ${ADD_SUMS}
     ), provider_key AS (
       UPDATE provider_keys SET last_used_at = GREATEST(COALESCE(last_used_at, 'epoch'), ${row.created_at}::timestamptz)
       WHERE id = ${row.provider_key_id ?? null}::uuid
@@ -190,10 +210,10 @@ async function insertUsage(deps: Deps, row: UsageRow): Promise<void> {
     WHERE id = ${row.api_key_id}`)
 }
 
-// The same as insertUsage for many rows in one statement (the rows travel as one JSON parameter): the
-// rollup gets one upsert per (day, key, model, provider) and each virtual and upstream key's last_used_at
-// is set once. Rollup rows are upserted in the conflict key's order, so concurrent batches lock them in
-// the same order.
+// Many rows in one statement (the rows travel as one JSON parameter): each rollup gets one upsert per
+// group (per key in usage_daily, per project in usage_project_daily) and each virtual and upstream key's
+// last_used_at is set once. Only inserted rows are rolled up, so replaying the spool never double counts.
+// Rollup rows are upserted in the conflict key's order, so concurrent batches lock them in the same order.
 async function insertUsageRows(deps: Deps, rows: UsageRow[]): Promise<void> {
   await deps.db.execute(sql`
     WITH v AS (
@@ -221,25 +241,20 @@ async function insertUsageRows(deps: Deps, rows: UsageRow[]): Promise<void> {
         cache_write_5m_tokens + cache_write_1h_tokens AS cache_write_tokens, reasoning_tokens,
         ${PRICE_VERSION} AS price_version
     ), rollup AS (
-      INSERT INTO usage_daily AS d (day, project_id, api_key_id, model, provider, price_version, requests, success,
-        failed, prompt_tokens, completion_tokens, total_tokens, cost_usd, charge_usd, cache_read_tokens,
-        cache_write_tokens, reasoning_tokens)
+      INSERT INTO usage_daily AS d (day, project_id, api_key_id, model, provider, price_version, ${SUM_COLUMNS})
       SELECT (created_at AT TIME ZONE 'UTC')::date, project_id, api_key_id, model, coalesce(provider, ''),
-        price_version, count(*), count(*) FILTER (WHERE status >= 200 AND status < 400),
-        count(*) FILTER (WHERE status < 200 OR status >= 400), sum(prompt_tokens), sum(completion_tokens),
-        sum(total_tokens), sum(cost_usd), sum(charge_usd), sum(cache_read_tokens), sum(cache_write_tokens),
-        sum(reasoning_tokens)
+        price_version, ${SUMS}
       FROM ins
       GROUP BY 1, 2, 3, 4, 5, 6
       ORDER BY 1, 2, 3, 4, 5, 6
-      ON CONFLICT (day, project_id, api_key_id, model, provider, price_version) DO UPDATE SET
-        requests = d.requests + EXCLUDED.requests, success = d.success + EXCLUDED.success,
-        failed = d.failed + EXCLUDED.failed, prompt_tokens = d.prompt_tokens + EXCLUDED.prompt_tokens,
-        completion_tokens = d.completion_tokens + EXCLUDED.completion_tokens,
-        total_tokens = d.total_tokens + EXCLUDED.total_tokens, cost_usd = d.cost_usd + EXCLUDED.cost_usd,
-        charge_usd = d.charge_usd + EXCLUDED.charge_usd, cache_read_tokens = d.cache_read_tokens + EXCLUDED.cache_read_tokens,
-        cache_write_tokens = d.cache_write_tokens + EXCLUDED.cache_write_tokens,
-        reasoning_tokens = d.reasoning_tokens + EXCLUDED.reasoning_tokens
+      ON CONFLICT (day, project_id, api_key_id, model, provider, price_version) DO UPDATE SET ${ADD_SUMS}
+    ), project_rollup AS (
+      INSERT INTO usage_project_daily AS d (day, project_id, model, provider, price_version, ${SUM_COLUMNS})
+      SELECT (created_at AT TIME ZONE 'UTC')::date, project_id, model, coalesce(provider, ''), price_version, ${SUMS}
+      FROM ins
+      GROUP BY 1, 2, 3, 4, 5
+      ORDER BY 1, 2, 3, 4, 5
+      ON CONFLICT (day, project_id, model, provider, price_version) DO UPDATE SET ${ADD_SUMS}
     ), provider_key AS (
       UPDATE provider_keys pk SET last_used_at = GREATEST(COALESCE(pk.last_used_at, 'epoch'), u.at)
       FROM (SELECT provider_key_id, max(created_at) AS at FROM v WHERE provider_key_id IS NOT NULL

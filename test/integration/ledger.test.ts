@@ -123,6 +123,9 @@ describe('the daily rollup', () => {
       expect(BigInt(statement.body.totals.cost_usd.replace('.', ''))).toBe(cost)
       const report = await admin('GET', `/usage?project_id=${project}&group_by=api_key`)
       expect(report.body.data).toMatchObject([{ api_key_id: key.id, requests: mine.length }])
+      // Without the key dimension the report reads the project rollup: the same sums.
+      const byModel = await admin('GET', `/usage?project_id=${project}&group_by=model`)
+      expect(byModel.body.totals).toEqual(report.body.totals)
     }
     expect(rows.every((r) => r.chargeUsd === r.costUsd)).toBe(true)
     const { rows: rollup } = await testDb().execute<{ cost: string; charge: string }>(
@@ -141,6 +144,8 @@ describe('usage partitions', () => {
     await seedTies(project, keyId, 3, new Date('1990-01-15T00:00:00Z'))
     await db.execute(sql`INSERT INTO usage_daily (day, project_id, api_key_id, model, requests)
       VALUES ('1990-01-15', ${project}, ${keyId}, 'm', 3), ('1990-02-15', ${project}, ${keyId}, 'm', 1)`)
+    await db.execute(sql`INSERT INTO usage_project_daily (day, project_id, model, requests)
+      VALUES ('1990-01-15', ${project}, 'm', 3), ('1990-02-15', ${project}, 'm', 1)`)
     for (const [m, from, to] of [
       ['1990-01', '1990-01-01', '1990-02-01'],
       ['1990-02', '1990-02-01', '1990-03-01'],
@@ -165,6 +170,10 @@ describe('usage partitions', () => {
       sql`SELECT day::text FROM usage_daily WHERE ${where} ORDER BY day`,
     )
     expect(days.map((d) => d.day)).toEqual(['1990-02-15'])
+    const { rows: projectDays } = await db.execute<{ day: string }>(
+      sql`SELECT day::text FROM usage_project_daily WHERE ${where} ORDER BY day`,
+    )
+    expect(projectDays.map((d) => d.day)).toEqual(['1990-02-15'])
     await dropUsageBefore(db, ['1990-02'], new Date('1990-03-01T00:00:00Z'))
   })
 })
