@@ -268,6 +268,34 @@ describe('Gemini API inbound: translated targets', () => {
   })
 })
 
+describe('Gemini API inbound: fallback and broken streams', () => {
+  it('falls back across protocols: a Gemini target that is unavailable, then an OpenAI one translated', async () => {
+    const gemini = await createProvider({ type: 'gemini', scenario: `status503~${tag()}` })
+    const openai = await createProvider({ type: 'openai', scenario: `ok~${tag()}` })
+    const model = await createModel([gemini.id, openai.id], { model: `gemini-3-flash-${tag()}` })
+    const key = await createKey({ models: [model] })
+    const reply = await genai(key.raw).models.generateContent({ model, contents: 'Hi' })
+    expect(reply.text).toBe('Hello from mock upstream.')
+    expect(await mockRequests(gemini.scenario)).not.toHaveLength(0)
+    const row = await onlyRow(key.id)
+    expect([row.provider, row.status]).toEqual([openai.name, 200])
+  })
+
+  it('ends a stream the upstream breaks with one Google error element, and logs it', async () => {
+    const { model, key, ai } = await route('gemini', 'errorafter2')
+    const texts: string[] = []
+    const error = await (async () => {
+      for await (const chunk of await ai.models.generateContentStream({ model, contents: 'Hi' }))
+        texts.push(chunk.text ?? '')
+    })().catch((e: unknown) => e)
+    expect(texts.join('')).toBe('Hello from')
+    expect(error).toBeInstanceOf(ApiError)
+    expect((error as ApiError).status).toBe(502)
+    const row = await onlyRow(key.id)
+    expect([row.status, row.errorCode]).toEqual([502, 'upstream_stream_broken'])
+  })
+})
+
 describe('Gemini API inbound: errors the SDK raises as ApiError with Google status names', () => {
   const failure = async (call: Promise<unknown>) => {
     const error = await call.then(

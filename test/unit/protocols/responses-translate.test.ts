@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { toChatRequest } from '../../src/protocols/responses/request'
-import { toResponse } from '../../src/protocols/responses/reply'
-import { translatedEncoder } from '../../src/protocols/responses/encoder'
+import { toChatRequest } from '../../../src/protocols/responses/request'
+import { toResponse } from '../../../src/protocols/responses/reply'
+import { translatedEncoder } from '../../../src/protocols/responses/encoder'
 
 describe('Responses ⇄ chat translation', () => {
   it('merges function calls into one assistant turn and keeps tool outputs in order', () => {
