@@ -3,7 +3,7 @@ import type { Deps } from './deps'
 import type { Conversation } from './protocols/conversation'
 import type { Target } from './upstream/targets'
 import type { UsageDraft } from './usage/draft'
-import type { Hold } from './usage/spend'
+import type { Hold } from './redis/scripts/guard'
 
 export type Bindings = CloudflareBindings & Record<string, unknown>
 

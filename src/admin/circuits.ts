@@ -4,9 +4,10 @@ import type { ProviderRow } from '../db/catalog'
 import type { Deps } from '../deps'
 import { log } from '../lib/log'
 import { labels } from '../metrics/counters'
-import { CIRCUIT_RESET } from '../redis/circuit-lua'
 import { keys } from '../redis/keys'
-import { circuitSettings, STATE_NAMES } from '../upstream/circuit'
+import { CIRCUIT_STATES, type CircuitState } from '../redis/lua/circuit.lua'
+import { runCircuitReset } from '../redis/scripts/circuit-reset'
+import { circuitSettings } from '../upstream/circuit'
 import { audit, type Admin } from './context'
 import { notFound, providerRef } from './query'
 import { serializeProvider } from './serialize'
@@ -17,7 +18,7 @@ import { circuitResetEvent } from '../webhooks/provider-events'
 const FIELDS = ['st', 'f', 'ou', 'cu', 'sr', 'lat'] as const
 
 export type Health = {
-  state: (typeof STATE_NAMES)[number]
+  state: CircuitState
   // Consecutive provider faults so far.
   failures: number
   // When an open breaker lets a probe through, or a 429 cooldown ends; null when neither is pending.
@@ -43,7 +44,7 @@ function toHealth(raw: Record<string, unknown> | null, row: ProviderRow, deps: D
   const settings = circuitSettings(deps.config, row.name, row.circuit)
   const latency = n('lat')
   return {
-    state: STATE_NAMES[st] ?? 'closed',
+    state: CIRCUIT_STATES[st] ?? 'closed',
     failures: n('f') ?? 0,
     retry_at: retryAt > 0 ? new Date(retryAt).toISOString() : null,
     success_ratio: n('sr') === null ? null : Math.round((n('sr') as number) * 1000) / 1000,
@@ -83,12 +84,11 @@ export async function resetCircuit(admin: Admin, ref: string) {
   const { deps } = admin
   const row = await findProviderByRef(deps.db, providerRef(ref))
   if (!row) throw notFound('provider', ref)
-  const previous = await deps.redis.eval<string[], number>(
-    CIRCUIT_RESET,
-    [keys.circuit(row.id), keys.metrics()],
-    [String(deps.now()), labels({ provider: row.name })],
-  )
-  const from = STATE_NAMES[previous] ?? 'closed'
+  const from = await runCircuitReset(deps.redis, {
+    providerId: row.id,
+    label: labels({ provider: row.name }),
+    now: deps.now(),
+  })
   if (from !== 'closed') admin.defer(emitSafely(deps, [circuitResetEvent(row, deps.now())], admin.requestId))
   log('info', 'circuit transition', {
     request_id: admin.requestId,

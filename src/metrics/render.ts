@@ -25,7 +25,7 @@ const FAMILIES: Record<string, Family> = {
   },
   nexusai_tokens_total: { help: 'Tokens accounted, by model, provider and type.', type: 'counter' },
   nexusai_cost_usd_total: { help: 'Cost accounted in USD.', type: 'counter', scale: 1e-9 },
-  // Both written by the circuit breakers' own Redis steps (redis/circuit-lua.ts), the gauge with HSET.
+  // Both written by the circuit breakers' own Redis steps (redis/lua/circuit.lua.ts), the gauge with HSET.
   nexusai_provider_circuit_state: {
     help: "Each provider's circuit breaker: 0 closed, 1 half-open, 2 open.",
     type: 'gauge',

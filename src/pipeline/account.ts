@@ -4,13 +4,13 @@ import type { Deps } from '../deps'
 import { OpenAIError } from '../errors'
 import { log } from '../lib/log'
 import { requestIncrements } from '../metrics/counters'
-import { circuitRecordArgs, STATE_NAMES } from '../upstream/circuit'
+import { circuitOutcomes } from '../upstream/circuit'
 import { newDraft, type Route, type UsageDraft } from '../usage/draft'
 import { countWithTokenizer } from '../usage/tokenizer'
 import { finishLater } from '../usage/batch'
 import { recordKeyEvents } from '../usage/key-events'
 import { toRow } from '../usage/record'
-import type { Hold } from '../usage/spend'
+import type { Hold } from '../redis/scripts/guard'
 import type { KeyRecord } from '../db/keys'
 import { dayTag, monthTag } from '../lib/time'
 import { alertBudgets, budgetEvents } from '../webhooks/alerts'
@@ -71,7 +71,7 @@ function clientGone(signal: AbortSignal | undefined): Promise<'gone'> {
 
 async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null, key: KeyRecord): Promise<void> {
   const endedAt = deps.now()
-  const period = { day: hold?.day ?? dayTag(endedAt), month: hold?.month ?? monthTag(endedAt) }
+  const period = hold?.period ?? { day: dayTag(endedAt), month: monthTag(endedAt) }
   await countWithTokenizer(deps.assets, draft).catch((error) =>
     log('warn', 'tokenizer unavailable; tokens estimated from characters', {
       request_id: draft.requestId,
@@ -90,10 +90,10 @@ async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null, ke
   const { moves, alerts, failures } = await finishLater(deps, {
     settlement: {
       keyId: draft.apiKeyId,
-      projectId: hold?.project.id ?? draft.projectId,
+      projectId: draft.projectId,
       hold,
       actual: { tokens: draft.promptTokens + draft.completionTokens, costPico: draft.chargePico },
-      circuit: circuitRecordArgs(draft.outcomes),
+      outcomes: circuitOutcomes(draft.outcomes),
       period,
       alerts: alertBudgets(key, draft.budgetRefused),
     },
@@ -111,12 +111,11 @@ async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null, ke
     attempts: draft.attempts,
     tokens: draft.promptTokens + draft.completionTokens,
   })
-  for (let i = 0; i + 1 < moves.length; i += 2) {
-    const record = draft.outcomes[moves[i]!]
-    log(moves[i + 1] === 2 ? 'warn' : 'info', 'circuit transition', {
+  for (const move of moves) {
+    log(move.to === 'open' ? 'warn' : 'info', 'circuit transition', {
       request_id: draft.requestId,
-      provider: record?.target.provider,
-      to: STATE_NAMES[moves[i + 1]!],
+      provider: draft.outcomes[move.outcome]?.target.provider,
+      to: move.to,
     })
   }
   for (const failure of [...failures, ...(await keyEvents)])

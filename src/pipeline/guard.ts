@@ -2,17 +2,23 @@ import { createMiddleware } from 'hono/factory'
 import { configVersion } from '../cache'
 import type { AppEnv } from '../context'
 import type { KeyRecord, KeyRow } from '../db/keys'
+import type { ProjectRow } from '../db/projects'
 import { OpenAIError, quoted } from '../errors'
 import { log } from '../lib/log'
 import { maxCostPico, MICROS_TO_PICO, usdToMicros } from '../lib/money'
-import { dayTag, formatResetDuration, monthTag, startOfNextUtcDay, startOfNextUtcMonth } from '../lib/time'
+import { dayTag, formatResetDuration, monthTag } from '../lib/time'
 import { labels } from '../metrics/counters'
-import { keys } from '../redis/keys'
-import { runHotScript } from '../redis/hot-script'
-import { guardScript, type GuardReply } from '../redis/scripts'
+import {
+  holdOf,
+  runGuard,
+  type GuardDecision,
+  type GuardInput,
+  type LimitState,
+  type ScopeLimits,
+} from '../redis/scripts/guard'
 import { orderTargets, strategyOf } from '../upstream/route-order'
 import type { Route } from '../usage/draft'
-import { rebuildProjectSpend, rebuildSpend, type Hold } from '../usage/spend'
+import { rebuildProjectSpend, rebuildSpend } from '../usage/spend'
 import type { Target } from '../upstream/targets'
 import { estimateRequest, reservedCompletion } from '../usage/tokens'
 import { olderVersion, resolveRoute } from './allow-model'
@@ -26,8 +32,14 @@ const MAX_ROUNDS = 4
 // A half-open probe's lease outlives the probe's own attempts; if it never reports, another request probes.
 const probeLeaseMs = (t: Target) => t.timeoutMs * (t.maxRetries + 1) + 5_000
 
-const limitOrNone = (n: number | null) => (n === null ? -1 : n)
-const budgetPico = (usd: string | null) => (usd === null ? -1n : BigInt(usdToMicros(usd)) * MICROS_TO_PICO)
+const budgetPico = (usd: string | null) => (usd === null ? null : BigInt(usdToMicros(usd)) * MICROS_TO_PICO)
+
+const limitsOf = (row: KeyRow | ProjectRow | null): ScopeLimits => ({
+  rpm: row?.rpmLimit ?? null,
+  tpm: row?.tpmLimit ?? null,
+  dailyPico: budgetPico(row?.dailyBudget ?? null),
+  monthlyPico: budgetPico(row?.monthlyBudget ?? null),
+})
 
 // Pico-USD for people: dollars with up to 6 decimals (at least 2), rounded up to the micro-dollar.
 const usd = (pico: number | bigint) => {
@@ -37,40 +49,35 @@ const usd = (pico: number | bigint) => {
 }
 
 // x-ratelimit-{limit,remaining,reset}-{requests,tokens} for the limits the key has, from the
-// script's view of both windows (the same four numbers lead every reply but 'stale'/'rebuild').
-function limitHeaders(key: KeyRecord, reply: GuardReply): Record<string, string> {
-  const [, rpmRemaining, rpmResetMs, tpmRemaining, tpmResetMs] = reply as [
-    string,
-    number,
-    number,
-    number,
-    number,
-    ...unknown[],
-  ]
+// script's view of both of its windows.
+function limitHeaders(key: KeyRecord, limits: LimitState): Record<string, string> {
   const headers: Record<string, string> = {}
   const trio = (unit: string, limit: number, remaining: number, resetMs: number) => {
     headers[`x-ratelimit-limit-${unit}`] = String(limit)
     headers[`x-ratelimit-remaining-${unit}`] = String(Math.max(0, remaining))
     headers[`x-ratelimit-reset-${unit}`] = formatResetDuration(resetMs)
   }
-  if (key.rpmLimit !== null) trio('requests', key.rpmLimit, rpmRemaining, rpmResetMs)
-  if (key.tpmLimit !== null) trio('tokens', key.tpmLimit, tpmRemaining, tpmResetMs)
+  if (key.rpmLimit !== null)
+    trio('requests', key.rpmLimit, limits.requests.remaining, limits.requests.resetMs)
+  if (key.tpmLimit !== null) trio('tokens', key.tpmLimit, limits.tokens.remaining, limits.tokens.resetMs)
   return headers
 }
 
 // OpenAI's shapes: a rate limit is retryable (Retry-After), except a request that can never fit the
 // TPM limit; an exhausted budget is not (x-should-retry: false, which the OpenAI SDK honours). The
 // message and x-nexusai-limit-scope say whether the key's own limit or its project's was hit.
-function refuse(key: KeyRecord, reply: GuardReply, ask: { tokens: number; costPico: bigint }): never {
-  const project = (reply as unknown[]).includes('project')
-  const whose = project ? `this key's project '${key.projectId}'` : 'this key'
-  const headers = { ...limitHeaders(key, reply), 'x-nexusai-limit-scope': project ? 'project' : 'key' }
-  if (reply[0] === 'rpm' || reply[0] === 'tpm') {
-    const [kind, rpmRemaining, , tpmRemaining, , retryMs = 0, , projectLimit = 0, projectRemaining = 0] =
-      reply
-    const unit = kind === 'rpm' ? 'requests' : 'tokens'
-    const limit = project ? projectLimit : ((kind === 'rpm' ? key.rpmLimit : key.tpmLimit) ?? 0)
-    if (kind === 'tpm' && ask.tokens > limit) {
+function refuse(
+  key: KeyRecord,
+  refusal: Extract<GuardDecision, { kind: 'refused' }>,
+  ask: { tokens: number; costPico: bigint },
+): never {
+  const project = refusal.scope.kind === 'project'
+  const whose = project ? `this key's project '${refusal.scope.id}'` : 'this key'
+  const headers = { ...limitHeaders(key, refusal.limits), 'x-nexusai-limit-scope': refusal.scope.kind }
+  if (refusal.by !== 'budget') {
+    const { by, limit, remaining, retryMs } = refusal
+    const unit = by === 'rpm' ? 'requests' : 'tokens'
+    if (by === 'tpm' && ask.tokens > limit) {
       throw new OpenAIError(
         'rate_limit_exceeded',
         `Request too large: it is estimated at ${ask.tokens} tokens (prompt + max_tokens), above the limit of ${whose} of ${limit} tokens per minute. Lower max_tokens or shorten the prompt.`,
@@ -79,7 +86,6 @@ function refuse(key: KeyRecord, reply: GuardReply, ask: { tokens: number; costPi
         unit,
       )
     }
-    const remaining = project ? projectRemaining : kind === 'rpm' ? rpmRemaining : tpmRemaining
     throw new OpenAIError(
       'rate_limit_exceeded',
       `Rate limit reached for ${unit} per minute of ${whose}: limit ${limit}, remaining ${remaining}. Please try again in ${formatResetDuration(retryMs)}.`,
@@ -92,7 +98,7 @@ function refuse(key: KeyRecord, reply: GuardReply, ask: { tokens: number; costPi
       unit,
     )
   }
-  const [, , , , , window, limit, , left] = reply as Extract<GuardReply, ['budget', ...unknown[]]>
+  const { window, limitPico: limit, leftPico: left } = refusal
   const resets = `It resets at the start of the next UTC ${window === 'daily' ? 'day' : 'month'}.`
   throw new OpenAIError(
     'insufficient_quota',
@@ -176,75 +182,29 @@ export function guard(route: GuardRoute) {
         )
       }
       const now = deps.now()
-      // The request's event id: unique, and a round that is refused or retried commits nothing under it.
-      const ticket = draft.eventId
-      const cost = reservationPico(route, c.get('body'), estimate.prompt, targets)
-      const day = dayTag(now)
-      const month = monthTag(now)
-      const project = key.project
-      const projectId = key.projectId
-      // Known before the call: a client that leaves while the script runs cancels this handler on the
-      // edge, and the after-response step must still find the hold to release (releasing a hold the
-      // script did not take is a no-op).
-      const hold: Hold = {
-        keyId: key.id,
-        ticket,
+      const input: GuardInput = {
+        version,
+        now,
+        // The request's event id: unique, and a round that is refused or retried commits nothing under it.
+        ticket: draft.eventId,
         tokens,
-        tpm: key.tpmLimit !== null,
-        reservation: hasBudget(key) ? `${ticket}|${day}|${month}|${cost}` : null,
-        day,
-        month,
-        project: {
-          id: projectId,
-          tokens: project?.tpmLimit != null ? tokens : null,
-          reservation: hasBudget(project) ? `${ticket}|${day}|${month}|${cost}` : null,
-        },
+        costPico: reservationPico(route, c.get('body'), estimate.prompt, targets),
+        period: { day: dayTag(now), month: monthTag(now) },
+        reservationTtlMs: RESERVATION_TTL_MS,
+        scopes: [
+          { scope: { kind: 'key', id: key.id }, limits: limitsOf(key) },
+          { scope: { kind: 'project', id: key.projectId }, limits: limitsOf(key.project) },
+        ],
+        circuits: targets.map((t) => ({
+          providerId: t.providerId,
+          probeLeaseMs: probeLeaseMs(t),
+          label: labels({ provider: t.provider }),
+        })),
       }
-      c.set('hold', hold)
-      let reply: GuardReply
+      c.set('hold', holdOf(input))
+      let decision: GuardDecision
       try {
-        reply = await runHotScript<GuardReply>(
-          deps.config,
-          guardScript,
-          [
-            keys.configVersion(),
-            keys.rpm(key.id),
-            keys.tpm(key.id),
-            keys.spendDay(key.id, day),
-            keys.spendMonth(key.id, month),
-            keys.reservations(key.id),
-            keys.tpmTotal(key.id),
-            keys.metrics(),
-            keys.projectRpm(projectId),
-            keys.projectTpm(projectId),
-            keys.projectTpmTotal(projectId),
-            keys.projectSpendDay(projectId, day),
-            keys.projectSpendMonth(projectId, month),
-            keys.projectReservations(projectId),
-            ...targets.map((t) => keys.circuit(t.providerId)),
-          ],
-          [
-            version,
-            now,
-            ticket,
-            limitOrNone(key.rpmLimit),
-            limitOrNone(key.tpmLimit),
-            tokens,
-            budgetPico(key.dailyBudget),
-            budgetPico(key.monthlyBudget),
-            cost,
-            RESERVATION_TTL_MS,
-            day,
-            month,
-            startOfNextUtcDay(now) - now,
-            startOfNextUtcMonth(now) - now,
-            limitOrNone(project?.rpmLimit ?? null),
-            limitOrNone(project?.tpmLimit ?? null),
-            budgetPico(project?.dailyBudget ?? null),
-            budgetPico(project?.monthlyBudget ?? null),
-            ...targets.flatMap((t) => [probeLeaseMs(t), labels({ provider: t.provider })]),
-          ].map(String),
-        )
+        decision = await runGuard(deps.config, input)
       } catch (error) {
         c.set('hold', null)
         if (!deps.config.REDIS_FAIL_OPEN) {
@@ -262,34 +222,33 @@ export function guard(route: GuardRoute) {
         })
         return next()
       }
-      const kind = reply[0]
-      if (kind !== 'ok') c.set('hold', null)
-      if (kind === 'stale') {
-        await reload(String(reply[1]))
+      if (decision.kind !== 'ok') c.set('hold', null)
+      if (decision.kind === 'stale') {
+        await reload(decision.version)
         continue
       }
-      if (kind === 'rebuild') {
+      if (decision.kind === 'rebuild') {
+        const { scope } = decision
         await fromStore('postgres', requestId, () =>
-          reply[1] === 'project'
-            ? rebuildProjectSpend(deps, projectId, now)
-            : rebuildSpend(deps, key.id, now),
+          scope.kind === 'project'
+            ? rebuildProjectSpend(deps, scope.id, now)
+            : rebuildSpend(deps, scope.id, now),
         )
         continue
       }
-      if (kind !== 'ok') {
-        draft.rateLimited = kind
-        if (kind === 'budget')
-          draft.budgetRefused = `${(reply as unknown[]).includes('project') ? 'project' : 'key'}|${reply[5]}`
-        refuse(key, reply, { tokens, costPico: cost })
+      if (decision.kind === 'refused') {
+        draft.rateLimited = decision.by
+        if (decision.by === 'budget')
+          draft.budgetRefused = { scope: decision.scope.kind, window: decision.window }
+        refuse(key, decision, { tokens, costPico: input.costPico })
       }
-      c.set('limitHeaders', limitHeaders(key, reply))
-      const circuits = (reply as Extract<GuardReply, ['ok', ...unknown[]]>)[5]
-      circuits.forEach(([route, , , moved], i) => {
+      c.set('limitHeaders', limitHeaders(key, decision.limits))
+      decision.circuits.forEach(({ route, moved }, i) => {
         const provider = targets[i]?.provider
         if (moved) log('info', 'circuit transition', { request_id: requestId, provider, to: 'half_open' })
-        if (route === 1) log('info', 'circuit probe', { request_id: requestId, provider })
+        if (route === 'probe') log('info', 'circuit probe', { request_id: requestId, provider })
       })
-      c.set('targets', orderTargets(targets, circuits, strategyOf(targets)))
+      c.set('targets', orderTargets(targets, decision.circuits, strategyOf(targets)))
       return next()
     }
     throw new OpenAIError('service_unavailable', 'The gateway configuration is changing; please retry.')

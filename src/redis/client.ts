@@ -17,3 +17,15 @@ export function createRedis(config: Config): Redis {
 }
 
 export type { Redis }
+
+// A script run through the client (the rare ones: spool drain, counter raise, breaker reset), for the
+// script wrappers in redis/scripts/ only. One script object per Redis client: it hashes the script
+// (SHA-1 for EVALSHA) once, not on every call.
+export function clientScript(text: string) {
+  const byClient = new WeakMap<Redis, ReturnType<Redis['createScript']>>()
+  return (redis: Redis, keys: string[], args: string[]): Promise<unknown> => {
+    let script = byClient.get(redis)
+    if (!script) byClient.set(redis, (script = redis.createScript<unknown>(text)))
+    return script.exec(keys, args)
+  }
+}

@@ -41,7 +41,7 @@ async function post(config: Config, body: string): Promise<Reply> {
   return reply
 }
 
-export async function runHotScript<T>(
+export async function runHotScript<T = unknown>(
   config: Config,
   script: HotScript,
   keys: string[],

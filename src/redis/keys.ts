@@ -4,26 +4,14 @@ const P = 'nx'
 export const keys = {
   // Bumped by every admin write; caches in every isolate compare against it.
   configVersion: () => `${P}:cfgver`,
-  // Sliding-window request log (ZSET member = request id, score = ms).
-  rpm: (keyId: string) => `${P}:rpm:${keyId}`,
-  // Sliding-window token log (ZSET member = "<request id>:<tokens>", score = ms).
-  tpm: (keyId: string) => `${P}:tpm:${keyId}`,
-  // Running total of that token log, so a decision never sums the whole window.
-  tpmTotal: (keyId: string) => `${P}:tpmsum:${keyId}`,
-  // Settled spend in pico-USD (exactly the ledger's sum) for one UTC day / month; rebuilt from usage_logs
-  // when missing.
-  spendDay: (keyId: string, day: string) => `${P}:spend:pd:${keyId}:${day}`,
-  spendMonth: (keyId: string, month: string) => `${P}:spend:pm:${keyId}:${month}`,
-  // In-flight budget reservations (ZSET member = "<request id>|<day>|<month>|<pico-USD>", score = expiry ms).
-  reservations: (keyId: string) => `${P}:resv:${keyId}`,
-  // A project's shared windows, counters and reservations: the same shapes as the key's above, for
-  // all keys of the project together ("pj" segments, so no project slug can collide with a key id).
-  projectRpm: (projectId: string) => `${P}:pj:rpm:${projectId}`,
-  projectTpm: (projectId: string) => `${P}:pj:tpm:${projectId}`,
-  projectTpmTotal: (projectId: string) => `${P}:pj:tpmsum:${projectId}`,
-  projectSpendDay: (projectId: string, day: string) => `${P}:pj:spend:pd:${projectId}:${day}`,
-  projectSpendMonth: (projectId: string, month: string) => `${P}:pj:spend:pm:${projectId}:${month}`,
-  projectReservations: (projectId: string) => `${P}:pj:resv:${projectId}`,
+  // One key's or project's spend counters (scopeKey below), for the rebuild and the reconcile.
+  spendDay: (keyId: string, day: string) => scopeKey.spendDay({ kind: 'key', id: keyId }, day),
+  spendMonth: (keyId: string, month: string) => scopeKey.spendMonth({ kind: 'key', id: keyId }, month),
+  tpmTotal: (keyId: string) => scopeKey.tpmTotal({ kind: 'key', id: keyId }),
+  projectSpendDay: (projectId: string, day: string) =>
+    scopeKey.spendDay({ kind: 'project', id: projectId }, day),
+  projectSpendMonth: (projectId: string, month: string) =>
+    scopeKey.spendMonth({ kind: 'project', id: projectId }, month),
   // Budget thresholds already announced in one period (HASH field = fraction or "exhausted"), per key
   // ("k") or project ("p") and UTC day or month: a crossing is announced once.
   budgetAlerts: (scope: 'k' | 'p', id: string, period: string) => `${P}:alert:${scope}:${id}:${period}`,
@@ -33,7 +21,7 @@ export const keys = {
   usageSpoolDead: () => `${P}:spool:usage:dead`,
   // Failed admin sign-ins per client IP (@upstash/ratelimit fixed window; it appends ":<ip>:<window>").
   adminAuthFailures: () => `${P}:adminfail`,
-  // A provider's circuit breaker and health figures (HASH, fields in redis/circuit-lua.ts), 7 days after its last outcome.
+  // A provider's circuit breaker and health figures (HASH, fields in redis/lua/circuit.lua.ts), 7 days after its last outcome.
   circuit: (providerId: string) => `${P}:circuit:${providerId}`,
   // Which provider created a Responses API response (JSON: key, model, provider), so follow-ups
   // (previous_response_id, GET, DELETE) go to the provider that stores it.
@@ -48,4 +36,51 @@ export const keys = {
   redeemFailures: () => `${P}:redeemfail`,
   // Prometheus counters and histograms (HASH field = "<metric>{<labels>}", value = number).
   metrics: () => `${P}:metrics`,
+}
+
+// A scope is what limits and budgets apply to: an API key, or the project all its keys share. Both have
+// the same Redis shapes, a project's under "pj" segments (so no project slug can collide with a key id).
+export type ScopeKind = 'key' | 'project'
+export type Scope = { kind: ScopeKind; id: string }
+// The UTC day (YYYYMMDD) and month (YYYYMM) a request counts in.
+export type Period = { day: string; month: string }
+
+const scoped = (s: Scope) => (s.kind === 'project' ? `${P}:pj` : P)
+
+export const scopeKey = {
+  // Sliding-window request log (ZSET member = request id, score = ms).
+  rpm: (s: Scope) => `${scoped(s)}:rpm:${s.id}`,
+  // Sliding-window token log (ZSET member = "<request id>:<tokens>", score = ms).
+  tpm: (s: Scope) => `${scoped(s)}:tpm:${s.id}`,
+  // Running total of that token log, so a decision never sums the whole window.
+  tpmTotal: (s: Scope) => `${scoped(s)}:tpmsum:${s.id}`,
+  // Settled spend in pico-USD (exactly the ledger's sum) for one UTC day / month; rebuilt from usage_logs
+  // when missing.
+  spendDay: (s: Scope, day: string) => `${scoped(s)}:spend:pd:${s.id}:${day}`,
+  spendMonth: (s: Scope, month: string) => `${scoped(s)}:spend:pm:${s.id}:${month}`,
+  // In-flight budget reservations (ZSET member = reservationMember() in redis/scripts/guard.ts, score =
+  // expiry ms).
+  reservations: (s: Scope) => `${scoped(s)}:resv:${s.id}`,
+}
+
+// A scope's keys in the one order the scripts read them in: the Lua gets each one's offset from this
+// list (redis/lua/scope.lua.ts), so a new per-scope key (a rolling window's buckets, a balance) is one
+// entry here and one in SCOPE_LAYOUT.
+export const SCOPE_KEYS = ['rpm', 'tpm', 'tpmTotal', 'spendDay', 'spendMonth', 'reservations'] as const
+
+const SCOPE_LAYOUT: Record<(typeof SCOPE_KEYS)[number], (s: Scope, p: Period) => string> = {
+  rpm: (s) => scopeKey.rpm(s),
+  tpm: (s) => scopeKey.tpm(s),
+  tpmTotal: (s) => scopeKey.tpmTotal(s),
+  spendDay: (s, p) => scopeKey.spendDay(s, p.day),
+  spendMonth: (s, p) => scopeKey.spendMonth(s, p.month),
+  reservations: (s) => scopeKey.reservations(s),
+}
+
+export const scopeKeys = (s: Scope, p: Period): string[] => SCOPE_KEYS.map((name) => SCOPE_LAYOUT[name](s, p))
+
+// A scope's budget-alert hashes for the period's day and month.
+export const scopeAlertKeys = (s: Scope, p: Period): string[] => {
+  const tag = s.kind === 'project' ? 'p' : 'k'
+  return [keys.budgetAlerts(tag, s.id, p.day), keys.budgetAlerts(tag, s.id, p.month)]
 }

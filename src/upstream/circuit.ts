@@ -1,7 +1,7 @@
 import { providerVar, type Config } from '../env'
 import type { Result } from '../lib/result'
 import { labels } from '../metrics/counters'
-import { keys } from '../redis/keys'
+import type { CircuitOutcome } from '../redis/scripts/finish'
 import type { AttemptError, AttemptOk } from './attempt'
 import { decide } from './fallback'
 import type { Target } from './targets'
@@ -84,24 +84,14 @@ export function outcomeOf(target: Target, result: Result<AttemptOk, AttemptError
 
 export type AttemptRecord = { target: Target; outcome: ProviderOutcome }
 
-// One request's circuit section of the finish script (redis/circuit-lua.ts CIRCUIT_RECORD): one hash
-// and eight arguments per outcome, after their count.
-export function circuitRecordArgs(records: AttemptRecord[]): { keys: string[]; args: string[] } {
-  const args = [String(records.length)]
-  for (const { target, outcome } of records) {
-    const { threshold, windowMs, failureRatio, cooldownMs } = target.circuit
-    args.push(
-      outcome.kind,
-      String(outcome.kind === 'ok' ? Math.round(outcome.latencyMs) : 0),
-      String(outcome.kind === 'cool' ? Math.round(outcome.retryAfterMs) : 0),
-      String(threshold),
-      String(windowMs),
-      String(failureRatio),
-      String(cooldownMs),
-      labels({ provider: target.provider }),
-    )
-  }
-  return { keys: records.map((r) => keys.circuit(r.target.providerId)), args }
+// One request's outcomes for the finish step's breakers (redis/scripts/finish.ts).
+export function circuitOutcomes(records: AttemptRecord[]): CircuitOutcome[] {
+  return records.map(({ target, outcome }) => ({
+    providerId: target.providerId,
+    label: labels({ provider: target.provider }),
+    kind: outcome.kind,
+    latencyMs: outcome.kind === 'ok' ? Math.round(outcome.latencyMs) : 0,
+    retryAfterMs: outcome.kind === 'cool' ? Math.round(outcome.retryAfterMs) : 0,
+    ...target.circuit,
+  }))
 }
-
-export const STATE_NAMES = ['closed', 'half_open', 'open'] as const

@@ -1,4 +1,4 @@
-import type { CircuitRead } from '../redis/scripts'
+import type { CircuitRead } from '../redis/scripts/guard'
 import { withPinnedKey, type Pin } from './affinity'
 import { weightedShuffle, type Target } from './targets'
 
@@ -14,9 +14,6 @@ export function strategyOf(targets: Target[]): Strategy {
   const named = targets.find((t) => t.strategy !== 'priority' && isStrategy(t.strategy))?.strategy
   return named && isStrategy(named) ? named : 'priority'
 }
-
-const UNSKIPPED = 0
-const SKIP = 2
 
 // A share of the weight kept however unhealthy a provider looks, so it still gets traffic to recover on.
 const MIN_HEALTH = 0.05
@@ -34,9 +31,11 @@ export function orderTargets(
   now = Date.now(),
 ): Target[] {
   const items = targets.map((target, i) => {
-    const [route = UNSKIPPED, permille = -1, latencyMs = -1] = reads[i] ?? []
-    const health = permille < 0 ? 1 : Math.max(permille / 1000, MIN_HEALTH)
-    return { target, route, latencyMs, weight: Math.max(target.weight, 0) * health }
+    const read = reads[i]
+    const permille = read?.successPermille ?? null
+    const health = permille === null ? 1 : Math.max(permille / 1000, MIN_HEALTH)
+    const latencyMs = read?.latencyMs ?? -1
+    return { target, skip: read?.route === 'skip', latencyMs, weight: Math.max(target.weight, 0) * health }
   })
   let ordered: typeof items
   if (strategy === 'latency') {
@@ -52,8 +51,8 @@ export function orderTargets(
       ),
     )
   }
-  const usable = ordered.filter((i) => i.route !== SKIP).map((i) => i.target)
-  const skipped = ordered.filter((i) => i.route === SKIP).map((i) => i.target)
+  const usable = ordered.filter((i) => !i.skip).map((i) => i.target)
+  const skipped = ordered.filter((i) => i.skip).map((i) => i.target)
   const at = pin ? usable.findIndex((t) => t.providerId === pin.providerId) : -1
   const pinned = at >= 0 && pin ? withPinnedKey(usable[at]!, pin, now) : null
   if (pinned) return [pinned, ...usable.filter((_, i) => i !== at), ...skipped]

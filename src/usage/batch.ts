@@ -1,5 +1,6 @@
 import type { Deps } from '../deps'
 import type { Increment } from '../metrics/counters'
+import type { BudgetAlert, CircuitMove } from '../redis/scripts/finish'
 import { recordUsageRows, type UsageRow } from './record'
 import { settleAndCount, type Settlement } from './spend'
 
@@ -7,9 +8,9 @@ import { settleAndCount, type Settlement } from './spend'
 // write its usage row.
 export type Finish = { settlement: Settlement; increments: Increment[]; row: UsageRow }
 
-// What a request learns once its batch is written: its circuit transitions (outcome index, new state,
-// …), and what failed (a failed usage write has already been spooled or dead-lettered).
-export type Flushed = { moves: number[]; alerts: string[]; failures: unknown[] }
+// What a request learns once its batch is written: its circuit transitions, its budget alerts, and what
+// failed (a failed usage write has already been spooled or dead-lettered).
+export type Flushed = { moves: CircuitMove[]; alerts: BudgetAlert[]; failures: unknown[] }
 
 // Requests finishing close together in one isolate share one Redis call and one Postgres statement. A
 // batch goes out when it holds BATCH_MAX requests or BATCH_MS after its first one, so a usage row
@@ -87,8 +88,8 @@ async function flush(deps: Deps, batch: Batch): Promise<void> {
   ])
   const failures = [settled, recorded].flatMap((r) => (r.status === 'rejected' ? [r.reason] : []))
   batch.results = finishes.map((_, i) => ({
-    moves: settled.status === 'fulfilled' ? (settled.value.moves[i] ?? []) : [],
-    alerts: settled.status === 'fulfilled' ? (settled.value.alerts[i] ?? []) : [],
+    moves: settled.status === 'fulfilled' ? (settled.value[i]?.moves ?? []) : [],
+    alerts: settled.status === 'fulfilled' ? (settled.value[i]?.alerts ?? []) : [],
     failures,
   }))
   batch.state = 'done'

@@ -3,6 +3,8 @@ import type { KeyRecord } from '../db/keys'
 import { chargePico, ratioMillionths } from '../billing/charge'
 import { costOfBuckets } from '../lib/money'
 import { emptyUsage, type Usage } from '../upstream/providers/types'
+import type { ScopeKind } from '../redis/keys'
+import type { BudgetWindow } from '../redis/scripts/guard'
 import type { AttemptRecord } from '../upstream/circuit'
 import type { KeyEvent } from '../upstream/key-faults'
 import type { AffinityResult, Pin } from '../upstream/affinity'
@@ -70,8 +72,8 @@ export type UsageDraft = {
   // stored keys on the way (recorded after the response).
   providerKeyId: string | null
   keyEvents: KeyEvent[]
-  // "<key|project>|<daily|monthly>" when a budget refused the request (a budget.exhausted alert).
-  budgetRefused: string | null
+  // The budget that refused the request (a budget.exhausted alert).
+  budgetRefused: { scope: ScopeKind; window: BudgetWindow } | null
   // The conversation's pin as the guard read it (null: none yet) and whether it held; the pin the
   // after-response step writes is the target that served (conversationId null: no pin kept).
   conversationId: string | null

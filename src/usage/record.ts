@@ -4,7 +4,7 @@ import type { Deps } from '../deps'
 import { log } from '../lib/log'
 import { picoToUsdString } from '../lib/money'
 import { keys } from '../redis/keys'
-import { spoolStepScript } from '../redis/scripts'
+import { runSpoolStep } from '../redis/scripts/spool'
 import type { UsageDraft } from './draft'
 
 export type UsageRow = {
@@ -393,13 +393,12 @@ async function drainOne(deps: Deps, raw: string): Promise<Outcome> {
 // A row Postgres rejects for its data moves to the dead-letter list and the drain goes on; a failure
 // to reach Postgres stops the drain with that row and everything after it kept for the next run.
 export async function drainUsageSpool(deps: Deps): Promise<number> {
-  const step = spoolStepScript(deps.redis)
-  const lists = [keys.usageSpool(), keys.usageSpoolDead()]
+  const lists = { spool: keys.usageSpool(), dead: keys.usageSpoolDead() }
   let written = 0
-  let reply = await step.exec(lists, ['0', '', '', String(DRAIN_BATCH)])
+  let step = await runSpoolStep(deps.redis, lists, { handled: null, read: DRAIN_BATCH })
   for (;;) {
-    if (reply[0] !== 1) return written // another drain trimmed these rows first: it carries on
-    const items = (reply.slice(1) as string[]).map((item) => item.slice(1)) // drop the '#' prefix
+    if (step.kind === 'overtaken') return written // another drain trimmed these rows first: it carries on
+    const items = step.rows
     if (items.length === 0) return written
     const dead: string[] = []
     let handled = 0
@@ -420,8 +419,10 @@ export async function drainUsageSpool(deps: Deps): Promise<number> {
       })
     }
     if (handled === 0) return written
-    const next = unavailable ? '0' : String(DRAIN_BATCH)
-    reply = await step.exec(lists, [String(handled), items[0]!, items[handled - 1]!, next, ...dead])
+    step = await runSpoolStep(deps.redis, lists, {
+      handled: { count: handled, first: items[0]!, last: items[handled - 1]!, rejected: dead },
+      read: unavailable ? 0 : DRAIN_BATCH,
+    })
     if (unavailable) return written
   }
 }

@@ -5,23 +5,11 @@ import { projectSpend, projectsSpend } from '../db/spend-report'
 import type { Deps } from '../deps'
 import { usdToPico } from '../lib/money'
 import { dayTag, monthTag, startOfUtcMonth } from '../lib/time'
-import { keys } from '../redis/keys'
+import { keys, type Period, type ScopeKind } from '../redis/keys'
 import type { Increment } from '../metrics/counters'
-import { runHotScript } from '../redis/hot-script'
-import { finishScript, raiseCountersScript } from '../redis/scripts'
-
-// What the guard reserved for one request, to be settled with the real numbers after the response.
-export type Hold = {
-  keyId: string
-  ticket: string
-  tokens: number
-  tpm: boolean
-  reservation: string | null
-  day: string
-  month: string
-  // The project's share: what went into its token log and its reservation (null: nothing held there).
-  project: { id: string; tokens: number | null; reservation: string | null }
-}
+import { runFinish, type CircuitOutcome, type Finished, type ScopeAlerts } from '../redis/scripts/finish'
+import type { Hold } from '../redis/scripts/guard'
+import { runRaiseCounters, type CounterFloor } from '../redis/scripts/raise'
 
 const DAY_COUNTER_TTL_S = 2 * 86_400
 const MONTH_COUNTER_TTL_S = 35 * 86_400
@@ -84,16 +72,23 @@ const RECONCILE_CHUNK = 100
 export async function reconcileSpend(deps: Deps): Promise<number> {
   const now = deps.now()
   const rows = await rollupSpend(deps, now)
-  const raise = raiseCountersScript(deps.redis)
   for (let i = 0; i < rows.length; i += RECONCILE_CHUNK) {
-    const counters: string[] = []
-    const args: string[] = []
+    const floors: CounterFloor[] = []
     for (const row of rows.slice(i, i + RECONCILE_CHUNK)) {
-      counters.push(keys.spendDay(row.keyId, dayTag(now)), keys.spendMonth(row.keyId, monthTag(now)))
-      args.push(String(usdToPico(row.day)), String(DAY_COUNTER_TTL_S))
-      args.push(String(usdToPico(row.month)), String(MONTH_COUNTER_TTL_S))
+      floors.push(
+        {
+          key: keys.spendDay(row.keyId, dayTag(now)),
+          pico: usdToPico(row.day),
+          ttlSeconds: DAY_COUNTER_TTL_S,
+        },
+        {
+          key: keys.spendMonth(row.keyId, monthTag(now)),
+          pico: usdToPico(row.month),
+          ttlSeconds: MONTH_COUNTER_TTL_S,
+        },
+      )
     }
-    await raise.exec(counters, args)
+    await runRaiseCounters(deps.redis, floors)
   }
   return rows.length + (await reconcileProjectSpend(deps, now))
 }
@@ -102,22 +97,26 @@ export async function reconcileSpend(deps: Deps): Promise<number> {
 // keeps whatever its counter says, like a key without usage).
 async function reconcileProjectSpend(deps: Deps, now: number): Promise<number> {
   const ids = await budgetedProjectIds(deps.db)
-  const raise = raiseCountersScript(deps.redis)
   let count = 0
   for (let i = 0; i < ids.length; i += RECONCILE_CHUNK) {
     const rows = await projectsSpend(deps.db, ids.slice(i, i + RECONCILE_CHUNK), now)
     if (rows.length === 0) continue
-    const counters: string[] = []
-    const args: string[] = []
+    const floors: CounterFloor[] = []
     for (const row of rows) {
-      counters.push(
-        keys.projectSpendDay(row.projectId, dayTag(now)),
-        keys.projectSpendMonth(row.projectId, monthTag(now)),
+      floors.push(
+        {
+          key: keys.projectSpendDay(row.projectId, dayTag(now)),
+          pico: usdToPico(row.day),
+          ttlSeconds: DAY_COUNTER_TTL_S,
+        },
+        {
+          key: keys.projectSpendMonth(row.projectId, monthTag(now)),
+          pico: usdToPico(row.month),
+          ttlSeconds: MONTH_COUNTER_TTL_S,
+        },
       )
-      args.push(String(usdToPico(row.day)), String(DAY_COUNTER_TTL_S))
-      args.push(String(usdToPico(row.month)), String(MONTH_COUNTER_TTL_S))
     }
-    await raise.exec(counters, args)
+    await runRaiseCounters(deps.redis, floors)
     count += rows.length
   }
   return count
@@ -130,83 +129,45 @@ export type Settlement = {
   projectId: string
   hold: Hold | null
   actual: { tokens: number; costPico: bigint }
-  circuit: { keys: string[]; args: string[] }
+  outcomes: CircuitOutcome[]
   // The UTC day and month the request counts in (the hold's, else when it ended), and what budget
   // alerts need (docs/webhooks.md).
-  period: { day: string; month: string }
+  period: Period
   alerts: AlertBudgets
 }
 
-// The budgets a request's settlement checks for alerts, and the fractions announced.
-export type AlertBudgets = {
-  keyDaily: bigint
-  keyMonthly: bigint
-  projectDaily: bigint
-  projectMonthly: bigint
-  keyFractions: string
-  projectFractions: string
-  // "<key|project>|<daily|monthly>" when the guard refused the request for that budget.
-  refused: string
-}
+// The budgets a request's settlement checks for alerts, per scope.
+export type AlertBudgets = Record<ScopeKind, ScopeAlerts>
 
 // After the responses of a batch of requests, in one Redis round trip: settle each hold (the key's and
 // its project's share) with the real tokens and cost (a failed call has neither, which releases it),
 // move the circuit breakers and count the batch's metrics (increments of the same field summed).
-// Also decides the budget alerts each request set off. Returns each request's circuit transitions
-// (outcome index, new state, …) and alerts.
+// Also decides the budget alerts each request set off. Returns each request's circuit transitions and
+// alerts.
 export async function settleAndCount(
   deps: Deps,
   settlements: Settlement[],
   increments: Increment[],
   now: number,
-): Promise<{ moves: number[][]; alerts: string[][] }> {
-  const scriptKeys = [keys.metrics()]
-  const args = [String(settlements.length), String(now)]
-  for (const { keyId, projectId, hold, actual, circuit, period, alerts } of settlements) {
-    const { day, month } = period
-    scriptKeys.push(
-      keys.tpm(keyId),
-      keys.spendDay(keyId, day),
-      keys.spendMonth(keyId, month),
-      keys.reservations(keyId),
-      keys.tpmTotal(keyId),
-      keys.projectTpm(projectId),
-      keys.projectTpmTotal(projectId),
-      keys.projectSpendDay(projectId, day),
-      keys.projectSpendMonth(projectId, month),
-      keys.projectReservations(projectId),
-      keys.budgetAlerts('k', keyId, day),
-      keys.budgetAlerts('k', keyId, month),
-      keys.budgetAlerts('p', projectId, day),
-      keys.budgetAlerts('p', projectId, month),
-      ...circuit.keys,
-    )
-    args.push(
-      hold?.ticket ?? '',
-      hold?.tpm ? String(hold.tokens) : '',
-      String(actual.tokens),
-      hold?.reservation ?? '',
-      String(actual.costPico),
-      hold?.project.tokens != null ? String(hold.project.tokens) : '',
-      hold?.project.reservation ?? '',
-      String(alerts.keyDaily),
-      String(alerts.keyMonthly),
-      String(alerts.projectDaily),
-      String(alerts.projectMonthly),
-      alerts.keyFractions,
-      alerts.projectFractions,
-      alerts.refused,
-      ...circuit.args,
-    )
-  }
+): Promise<Finished[]> {
   const sums = new Map<string, number>()
   for (const [field, by] of increments) sums.set(field, (sums.get(field) ?? 0) + by)
-  for (const [field, by] of sums) args.push(field, String(by))
-  const [moves, alerts] = await runHotScript<[number[][], string[][]]>(
+  return runFinish(
     deps.config,
-    finishScript,
-    scriptKeys,
-    args,
+    settlements.map((s) => {
+      const ids: Record<ScopeKind, string> = { key: s.keyId, project: s.projectId }
+      return {
+        ticket: s.hold?.ticket ?? null,
+        period: s.period,
+        actual: s.actual,
+        outcomes: s.outcomes,
+        scopes: (['key', 'project'] as const).map((kind) => {
+          const held = s.hold?.scopes.find((h) => h.scope.kind === kind) ?? null
+          return { scope: held?.scope ?? { kind, id: ids[kind] }, held, alerts: s.alerts[kind] }
+        }),
+      }
+    }),
+    sums,
+    now,
   )
-  return { moves, alerts: alerts.map((list) => list.map(String)) }
 }

@@ -1,23 +1,22 @@
 import { dayTag } from '../lib/time'
+import type { CircuitMove } from '../redis/scripts/finish'
 import type { AttemptRecord } from '../upstream/circuit'
-import { STATE_NAMES } from '../upstream/circuit'
 import type { KeyEvent } from '../upstream/key-faults'
 import { event, type WebhookEvent } from './events'
 
 // provider.circuit_opened / provider.circuit_closed from the breaker transitions the finish step
-// returned ([outcome index, new state, …]); each transition is decided once, atomically, in Redis.
-export function circuitEvents(moves: number[], outcomes: AttemptRecord[], at: number): WebhookEvent[] {
+// returned; each transition is decided once, atomically, in Redis.
+export function circuitEvents(moves: CircuitMove[], outcomes: AttemptRecord[], at: number): WebhookEvent[] {
   const events: WebhookEvent[] = []
-  for (let i = 0; i + 1 < moves.length; i += 2) {
-    const to = moves[i + 1]!
-    const target = outcomes[moves[i]!]?.target
-    if (!target || (to !== 0 && to !== 2)) continue
-    const type = to === 2 ? 'provider.circuit_opened' : 'provider.circuit_closed'
+  for (const { outcome, to } of moves) {
+    const target = outcomes[outcome]?.target
+    if (!target || to === 'half_open') continue
+    const type = to === 'open' ? 'provider.circuit_opened' : 'provider.circuit_closed'
     events.push(
       event(type, `${target.providerId}:${at}`, at, {
         provider: target.provider,
         provider_id: target.providerId,
-        state: STATE_NAMES[to],
+        state: to,
       }),
     )
   }

@@ -3,7 +3,7 @@ import { inject } from 'vitest'
 import { getDeps } from '../../src/deps'
 import { sha256Hex } from '../../src/lib/ids'
 import { keys } from '../../src/redis/keys'
-import { spoolStepScript } from '../../src/redis/scripts'
+import { runSpoolStep } from '../../src/redis/scripts/spool'
 import { recordUsage, recordUsageRows, type UsageRow } from '../../src/usage/record'
 import { chatRequest, envWith, gatewayWith, testDb, testRedis, uid } from '../helpers/gateway'
 import { countRows, setup, usageRows } from '../helpers/fixtures'
@@ -107,21 +107,25 @@ describe('the usage spool with rows Postgres rejects', () => {
 describe('the spool drain step (Redis script)', () => {
   it('trims only rows still at the head, so overlapping drains never drop unwritten rows', async () => {
     const redis = testRedis()
-    const lists = [`nx:test:spool:${uid()}`, `nx:test:dead:${uid()}`]
-    const step = spoolStepScript(redis)
-    await redis.rpush(lists[0]!, '{"a":1}', 'b', '7', 'd')
-    // Rows come back exactly as stored (no JSON parsing), prefixed with '#'.
-    expect(await step.exec(lists, ['0', '', '', '2'])).toEqual([1, '#{"a":1}', '#b'])
+    const lists = { spool: `nx:test:spool:${uid()}`, dead: `nx:test:dead:${uid()}` }
+    // [handled count, first, last, ...rejected] (null: none), then how many rows to read next.
+    const step = (handled: [number, string, string, ...string[]] | null, read: number) => {
+      const [count = 0, first = '', last = '', ...rejected] = handled ?? []
+      return runSpoolStep(redis, lists, { handled: handled && { count, first, last, rejected }, read })
+    }
+    await redis.rpush(lists.spool, '{"a":1}', 'b', '7', 'd')
+    // Rows come back exactly as stored (no JSON parsing).
+    expect(await step(null, 2)).toEqual({ kind: 'read', rows: ['{"a":1}', 'b'] })
     // Another drain handled the same two rows first and trimmed them.
-    expect(await step.exec(lists, ['2', '{"a":1}', 'b', '0'])).toEqual([1])
+    expect(await step([2, '{"a":1}', 'b'], 0)).toEqual({ kind: 'read', rows: [] })
     // This drain's acknowledgement no longer matches the head: nothing is trimmed or dead-lettered.
-    expect(await step.exec(lists, ['2', '{"a":1}', 'b', '5', 'b'])).toEqual([0])
-    expect(await rawList(lists[0]!)).toEqual(['7', 'd'])
-    expect(await redis.llen(lists[1]!)).toBe(0)
+    expect(await step([2, '{"a":1}', 'b', 'b'], 5)).toEqual({ kind: 'overtaken' })
+    expect(await rawList(lists.spool)).toEqual(['7', 'd'])
+    expect(await redis.llen(lists.dead)).toBe(0)
     // A matching acknowledgement trims and dead-letters, then reads on.
-    expect(await step.exec(lists, ['1', '7', '7', '5', '7'])).toEqual([1, '#d'])
-    expect(await rawList(lists[1]!)).toEqual(['7'])
-    await redis.del(...lists)
+    expect(await step([1, '7', '7', '7'], 5)).toEqual({ kind: 'read', rows: ['d'] })
+    expect(await rawList(lists.dead)).toEqual(['7'])
+    await redis.del(lists.spool, lists.dead)
   })
 })
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import type { CircuitRead } from '../../src/redis/scripts'
+import type { CircuitRead } from '../../src/redis/scripts/guard'
 import type { KeyPool } from '../../src/secrets/pool'
 import { affinityResult, decodePin, encodePin } from '../../src/upstream/affinity'
 import { CIRCUIT_DEFAULTS } from '../../src/upstream/circuit'
@@ -34,8 +34,8 @@ function pooled(provider: string, keys: string[], taken: string, extra: Partial<
   }
 }
 
-const closed: CircuitRead = [0, -1, -1]
-const open: CircuitRead = [2, -1, -1]
+const closed: CircuitRead = { route: 'use', successPermille: null, latencyMs: null, moved: false }
+const open: CircuitRead = { route: 'skip', successPermille: null, latencyMs: null, moved: false }
 const order = (targets: Target[], reads: CircuitRead[], pin: string | null, random = () => 0) =>
   orderTargets(targets, reads, 'weighted', random, decodePin(pin), NOW).map((t) => `${t.provider}/${t.keyId}`)
 

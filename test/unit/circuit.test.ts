@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { err, ok } from '../../src/lib/result'
-import type { CircuitRead } from '../../src/redis/scripts'
+import type { CircuitRead } from '../../src/redis/scripts/guard'
 import type { AttemptError } from '../../src/upstream/attempt'
 import { CIRCUIT_DEFAULTS, outcomeOf } from '../../src/upstream/circuit'
 import { orderTargets, strategyOf } from '../../src/upstream/route-order'
@@ -65,7 +65,12 @@ describe('whose fault an attempt was', () => {
 })
 
 const names = (targets: Target[]) => targets.map((t) => t.provider)
-const read = (route: 0 | 1 | 2, permille = -1, latency = -1): CircuitRead => [route, permille, latency]
+const read = (route: 0 | 1 | 2, permille = -1, latency = -1): CircuitRead => ({
+  route: (['use', 'probe', 'skip'] as const)[route],
+  successPermille: permille < 0 ? null : permille,
+  latencyMs: latency < 0 ? null : latency,
+  moved: false,
+})
 
 describe('ordering targets by breakers and health', () => {
   const a = target('a', { priority: 1 })

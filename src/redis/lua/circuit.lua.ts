@@ -5,6 +5,10 @@
 //   cu  429 cooldown until (ms)                ws, wo, wf  failure-ratio window: start, successes, faults
 //   sr  success ratio (EWMA)                   lat latency of successes in ms (EWMA)   lt  last transition (ms)
 // Transitions also move the metrics hash: the state gauge and the transitions counter.
+// The breaker states by their number in the hash's `st` field.
+export const CIRCUIT_STATES = ['closed', 'half_open', 'open'] as const
+export type CircuitState = (typeof CIRCUIT_STATES)[number]
+
 const ALPHA = 0.2
 const TTL_MS = 7 * 86_400_000
 
@@ -17,15 +21,15 @@ local function circuitMove(key, metrics, label, to, now, openUntil)
 end
 `
 
-// KEYS[first..#KEYS] are the candidates' circuit hashes, ARGV[from + 2i] / [from + 2i + 1] the i-th one's
-// probe lease (ms) and metric label. Returns one {route, successPermille, latencyMs, moved} per candidate:
+// KEYS[first..first + count - 1] are the candidates' circuit hashes, ARGV[from + 2i] / [from + 2i + 1]
+// the i-th one's probe lease (ms) and metric label. Returns one {route, successPermille, latencyMs, moved} per candidate:
 // route 0 = use, 1 = use as this request's half-open probe, 2 = skip (open, cooling down, or someone
 // else is probing); moved = 1 when this read moved the breaker from open to half-open. Whoever finds an open breaker past its cooldown with no live lease takes the lease,
 // so exactly one request probes; a probe that never reports back loses its lease when it expires.
 export const CIRCUIT_READ = `${COMMON}
-local function circuitRead(first, from, metrics, now)
+local function circuitRead(first, from, count, metrics, now)
   local out = {}
-  for i = first, #KEYS do
+  for i = first, first + count - 1 do
     local j = from + (i - first) * 2
     local h = redis.call('HMGET', KEYS[i], 'st', 'ou', 'pu', 'cu', 'sr', 'lat')
     local st = tonumber(h[1]) or 0
