@@ -47,7 +47,7 @@ export type Period = { day: string; month: string }
 
 const scoped = (s: Scope) => (s.kind === 'project' ? `${P}:pj` : P)
 
-export const scopeKey = {
+const scopeKey = {
   // Sliding-window request log (ZSET member = request id, score = ms).
   rpm: (s: Scope) => `${scoped(s)}:rpm:${s.id}`,
   // Sliding-window token log (ZSET member = "<request id>:<tokens>", score = ms).

@@ -23,7 +23,7 @@ export const SCOPE_SETTLE = [
   'refused',
 ] as const
 // The finish step's keys per scope: SCOPE_KEYS, then the day's and the month's alert hashes.
-export const SETTLE_KEY_COUNT = SCOPE_KEYS.length + 2
+const SETTLE_KEY_COUNT = SCOPE_KEYS.length + 2
 
 export const SCOPE_LUA = `
 local SK, SCOPE_KEY_COUNT = ${offsets(SCOPE_KEYS)}, ${SCOPE_KEYS.length}
