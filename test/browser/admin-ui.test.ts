@@ -368,6 +368,111 @@ describe('admin UI in headless Chromium against `npm run dev`', () => {
     expect(check.status, `${check.stdout}${check.stderr}`).toBe(0)
   })
 
+  // The window size of a laptop with the browser not quite full screen.
+  describe('at 1400×900', () => {
+    const send = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(`${stack.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${stack.adminToken}`, 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+      expect(res.status, `${method} ${path}`).toBeLessThan(300)
+      return (await res.json()) as Record<string, any>
+    }
+
+    test('the keys table fits the window: every row shows its Rotate button without scrolling', async () => {
+      await page.setViewportSize({ width: 1400, height: 900 })
+      // Long names, ids and model names, large limits and budgets: what widened the table.
+      await send('POST', '/admin/api-keys', {
+        name: 'ingest_worker_eu_west_1_primary_batch_000123',
+        project_id: 'analytics-platform-data-engineering-team',
+        allowed_models: ['anthropic/claude-sonnet-4-5-20250929', 'openai/gpt-4.1-mini-2025-04-14'],
+        rpm_limit: 1_000_000,
+        tpm_limit: 100_000_000,
+        daily_budget: 100_000,
+        monthly_budget: 3_000_000,
+        expires_at: '2030-01-01T00:00:00Z',
+      })
+      await page.getByTestId('nav-keys').click()
+      await expectText(page.getByTestId('keys-table'), 'ingest_worker')
+      await screenshot(page, '12-keys-1400')
+      const fit = await page.evaluate(() => {
+        const { document, innerWidth } = globalThis as any
+        const wrap = document.querySelector('[data-testid="keys-table"]').parentElement
+        const rotates = [...document.querySelectorAll('[data-testid="key-rotate"]')]
+        return {
+          overflow: wrap.scrollWidth - wrap.clientWidth,
+          rows: rotates.length,
+          cut: rotates.filter((b: any) => b.getBoundingClientRect().right > innerWidth).length,
+        }
+      })
+      expect(fit.rows).toBeGreaterThanOrEqual(3)
+      expect(fit).toMatchObject({ overflow: 0, cut: 0 })
+    })
+
+    test('the projects page shows nothing stray under its table', async () => {
+      // A fresh page: no project's keys open under the table.
+      await page.reload()
+      await page.getByTestId('nav-projects').click()
+      await expectText(page.getByTestId('projects-table'), PROJECT)
+      const content = page.locator('#page-content')
+      // Elements only: no text node beside the table.
+      const nodes = await content.evaluate((el: any) => [...el.childNodes].map((n: any) => n.nodeName))
+      expect(nodes).not.toContain('#text')
+      expect(await content.innerText()).not.toMatch(/(^|\n)\s*null\s*($|\n)/)
+      await screenshot(page, '13-projects-1400')
+    })
+
+    test('the webhooks page adds a webhook (its secret shown once) and shows its delivery log', async () => {
+      const main = (await send('GET', '/admin/providers')).data.find((p: any) => p.name === 'openai-main')
+      const receiver = String(main.effective_base_url).replace(/\/v1$/, '/s/hook~ui/v1/webhook')
+      await page.getByTestId('nav-webhooks').click()
+      await expectText(page.getByTestId('webhooks-table'), /No webhooks yet/)
+      await page.getByTestId('create-webhook').click()
+      const form = page.locator('dialog[open] form')
+      await form.locator('[name="url"]').fill(receiver)
+      await form.locator('[name="events"]').fill('budget.threshold, budget.exhausted')
+      await page.getByTestId('webhook-submit').click()
+      const dialog = page.getByTestId('webhook-secret-dialog')
+      await dialog.waitFor()
+      const secret = (await dialog.getByTestId('webhook-secret').innerText()).trim()
+      expect(secret).toMatch(/^whsec_[0-9a-f]{48}$/)
+      await dialog.getByRole('button', { name: 'I have saved it' }).click()
+      await dialog.waitFor({ state: 'detached' })
+      const row = page.getByTestId('webhook-row').filter({ hasText: receiver })
+      await expectText(row, `…${secret.slice(-4)}`)
+      await expectText(row, /enabled/)
+      const onPage = await page.evaluate(
+        (s) => (globalThis as any).document.documentElement.outerHTML.includes(s),
+        secret,
+      )
+      expect(onPage, 'the signing secret is still in the page').toBe(false)
+
+      // A key whose budget one request exhausts: the gateway announces it to the webhook.
+      const key = await send('POST', '/admin/api-keys', {
+        name: 'ui-webhook-budget',
+        allowed_models: ['gpt-4o-mini'],
+        daily_budget: 0.000001,
+      })
+      await chat(key.raw_key)
+      await row.getByTestId('webhook-deliveries').click()
+      const log = page.getByTestId('deliveries-table')
+      await until('a delivery to show in the log', async () => {
+        await page.getByTestId('deliveries-refresh').click()
+        return /budget\.(threshold|exhausted)/.test(await log.innerText())
+      })
+      await expectText(page.getByTestId('delivery-row').first(), /delivered/)
+      await screenshot(page, '14-webhooks-1400')
+      const fit = await page.evaluate(() => {
+        const { document, innerWidth } = globalThis as any
+        return [...document.querySelectorAll('[data-testid="webhook-delete"]')].every(
+          (b: any) => b.getBoundingClientRect().right <= innerWidth,
+        )
+      })
+      expect(fit).toBe(true)
+    })
+  })
+
   test('no uncaught errors in the page', () => {
     expect(pageErrors).toEqual([])
   })

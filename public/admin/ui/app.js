@@ -11,8 +11,21 @@ import usage from './pages/usage.js'
 import audit from './pages/audit.js'
 import billing from './pages/billing.js'
 import health from './pages/health.js'
+import webhooks from './pages/webhooks.js'
 
-const PAGES = { keys, projects, billing, requests, providers, mappings, prices, usage, audit, health }
+const PAGES = {
+  keys,
+  projects,
+  billing,
+  requests,
+  providers,
+  mappings,
+  prices,
+  usage,
+  webhooks,
+  audit,
+  health,
+}
 const $ = (id) => document.getElementById(id)
 
 let renderSeq = 0

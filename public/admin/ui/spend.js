@@ -16,10 +16,12 @@ export function spendCell(spent, budget, label) {
     return h('div', { class: 'nowrap', title: `${label}: no budget` }, `${money(s)} ${label}`)
   const share = budget > 0 ? Math.min(1, s / budget) : 1
   const kind = share >= 1 ? 'bad' : share >= 0.8 ? 'warn' : 'good'
+  // The amounts never break; the period may go to the next line in a narrow column.
   return h(
     'div',
-    { class: 'nowrap', title: `${label}: ${Math.round(share * 100)}% of the budget` },
-    `${money(s)} / ${money(budget)} ${label}`,
+    { title: `${label}: ${Math.round(share * 100)}% of the budget` },
+    h('span', { class: 'nowrap' }, `${money(s)} / ${money(budget)}`),
+    ` ${label}`,
     h('div', { class: `meter meter-${kind}` }, bar(share)),
   )
 }

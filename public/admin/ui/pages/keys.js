@@ -173,6 +173,7 @@ export default {
           [
             {
               label: 'Name',
+              class: 'wrap-any',
               cell: (k) =>
                 h(
                   'div',
@@ -181,7 +182,7 @@ export default {
                   h('code', { class: 'muted small' }, `${k.key_prefix ?? ''}…`),
                 ),
             },
-            { label: 'Project', cell: (k) => k.project_id ?? DASH },
+            { label: 'Project', class: 'wrap-any', cell: (k) => k.project_id ?? DASH },
             { label: 'Models', cell: modelsCell },
             {
               label: 'Rate limits',
@@ -192,15 +193,16 @@ export default {
               cell: (k) => stacked([budget(k.daily_budget, 'day'), budget(k.monthly_budget, 'mo')]),
             },
             { label: 'Spend', cell: spendCells },
-            { label: 'Status / expiry', cell: statusCell },
             {
-              label: 'Last used',
-              cell: (k) =>
+              label: 'Status',
+              cell: (k) => [
+                statusCell(k),
                 h(
-                  'span',
-                  { title: k.last_used_at ? dateTime(k.last_used_at) : '' },
-                  relative(k.last_used_at),
+                  'div',
+                  { class: 'muted small', title: k.last_used_at ? dateTime(k.last_used_at) : '' },
+                  k.last_used_at ? `used ${relative(k.last_used_at)}` : 'never used',
                 ),
+              ],
             },
             {
               label: '',

@@ -81,6 +81,7 @@ export default {
           [
             {
               label: 'Project',
+              class: 'wrap-any',
               cell: (p) => [h('div', { class: 'strong' }, p.name), h('code', { class: 'muted small' }, p.id)],
             },
             { label: 'Status', cell: status },
@@ -119,7 +120,8 @@ export default {
             empty: 'No projects yet. A key created with a new project id creates its project.',
           },
         ),
-        current ? detail(current) : null,
+        // replaceChildren() writes a null argument as the text "null".
+        ...(current ? [detail(current)] : []),
       )
     }
 
