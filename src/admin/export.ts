@@ -1,18 +1,17 @@
 import * as z from 'zod/mini'
-import { exportPage, type ExportFilter, type UsageLogRow } from '../db/usage-export'
+import { EXPORT_COLUMNS, exportPage, type ExportFilter, type ExportRow } from '../db/usage-export'
 import type { UsageLogCursor } from '../db/usage-report'
 import type { Deps } from '../deps'
 import { log } from '../lib/log'
 import { startOfNextUtcDay, startOfUtcDay } from '../lib/time'
 import { OpenAIError } from '../errors'
 import { toCsv } from './csv'
-import { serializeUsageLog } from './serialize'
 import { storable, Uuid } from './schemas'
 import { instant } from './usage'
 
 // Raw usage rows for audits and billing, streamed: the body is produced one database page at a time as
 // the client reads it (keyset on (created_at, id), oldest first), so a month of a busy project never sits in memory.
-const PAGE_ROWS = 1000
+const PAGE_ROWS = 5000
 const DAY_MS = 86_400_000
 
 export const ExportQuery = z.object({
@@ -24,23 +23,16 @@ export const ExportQuery = z.object({
 })
 export type ExportQuery = z.infer<typeof ExportQuery>
 
-// One exported row: the usage log as the API shows it, without its object tag.
-function record(row: UsageLogRow) {
-  const { object: _object, ...fields } = serializeUsageLog(row)
-  return fields
-}
-const COLUMNS = Object.keys(record({} as UsageLogRow)) as (keyof ReturnType<typeof record>)[]
-
-function lines(rows: UsageLogRow[], format: 'csv' | 'ndjson'): string {
-  if (format === 'ndjson') return rows.map((row) => JSON.stringify(record(row)) + '\n').join('')
-  const cells = rows.map((row) => {
-    const r = record(row)
-    return COLUMNS.map((name) => {
-      const value = r[name]
-      return typeof value === 'boolean' ? String(value) : value
-    })
-  })
-  return toCsv(COLUMNS, cells).split('\r\n').slice(1).join('\r\n')
+// NDJSON lines come from Postgres ready-made (db/usage-export.ts); a CSV row is the same values through
+// the formula-safe CSV cells.
+function lines(rows: ExportRow[], format: 'csv' | 'ndjson'): string {
+  if (format === 'ndjson') return rows.map((row) => row.line + '\n').join('')
+  const cells = rows.map((row) =>
+    Object.values(JSON.parse(row.line) as Record<string, string | number | boolean | null>).map((value) =>
+      typeof value === 'boolean' ? String(value) : value,
+    ),
+  )
+  return toCsv(EXPORT_COLUMNS, cells).split('\r\n').slice(1).join('\r\n')
 }
 
 // Default window: the last 30 UTC days, today included; `to` is exclusive.
@@ -53,7 +45,7 @@ export function exportFilter(q: ExportQuery, now: number): ExportFilter {
 
 // The first page is read before the response starts, so a database that cannot be reached is a 503,
 // not an empty file.
-export async function firstExportPage(deps: Deps, filter: ExportFilter): Promise<UsageLogRow[]> {
+export async function firstExportPage(deps: Deps, filter: ExportFilter): Promise<ExportRow[]> {
   return exportPage(deps.db, filter, undefined, PAGE_ROWS)
 }
 
@@ -62,15 +54,15 @@ export function exportStream(
   requestId: string,
   filter: ExportFilter,
   format: 'csv' | 'ndjson',
-  first: UsageLogRow[],
+  first: ExportRow[],
 ): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder()
   let after: UsageLogCursor | undefined
-  let pending: UsageLogRow[] | null = first
+  let pending: ExportRow[] | null = first
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        if (format === 'csv') controller.enqueue(encoder.encode(toCsv(COLUMNS, [])))
+        if (format === 'csv') controller.enqueue(encoder.encode(toCsv(EXPORT_COLUMNS, [])))
       },
       async pull(controller) {
         try {

@@ -1,10 +1,68 @@
-import { and, eq, gte, lt, sql } from 'drizzle-orm'
-import { usageLogs } from '../../drizzle/schema'
+import { and, eq, gte, lt, sql, type SQL } from 'drizzle-orm'
+import { usageLogs as u } from '../../drizzle/schema'
 import type { Db } from './client'
-import { pastCursor, usageLogColumns, type UsageLogCursor } from './usage-report'
+import { pastCursor, type UsageLogCursor } from './usage-report'
 
-export type UsageLogRow = typeof usageLogs.$inferSelect & { cursorAt: string }
 export type ExportFilter = { from: Date; to: Date; projectId?: string; apiKeyId?: string }
+// One exported row: its NDJSON line (the usage log as the API serializes it, without the object tag) and
+// its place in the (created_at, id) order.
+export type ExportRow = { line: string; id: number; cursorAt: string }
+
+const isoMs = (column: SQL | typeof u.createdAt) =>
+  sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
+
+// The fields of admin/serialize.ts serializeUsageLog, in its order, as JSON built by Postgres: a row
+// crosses the wire as one text value instead of thirty, and the Worker only joins lines (a test holds the
+// two to the same output). Numbers and booleans as JSON, cost as its exact decimal string, instants as ISO.
+const FIELDS: [string, SQL][] = [
+  ['id', sql`${u.id}`],
+  ['created_at', isoMs(u.createdAt)],
+  ['request_id', sql`${u.requestId}`],
+  ['api_key_id', sql`${u.apiKeyId}::text`],
+  ['project_id', sql`${u.projectId}`],
+  ['route', sql`${u.route}`],
+  ['model', sql`${u.model}`],
+  ['provider', sql`${u.provider}`],
+  ['upstream_model', sql`${u.upstreamModel}`],
+  ['status', sql`${u.status}`],
+  ['error_code', sql`${u.errorCode}`],
+  ['stream', sql`${u.stream}`],
+  ['prompt_tokens', sql`${u.promptTokens}`],
+  ['completion_tokens', sql`${u.completionTokens}`],
+  ['total_tokens', sql`${u.totalTokens}`],
+  ['cache_read_tokens', sql`${u.cacheReadTokens}`],
+  ['cache_write_5m_tokens', sql`${u.cacheWrite5mTokens}`],
+  ['cache_write_1h_tokens', sql`${u.cacheWrite1hTokens}`],
+  ['reasoning_tokens', sql`${u.reasoningTokens}`],
+  ['usage_source', sql`${u.usageSource}`],
+  ['tokens_estimated', sql`${u.tokensEstimated}`],
+  ['tokens_method', sql`${u.tokensMethod}`],
+  ['cost_usd', sql`${u.costUsd}::text`],
+  ['charge_usd', sql`${u.chargeUsd}::text`],
+  ['price_model', sql`${u.priceModel}`],
+  ['price_effective_from', isoMs(sql`${u.priceEffectiveFrom}`)],
+  ['latency_ms', sql`${u.latencyMs}`],
+  ['ttfb_ms', sql`${u.ttfbMs}`],
+  ['attempts', sql`${u.attempts}`],
+  ['affinity', sql`${u.affinity}`],
+  ['event_id', sql`${u.eventId}::text`],
+]
+export const EXPORT_COLUMNS = FIELDS.map(([name]) => name)
+
+const line = sql.join(
+  [
+    sql.raw(`'{' ||`),
+    sql.join(
+      FIELDS.map(
+        ([name, value]) =>
+          sql`${sql.raw(`'${JSON.stringify(name)}:'`)} || coalesce(to_json(${value})::text, 'null')`,
+      ),
+      sql.raw(` || ',' || `),
+    ),
+    sql.raw(`|| '}'`),
+  ],
+  sql.raw(' '),
+)
 
 // One page of an export, oldest first, keyset-paginated on (created_at, id) inside the window: each page
 // is an index seek into the months the window covers, so the last page of an old month costs what the
@@ -14,19 +72,23 @@ export async function exportPage(
   filter: ExportFilter,
   after: UsageLogCursor | undefined,
   limit: number,
-): Promise<UsageLogRow[]> {
+): Promise<ExportRow[]> {
   return db
-    .select(usageLogColumns)
-    .from(usageLogs)
+    .select({
+      line: sql<string>`${line}`,
+      id: u.id,
+      cursorAt: sql<string>`to_char(${u.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+    })
+    .from(u)
     .where(
       and(
-        gte(usageLogs.createdAt, filter.from),
-        lt(usageLogs.createdAt, filter.to),
+        gte(u.createdAt, filter.from),
+        lt(u.createdAt, filter.to),
         pastCursor(after, 'after'),
-        filter.projectId === undefined ? undefined : eq(usageLogs.projectId, filter.projectId),
-        filter.apiKeyId === undefined ? undefined : eq(usageLogs.apiKeyId, filter.apiKeyId),
+        filter.projectId === undefined ? undefined : eq(u.projectId, filter.projectId),
+        filter.apiKeyId === undefined ? undefined : eq(u.apiKeyId, filter.apiKeyId),
       ),
     )
-    .orderBy(sql`${usageLogs.createdAt}, ${usageLogs.id}`)
+    .orderBy(sql`${u.createdAt}, ${u.id}`)
     .limit(limit)
 }

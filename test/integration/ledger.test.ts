@@ -83,6 +83,24 @@ describe('the request log and the export page by (created_at, id)', () => {
     expect(lines.map((l) => l.prompt_tokens)).toEqual(Array.from({ length: 1500 }, (_, i) => i))
   })
 
+  it('exports each row exactly as the request log serializes it (fields, order, values)', async () => {
+    const project = `same-${uid()}`
+    await seedTies(
+      project,
+      crypto.randomUUID(),
+      3,
+      new Date('2024-10-05T01:02:03.456Z'),
+      (i) => [200, 429, 502][i]!,
+    )
+    const window = `project_id=${project}&from=2024-10-01&to=2024-11-01`
+    const res = await gateway(`/admin/usage/logs/export?format=ndjson&${window}`, {
+      headers: { authorization: 'Bearer test-admin-token' },
+    })
+    const exported = (await res.text()).trim().split('\n')
+    const logged = (await allPages(`/usage/logs?${window}`)).reverse()
+    expect(exported).toEqual(logged.map(({ object: _object, ...fields }) => JSON.stringify(fields)))
+  })
+
   it('filters the request log by request id and by error status', async () => {
     const project = `filt-${uid()}`
     const keyId = crypto.randomUUID()
