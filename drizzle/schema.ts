@@ -26,7 +26,7 @@ const updatedAt = () => timestamp('updated_at', { withTimezone: true }).notNull(
 
 export const providers = pgTable('providers', {
   id: uuid('id').primaryKey().defaultRandom(),
-  // A short number for people and the seed's curls (`PATCH /admin/providers/1`): 1 is the first provider created.
+  // A short number for people and the seed's curls (`PATCH /admin/providers/1`): 1 is the first made.
   number: integer('number').generatedAlwaysAsIdentity().notNull().unique(),
   name: text('name').notNull().unique(),
   type: text('type').notNull().default('openai'),
@@ -213,8 +213,8 @@ export const usageLogs = pgTable(
     costUsd: numeric('cost_usd', { precision: 20, scale: 12 }).notNull().default('0'),
     // What the key holder pays: cost_usd × the project's price ratio (equal to cost_usd until ratios exist).
     chargeUsd: numeric('charge_usd', { precision: 20, scale: 12 }).notNull().default('0'),
-    // Which price was applied: the model whose price it is (the public model, else the serving upstream model)
-    // and that price version's effective_from; null when no price applied.
+    // Which price was applied: the model whose price it is (the public model, else the serving upstream
+    // model) and that price version's effective_from; null when no price applied.
     priceModel: text('price_model'),
     priceEffectiveFrom: timestamp('price_effective_from', { withTimezone: true }),
     latencyMs: integer('latency_ms').notNull(),

@@ -8,11 +8,12 @@
 //
 // Options (environment): BENCH_DURATION_MS (3000 per cell), BENCH_WARMUP_MS (500), BENCH_REPEATS (3),
 // BENCH_CONCURRENCY ("1,16,64"), BENCH_MOCK_LATENCY_MS (0), BENCH_GAP_MS (50), BENCH_CHUNKS (10),
-// BENCH_STREAMS (6), BENCH_RT_REQUESTS (20), BENCH_PAUSE_MS (15: the paced load),
-// BENCH_PROFILE (1), BENCH_PROFILE_CONCURRENCY (16), BENCH_PROFILE_PAUSE_MS (0), BENCH_FAILOVER_REQUESTS (30), BENCH_FAR_REDIS (1; 0 skips the far-Redis scenario),
-// BENCH_SESSIONS (1; 0 skips the agent-sessions scenario; flag --sessions runs it alone),
-// REDIS_URL (default: a private redis-server), BENCH_POSTGRES_URL (admin URL; default the local one,
-// else PGlite). Flag --quick: 1.5 s cells, 2 repeats. `--ledger N`: the usage ledger scenario at N rows.
+// BENCH_STREAMS (6), BENCH_RT_REQUESTS (20), BENCH_PAUSE_MS (15: the paced load), BENCH_PROFILE (1),
+// BENCH_PROFILE_CONCURRENCY (16), BENCH_PROFILE_PAUSE_MS (0), BENCH_FAILOVER_REQUESTS (30), BENCH_FAR_REDIS
+// (1; 0 skips the far-Redis scenario), BENCH_SESSIONS (1; 0 skips the agent-sessions scenario; flag
+// --sessions runs it alone), REDIS_URL (default: a private redis-server), BENCH_POSTGRES_URL (admin URL;
+// default the local one, else PGlite). Flag --quick: 1.5 s cells, 2 repeats. `--ledger N`: the usage ledger
+// scenario at N rows.
 import { randomBytes } from 'node:crypto'
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { gzipSync } from 'node:zlib'
@@ -253,7 +254,7 @@ async function main() {
     `workerd up: gateway ${gateway.url} (pid ${gateway.pid}), passthrough ${passthrough.url} (pid ${passthrough.pid}); mock ${mock.url}`,
   )
 
-  // 4. Keys: one without limits, one with rpm/tpm limits and budgets (never reached) so the guard does real work.
+  // 4. Keys: one without limits, one with rpm/tpm limits and budgets (never reached): the guard's real work.
   const freeKey = await createKey(gateway.url, ADMIN_TOKEN, {
     name: 'bench (no limits)',
     rpm: null,
@@ -269,7 +270,7 @@ async function main() {
     monthly: '10000000',
   })
 
-  // 5. The first request of each key (a cold one: nothing cached for it yet); the warm ones come after the load.
+  // 5. The first request of each key (cold: nothing cached for it yet); the warm ones come after the load.
   const cold = {
     free: (await measureRoundTrips(stack, probe, probeState, gateway.url, freeKey, 1, gateway.pid)).first,
     limited: (await measureRoundTrips(stack, probe, probeState, gateway.url, limitedKey, 1, gateway.pid))
@@ -352,7 +353,7 @@ async function main() {
     )
   }
 
-  // 7. Warm store round trips and the idle latency breakdown (after the load: caches filled, code JIT-compiled).
+  // 7. Warm store round trips and the idle latency breakdown (after the load: caches full, code compiled).
   log(`store round trips and latency breakdown, ${opts.rtRequests} sequential requests per path ...`)
   const roundTrips = {
     free: await measureRoundTrips(
@@ -555,7 +556,7 @@ async function main() {
   log('wrote bench/results/latest.json and bench/results/latest.md')
 }
 
-// The tokenizer's tables (public/tokenizer/, written by npm install): uploaded as assets, not with the Worker.
+// The tokenizer's tables (public/tokenizer/, written by npm install): uploaded as assets, not in the bundle.
 async function tokenizerAssetSize(dir: string) {
   const folder = join(dir, 'public', 'tokenizer')
   let rawBytes = 0

@@ -13,9 +13,9 @@ const app = createApp()
 
 export default {
   fetch: app.fetch,
-  // Every minute: write usage rows that waited in Redis while Postgres was unreachable, then set the
-  // spend counters and prepaid balances to what Postgres says; then the usage partitions (months ahead, retention); then the
-  // webhooks (expiring keys, due retries).
+  // Every minute: write usage rows that waited in Redis while Postgres was unreachable, then set the spend
+  // counters and prepaid balances to what Postgres says; then the usage partitions (months ahead, retention);
+  // then the webhooks (expiring keys, due retries).
   async scheduled(_controller, env, ctx) {
     const deps = getDeps(env)
     ctx.waitUntil(

@@ -1,11 +1,11 @@
 // npm run bench -- --ledger N: the usage ledger at N rows (issue 24). N synthetic rows are written straight
-// in SQL, shaped like the real writer's (50 projects, 1,000 keys with skewed traffic, 5 models on 4 providers,
-// two price versions of one model, 3% 429s and 2% 5xx, 90 days, the daily rollup built from the rows),
-// then every admin read the page and scripts use is timed through the Worker (bundled like production,
+// in SQL, shaped like the real writer's (50 projects, 1,000 keys with skewed traffic, 5 models on 4
+// providers, two price versions of one model, 3% 429s and 2% 5xx, 90 days, the daily rollup built from the
+// rows), then every admin read the page and scripts use is timed through the Worker (bundled like production,
 // served by workerd, Postgres through the local Neon endpoint), with the export, the hot path before and
-// after, how soon a usage row lands, storage per million rows, and dropping the oldest month.
-// Needs a real Postgres (BENCH_POSTGRES_URL, default the local one); PGlite is far too slow for this.
-// Options: BENCH_LEDGER_READS (5 timed runs per read, after one warm-up), BENCH_DURATION_MS (hot path cells).
+// after, how soon a usage row lands, storage per million rows, and dropping the oldest month. Needs a real
+// Postgres (BENCH_POSTGRES_URL, default the local one); PGlite is far too slow for this. Options:
+// BENCH_LEDGER_READS (5 timed runs per read, after one warm-up), BENCH_DURATION_MS (hot path cells).
 import { randomBytes } from 'node:crypto'
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import os from 'node:os'

@@ -160,7 +160,7 @@ export async function measureRoundTrips(
   }
   const avg = (f: (s: (typeof samples)[number]) => number) =>
     samples.reduce((a, s) => a + f(s), 0) / samples.length
-  // The usual count (a key or catalog entry past its 60 s TTL is reloaded now and then: those are counted apart).
+  // The usual count (a key or catalog entry past its 60 s TTL is reloaded now and then: counted apart).
   const label = (c: Counters) => `${c.redis}/${c.postgres}`
   const counts = new Map<string, number>()
   for (const x of samples) counts.set(label(x.blocking), (counts.get(label(x.blocking)) ?? 0) + 1)

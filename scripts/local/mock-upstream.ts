@@ -1,9 +1,9 @@
 // Small, faithful mocks of the upstream APIs (one module per protocol under mock/), on one port, used by
 // `npm run dev`, the test suite and the benchmark. Plain node:http, no dependencies.
 //
-// Routes live under `/v1/...` (scenario "default") or `/s/<scenario>/<version>/...`, where the scenario string
-// picks a behaviour (mock/scenario.ts). The path decides the protocol: OpenAI (`/v1/chat/completions`, …),
-// Anthropic (`/v1/messages`), Gemini (`/v1beta/models/<m>:generateContent`, …).
+// Routes live under `/v1/...` (scenario "default") or `/s/<scenario>/<version>/...`, where the scenario
+// string picks a behaviour (mock/scenario.ts). The path decides the protocol: OpenAI (`/v1/chat/completions`,
+// …), Anthropic (`/v1/messages`), Gemini (`/v1beta/models/<m>:generateContent`, …).
 //
 // Control routes: GET /__requests[?scenario=s], GET /__aborts[?scenario=s], POST /__reset[?scenario=s].
 import { createServer } from 'node:http'

@@ -94,7 +94,7 @@ async function openBackend(backend: DatabaseBackend): Promise<Backend> {
   const pglite = await PGlite.create(backend.dataDir)
   // PGlite has a single session: set it up once (startup options are ignored by its pg adapter).
   await pglite.exec(SESSION_SETTINGS.map(([k, v]) => `SET ${k} TO '${v}';`).join(''))
-  // One connection, so the pool queues requests and a batch's BEGIN..COMMIT never interleaves with another request.
+  // One connection: the pool queues requests, so a batch's BEGIN..COMMIT never interleaves with another.
   const pool = new pg.Pool({ ...createPgConfig(pglite), types: RAW_TYPES, max: 1 })
   pool.on('error', () => {})
   return {

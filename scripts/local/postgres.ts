@@ -7,9 +7,9 @@ export type DatabaseBackend = { kind: 'postgres'; url: string } | { kind: 'pglit
 
 const DEFAULT_ADMIN_URL = 'postgres://postgres@127.0.0.1:5432/postgres'
 
-// Creates a fresh database `name` on the Postgres at adminUrl (dropping any previous one of that name);
-// when no Postgres answers there within ~1s, falls back to PGlite in a fresh temp dir.
-// label is a Neon-style connection string for the Worker's neon() driver: only a label, the host is never dialled.
+// Creates a fresh database `name` on the Postgres at adminUrl (dropping any previous one of that name); when
+// no Postgres answers there within ~1s, falls back to PGlite in a fresh temp dir. label is a Neon-style
+// connection string for the Worker's neon() driver: only a label, the host is never dialled.
 export async function prepareDatabase(opts: {
   name: string
   adminUrl?: string

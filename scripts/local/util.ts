@@ -1,5 +1,5 @@
-// Small helpers shared by the local stack's scripts (dev, the Redis launcher, the Neon- and Upstash-compatible
-// endpoints, the bench).
+// Small helpers shared by the local stack's scripts (dev, the Redis launcher, the Neon- and
+// Upstash-compatible endpoints, the bench).
 import type { ChildProcess } from 'node:child_process'
 import type { IncomingMessage } from 'node:http'
 

@@ -9,8 +9,9 @@ import { toCsv } from './csv'
 import { storable, Uuid } from './schemas'
 import { instant } from './usage'
 
-// Raw usage rows for audits and billing, streamed: the body is produced one database page at a time as
-// the client reads it (keyset on (created_at, id), oldest first), so a month of a busy project never sits in memory.
+// Raw usage rows for audits and billing, streamed: the body is produced one database page at a time as the
+// client reads it (keyset on (created_at, id), oldest first), so a month of a busy project never sits in
+// memory.
 const PAGE_ROWS = 5000
 const DAY_MS = 86_400_000
 

@@ -90,7 +90,8 @@ const budgetAlerts = z.nullable(
   ),
 )
 
-// Rolling windows (src/billing/windows.ts): at most one per period, each with a dollar and/or a request limit.
+// Rolling windows (src/billing/windows.ts): at most one per period, each with a dollar or request limit
+// (or both).
 const usageWindow = strict({
   period: z.enum(['5h', '1d', '7d', '30d']),
   limit_usd: z.optional(z.nullable(usd)),

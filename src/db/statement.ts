@@ -2,8 +2,8 @@ import { and, eq, gte, lt, sql } from 'drizzle-orm'
 import { usageProjectDaily } from '../../drizzle/schema'
 import type { Db } from './client'
 
-// A project's month from the project rollup (keyed by day, model, provider and price version), grouped by model and
-// provider, with the totals as one more grouping set of the same scan: the work depends on how many
+// A project's month from the project rollup (keyed by day, model, provider and price version), grouped by
+// model and provider, with the totals as one more grouping set of the same scan: the work depends on how many
 // keys, models and days the month had, never on how many requests.
 const sums = {
   requests: sql<string>`coalesce(sum(${usageProjectDaily.requests}), 0)::text`,

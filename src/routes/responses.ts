@@ -16,9 +16,10 @@ import { ResponsesRequest } from '../protocols/responses/schema'
 import { storedResponseRequest } from '../upstream/providers/openai-responses'
 import { PROVIDERS } from '../upstream/providers'
 
-// Creates a response: at an OpenAI-protocol provider relayed as it comes, at any other translated from
-// chat (stored nowhere). For a relayed one it remembers which provider holds it: awaited for a JSON reply (the client may follow up at once), in waitUntil for a stream (the
-// id arrives in its first event, long before the client can follow up).
+// Creates a response: at an OpenAI-protocol provider relayed as it comes, at any other translated from chat
+// (stored nowhere). For a relayed one it remembers which provider holds it: awaited for a JSON reply (the
+// client may follow up at once), in waitUntil for a stream (the id arrives in its first event, long before
+// the client can follow up).
 async function create(c: Context<AppEnv>): Promise<Response> {
   const { deps, apiKey, draft } = c.var
   const model = String(c.var.body.model)

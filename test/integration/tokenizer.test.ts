@@ -13,7 +13,8 @@ const messages = [
   { role: 'system', content: SYSTEM },
   { role: 'user', content: TEXT },
 ]
-// 3 + (3 + "system" + SYSTEM) + (3 + "user" + TEXT): o200k_base 3+(3+1+6)+(3+1+26), cl100k_base 3+(3+1+6)+(3+1+32).
+// 3 + (3 + "system" + SYSTEM) + (3 + "user" + TEXT):
+// o200k_base 3+(3+1+6)+(3+1+26), cl100k_base 3+(3+1+6)+(3+1+32).
 const PROMPT = { o200k_base: 43, cl100k_base: 49 }
 // ~4 characters a token: 3 + (4 + 7) + (4 + 22).
 const CHARS_ESTIMATE = 40

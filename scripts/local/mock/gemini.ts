@@ -3,8 +3,8 @@
 // the API's rules: the key in x-goog-api-key (never ?key=; a missing or "invalid" key is a 400
 // API_KEY_INVALID), alternating user/model contents, one functionResponse per functionCall, and a thought
 // signature on the first call of each model turn for gemini-3* models. Scenario parts: tools, splittools,
-// thinking, cache, maxtokens, safety, blocked, errorafter<N>, nofinish, embedusage. :countTokens takes `contents`
-// or a whole `generateContentRequest` (whose `model` must then be `models/<m>`), never both.
+// thinking, cache, maxtokens, safety, blocked, errorafter<N>, nofinish, embedusage. :countTokens takes
+// `contents` or a whole `generateContentRequest` (whose `model` must then be `models/<m>`), never both.
 import { createHash } from 'node:crypto'
 import type { Call, ProtocolMock } from './call.ts'
 import { isObject, sendJson, wait, type Json } from './http.ts'

@@ -1,9 +1,10 @@
 // Fault scenarios, picked per request from the path: `/s/<scenario>/v1/...`. Parts joined by `+`, plus an
-// optional trailing `~<tag>` that only makes the string unique, e.g. `fail2x500+gap20~t1`. Parts: status<CODE>,
-// retryafter<MS>, fail<N>x<CODE>, hang, hangbody, cut<K>, gap<MS>, chunks<N>, nousage, delay<MS>, secretleak,
-// deny<SUFFIX> (a key ending in SUFFIX is refused: 401), limit<SUFFIX> (a key ending in SUFFIX gets a 429 with
-// Retry-After, see retryafter), redirect (a 307 to the same path under scenario `redirected-<scenario>`).
-// Protocol mocks read their own extra parts from `parts`. Unknown parts are ignored.
+// optional trailing `~<tag>` that only makes the string unique, e.g. `fail2x500+gap20~t1`. Parts:
+// status<CODE>, retryafter<MS>, fail<N>x<CODE>, hang, hangbody, cut<K>, gap<MS>, chunks<N>, nousage,
+// delay<MS>, secretleak, deny<SUFFIX> (a key ending in SUFFIX is refused: 401), limit<SUFFIX> (a key ending
+// in SUFFIX gets a 429 with Retry-After, see retryafter), redirect (a 307 to the same path under scenario
+// `redirected-<scenario>`). Protocol mocks read their own extra parts from `parts`. Unknown parts are
+// ignored.
 import { isErrorCode } from './http.ts'
 
 export type Scenario = {
