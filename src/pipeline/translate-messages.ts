@@ -31,9 +31,6 @@ export const translateMessages = createMiddleware<AppEnv>(async (c, next) => {
     .filter((t) => t.type !== 'anthropic')
     .map((t) => t.maxOutputTokens ?? DEFAULT_MAX_OUTPUT_TOKENS)
   if (caps.length > 0) chat.max_completion_tokens = Math.min(Number(chat.max_completion_tokens), ...caps)
-  // OpenAI routes a prompt cache by prompt_cache_key: the conversation's own, so its turns meet its cache.
-  const conversation = c.get('conversation')
-  if (conversation && chat.prompt_cache_key === undefined) chat.prompt_cache_key = conversation.id
   c.set('inbound', inbound)
   c.set('body', chat)
   await next()

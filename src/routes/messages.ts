@@ -67,9 +67,9 @@ export const messages = new Hono<AppEnv>()
     '/',
     account('messages'),
     validateJson(MessagesRequest),
-    identify('anthropic'),
     allowModel,
     translateMessages,
+    identify('anthropic'),
     guard('messages'),
     (c) => relay(c, 'chat', anthropicDialect(inboundOf(c, c.get('inbound')), c.get('requestId'))),
   )

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { anthropic } from '../helpers/anthropic'
 import { createKey, createModel, createProvider } from '../helpers/fixtures'
-import { mockUrl, sdk } from '../helpers/gateway'
+import { gateway, mockUrl, sdk } from '../helpers/gateway'
 
 // What makes a provider's prompt cache work across turns: the gateway keeps the client's cache
 // breakpoints, tells OpenAI-protocol targets which conversation a translated request belongs to, and never
@@ -66,6 +66,25 @@ describe('prompt caches across turns', () => {
     expect(keys[3]).not.toBe(keys[0])
     expectPrefixOf(seen[0]!, seen[1]!)
     expectPrefixOf(seen[1]!, seen[2]!)
+  })
+
+  it('a Gemini CLI request translated to an OpenAI target carries its identity as prompt_cache_key, the same every turn', async () => {
+    const { provider, model, key } = await route('openai')
+    const contents: any[] = []
+    for (let turn = 0; turn < 2; turn++) {
+      contents.push({ role: 'user', parts: [{ text: `step ${turn}` }] })
+      const res = await gateway(`/v1beta/models/${model}:generateContent`, {
+        method: 'POST',
+        headers: { 'x-goog-api-key': key.raw, 'content-type': 'application/json' },
+        body: JSON.stringify({ systemInstruction: { parts: [{ text: SYSTEM }] }, contents }),
+      })
+      expect(res.status).toBe(200)
+      contents.push({ role: 'model', parts: [{ text: 'ok' }] })
+    }
+    const seen = await seenBy(provider.scenario)
+    expect(seen[0]!.body.prompt_cache_key).toMatch(/^[0-9a-f]{32}$/)
+    expect(seen[1]!.body.prompt_cache_key).toBe(seen[0]!.body.prompt_cache_key)
+    expectPrefixOf(seen[0]!, seen[1]!)
   })
 
   it('an OpenAI client on an Anthropic target keeps its cache_control breakpoints, and its prompt only grows', async () => {
