@@ -259,6 +259,39 @@ describe('Gemini API inbound: translated targets', () => {
     ])
   })
 
+  it('runs a function-call round trip on an Anthropic target, the tool ids echoed through functionCall.id', async () => {
+    const { scenario, model, ai } = await route('anthropic', 'tools')
+    const tools = [{ functionDeclarations: [weather] }]
+    const stream = await ai.models.generateContentStream({ model, contents: 'Weather?', config: { tools } })
+    const parts = []
+    for await (const chunk of stream) parts.push(...(chunk.candidates?.[0]?.content?.parts ?? []))
+    const calls = parts.filter((p) => p.functionCall).map((p) => p.functionCall!)
+    expect(calls.map((c) => [c.id, c.args])).toEqual([
+      ['toolu_01A', { city: 'Paris' }],
+      ['toolu_01B', { city: 'Rome' }],
+    ])
+    await ai.models.generateContent({
+      model,
+      config: { tools },
+      contents: [
+        { role: 'user', parts: [{ text: 'Weather?' }] },
+        { role: 'model', parts },
+        {
+          role: 'user',
+          parts: calls.map((c) => ({
+            functionResponse: { id: c.id, name: c.name, response: { output: c.id } },
+          })),
+        },
+      ],
+    })
+    // The Anthropic mock refuses a tool_result that answers no tool_use of the turn before.
+    const [, second] = await mockRequests(scenario)
+    expect(second!.body.messages.at(-1).content).toMatchObject([
+      { type: 'tool_result', tool_use_id: 'toolu_01A' },
+      { type: 'tool_result', tool_use_id: 'toolu_01B' },
+    ])
+  })
+
   it('embeds on an OpenAI target and counts tokens locally when the target has no count endpoint', async () => {
     const { model, ai } = await route('openai', 'ok')
     const embedded = await ai.models.embedContent({ model, contents: 'one' })

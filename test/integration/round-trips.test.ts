@@ -76,6 +76,45 @@ describe('hot-path store round trips', () => {
     },
   )
 
+  // The other protocols' routes go through the same stages: a Gemini client on a Gemini target
+  // (passthrough) and a Responses client on an Anthropic target (translated).
+  it.each([
+    [
+      'gemini',
+      (model: string) => `/v1beta/models/${model}:generateContent`,
+      { contents: [{ parts: [{ text: 'Hi' }] }] },
+    ],
+    ['anthropic', () => '/v1/responses', { input: 'Hi', max_output_tokens: 5 }],
+  ] as const)(
+    'a warm key on another protocol costs the same one Redis and zero Postgres round trips (%s target)',
+    async (type, path, body) => {
+      const scenario = `delay400~${crypto.randomUUID()}`
+      const provider = await createProvider({ type, scenario })
+      const model = await createModel([provider.id])
+      const key = await createKey({
+        models: [model],
+        rpmLimit: 1000,
+        tpmLimit: 1_000_000,
+        dailyBudget: '100',
+      })
+      const init = () => ({
+        method: 'POST',
+        headers: { authorization: `Bearer ${key.raw}`, 'content-type': 'application/json' },
+        // A Gemini request names its model in the path only.
+        body: JSON.stringify(type === 'gemini' ? body : { model, ...body }),
+      })
+      expect((await gatewayWith(probe(), path(model), init())).res.status).toBe(200)
+      const before = await counts()
+      const pending = gatewayWith(probe(), path(model), init())
+      for (let i = 0; (await mockRequests(scenario)).length < 2 && i < 100; i++)
+        await new Promise((r) => setTimeout(r, 20))
+      const atUpstream = await counts()
+      expect((await pending).res.status).toBe(200)
+      expect(atUpstream.redis - before.redis).toBe(1)
+      expect(atUpstream.postgres - before.postgres).toBe(0)
+    },
+  )
+
   it('forged keys shaped like an issued one cost no store call; an unknown unsigned one costs one lookup while unsigned keys exist, then none', async () => {
     // Shaped exactly like what the admin API hands out, random everywhere after the prefix.
     const issued = (await adminKey({ allowed_models: ['*'] })).raw_key
