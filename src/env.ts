@@ -84,6 +84,12 @@ export function providerVar(config: Config, providerName: string, suffix: string
   return config.vars[`PROVIDER_${canonical}_${suffix}`] ?? config.vars[`PROVIDER_${hyphenated}_${suffix}`]
 }
 
+// The base URL routing calls (and the admin API reports as effective_base_url): PROVIDER_<NAME>_BASE_URL
+// wins over the row; no trailing slash, since the upstream path is appended to it.
+export function providerBaseUrl(config: Config, provider: { name: string; baseUrl: string }): string {
+  return (providerVar(config, provider.name, 'BASE_URL') ?? provider.baseUrl).replace(/\/+$/, '')
+}
+
 // What api_key_ref may name: a provider-key secret, never a store or admin credential (DATABASE_URL,
 // UPSTASH_*, ADMIN_TOKEN, …), since whatever it names is sent to the provider's base_url.
 export const PROVIDER_KEY_REF = /^PROVIDER_[A-Z0-9][A-Z0-9_-]{0,180}_API_KEY$/

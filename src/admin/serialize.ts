@@ -3,7 +3,7 @@ import type { CreditRow } from '../db/credits'
 import type { CodeRow } from '../db/redemption-codes'
 import type { MappingRow, ProviderRow } from '../db/catalog'
 import type { KeyRow } from '../db/keys'
-import { providerVar, type Config } from '../env'
+import { providerBaseUrl, type Config } from '../env'
 import { apiKeySource, type KeyView } from './provider-keys'
 import type { ProjectRow } from '../db/projects'
 
@@ -109,8 +109,8 @@ export function serializeProvider(
     name: row.name,
     type: row.type,
     base_url: row.baseUrl,
-    // What routing really calls: PROVIDER_<NAME>_BASE_URL wins over the row (e.g. the local mock).
-    effective_base_url: providerVar(config, row.name, 'BASE_URL') ?? row.baseUrl,
+    // What routing really calls (e.g. the local mock).
+    effective_base_url: providerBaseUrl(config, row),
     api_key_ref: row.apiKeyRef,
     has_api_key: source !== 'none',
     api_key_source: source,

@@ -1,5 +1,5 @@
 import type { AppliedPrice, Catalog, MappingRow, ProviderRow } from '../db/catalog'
-import { providerApiKey, providerVar, type Config } from '../env'
+import { providerApiKey, providerBaseUrl, providerVar, type Config } from '../env'
 import { capabilitiesOf, type Capabilities } from './providers/capabilities'
 import { isProviderType, type ProviderType } from './providers/types'
 import { takeKey, type KeyPool } from '../secrets/pool'
@@ -122,7 +122,7 @@ function staticPart(mapping: MappingRow, provider: ProviderRow, config: Config) 
     provider: provider.name,
     providerId: provider.id,
     type: provider.type as ProviderType,
-    baseUrl: (providerVar(config, provider.name, 'BASE_URL') ?? provider.baseUrl).replace(/\/+$/, ''),
+    baseUrl: providerBaseUrl(config, provider),
     timeoutMs: Number.isInteger(timeout) && timeout > 0 ? timeout : provider.timeoutMs,
     maxRetries: provider.maxRetries,
     upstreamModel: mapping.upstreamModel,

@@ -30,6 +30,24 @@ describe('providers', () => {
     })
   })
 
+  it('reports the override as routing calls it: without the trailing slash routing drops', async () => {
+    const { model, key, provider } = await setup()
+    const envName = `PROVIDER_${provider.name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_BASE_URL`
+    const override = `${provider.baseUrl}/`
+    const listedRes = await gatewayWith({ [envName]: override }, '/admin/providers?limit=500', {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    })
+    const listed = JSON.parse(listedRes.body).data.find((p: { id: string }) => p.id === provider.id)
+    expect(listed.effective_base_url).toBe(provider.baseUrl)
+    // And routing reaches the upstream at that URL.
+    const { res } = await gatewayWith(
+      { [envName]: override },
+      '/v1/chat/completions',
+      chatRequest(key.raw, model),
+    )
+    expect(res.status).toBe(200)
+  })
+
   it('creates a provider with defaults and reports has_api_key from the Worker secret it names, never the key', async () => {
     const name = `p-${uid()}`
     const created = await admin('POST', '/providers', {
