@@ -328,7 +328,12 @@ export const webhooks = pgTable('webhooks', {
   id: uuid('id').primaryKey().defaultRandom(),
   url: text('url').notNull(),
   events: text('events').array().notNull(),
+  // The signing secret sealed like a provider key (AES-GCM under SECRETS_KEY, the webhook id bound), with
+  // the fingerprint of the key that sealed it; a row without kek_version predates sealing and holds it
+  // as given until POST /admin/secrets/rotate seals it.
   secret: text('secret').notNull(),
+  kekVersion: text('kek_version'),
+  secretHint: text('secret_hint'),
   enabled: boolean('enabled').notNull().default(true),
   createdAt: createdAt(),
   updatedAt: updatedAt(),

@@ -1,8 +1,36 @@
 import { listProviderKeys, resealProviderKeys } from '../db/provider-keys'
 import { OpenAIError } from '../errors'
-import { KEY_HELP, keyringFor } from '../secrets/keyring'
-import { open, seal } from '../secrets/seal'
+import { listWebhookRows, resealWebhookSecret } from '../db/webhooks'
+import { KEY_HELP, keyringFor, type Kek, type Keyring } from '../secrets/keyring'
+import { open, openFor, seal, sealFor, webhookSecret } from '../secrets/seal'
 import { audit, commit, type Admin } from './context'
+
+// Webhook secrets not sealed under the current key: those sealed under another one opened and sealed
+// again, those from before sealing (no kek_version) sealed for the first time.
+async function webhookSecrets(admin: Admin, kek: Kek, ring: Keyring) {
+  const rows = await listWebhookRows(admin.deps.db)
+  const updates = []
+  const unreadable = []
+  let current = 0
+  for (const row of rows) {
+    if (row.kekVersion === kek.version) {
+      current++
+      continue
+    }
+    const owner = webhookSecret(row.id)
+    const secret =
+      row.kekVersion === null
+        ? row.secret
+        : await openFor(ring, owner, { ciphertext: row.secret, kekVersion: row.kekVersion })
+    if (secret === null) {
+      unreadable.push({ id: row.id, url: row.url, hint: row.secretHint, kek_version: row.kekVersion })
+      continue
+    }
+    const sealed = await sealFor(kek, owner, secret)
+    updates.push({ id: row.id, from: row.secret, ...sealed, hint: secret.slice(-4) })
+  }
+  return { updates, unreadable, current }
+}
 
 // POST /admin/secrets/rotate: every stored key not sealed under the current SECRETS_KEY is opened (with
 // SECRETS_KEY_PREVIOUS, typically) and sealed again under SECRETS_KEY. Keys no configured key opens
@@ -33,21 +61,35 @@ export async function rotateSecrets(admin: Admin) {
     }
     updates.push({ id: row.id, from: row.ciphertext, ...(await seal(kek, row.providerId, secret)) })
   }
+  const hooks = await webhookSecrets(admin, kek, ring)
   const result = {
     object: 'secrets_rotation' as const,
     kek_version: kek.version,
     resealed: updates.length,
     already_current: rows.length - updates.length - unreadable.length,
     unreadable,
+    webhook_secrets: {
+      resealed: hooks.updates.length,
+      already_current: hooks.current,
+      unreadable: hooks.unreadable,
+    },
   }
-  if (updates.length > 0) {
+  if (updates.length > 0 || hooks.updates.length > 0) {
     const entry = audit(admin, 'secrets.rotate', { type: 'secrets', id: null }, null, {
       kek_version: kek.version,
       resealed: updates.length,
+      webhook_secrets_resealed: hooks.updates.length,
     })
+    const db = admin.deps.db
     await commit(
       admin,
-      () => resealProviderKeys(admin.deps.db, updates, entry),
+      () =>
+        resealProviderKeys(
+          db,
+          updates,
+          entry,
+          hooks.updates.map((u) => resealWebhookSecret(db, u)),
+        ),
       () => {
         throw new OpenAIError('conflict', 'Stored keys changed during the rotation; retry.')
       },

@@ -11,17 +11,19 @@ import {
   type WebhookRow,
 } from '../db/webhooks'
 import { OpenAIError } from '../errors'
+import { KEY_HELP, keyringFor } from '../secrets/keyring'
+import { sealFor, webhookSecret } from '../secrets/seal'
 import { webhookUrlProblem } from '../webhooks/address'
 import { audit, commit, toColumns, type Admin } from './context'
 import { decodeCursor, notFound, page, rowId } from './query'
 import type { WebhookCreate, WebhookPatch } from './schemas'
 
 // Webhooks: where signed event notifications go. The secret is shown once, at creation (and when
-// replaced); lists, reads and the audit log show only its last four characters.
+// replaced), and stored sealed like a provider key; lists, reads and the audit log show only its last
+// four characters.
 const COLUMNS: Record<string, keyof WebhookRow> = {
   url: 'url',
   events: 'events',
-  secret: 'secret',
   enabled: 'enabled',
 }
 const TARGET = 'webhook'
@@ -34,7 +36,8 @@ function serialize(row: WebhookRow) {
     object: 'webhook' as const,
     url: row.url,
     events: row.events,
-    secret_hint: `…${row.secret.slice(-4)}`,
+    // Rows from before sealing hold the secret as given.
+    secret_hint: `…${row.kekVersion === null ? row.secret.slice(-4) : row.secretHint}`,
     enabled: row.enabled,
     created_at: iso(row.createdAt),
     updated_at: iso(row.updatedAt),
@@ -63,6 +66,18 @@ function checkUrl(admin: Admin, url: string | undefined) {
   if (problem) throw new OpenAIError('invalid_request_error', `Invalid value for 'url': ${problem}`, 'url')
 }
 
+// The secret's columns: sealed under SECRETS_KEY, bound to this webhook's id. Without a usable
+// SECRETS_KEY it cannot be stored: a 400 saying what to set.
+async function sealedSecret(admin: Admin, webhookId: string, secret: string) {
+  const ring = await keyringFor(admin.deps.config)
+  if (!ring.current) {
+    const why = ring.problem ?? `SECRETS_KEY is not set. ${KEY_HELP}`
+    throw new OpenAIError('invalid_request_error', `Webhook secrets cannot be stored: ${why}`, 'secret')
+  }
+  const sealed = await sealFor(ring.current, webhookSecret(webhookId), secret)
+  return { secret: sealed.ciphertext, kekVersion: sealed.kekVersion, secretHint: secret.slice(-4) }
+}
+
 const refuse = (_e: WriteError) => new OpenAIError('conflict', 'The webhook could not be written; retry.')
 
 async function mustFind(admin: Admin, id: string): Promise<WebhookRow> {
@@ -81,13 +96,14 @@ export async function createWebhook(admin: Admin, body: WebhookCreate) {
   const secret =
     body.secret ??
     `whsec_${[...crypto.getRandomValues(new Uint8Array(24))].map((b) => b.toString(16).padStart(2, '0')).join('')}`
+  const id = crypto.randomUUID()
   const row: WebhookRow = {
-    id: crypto.randomUUID(),
+    id,
     enabled: true,
     createdAt: now,
     updatedAt: now,
     ...(toColumns<WebhookRow>(body, COLUMNS) as Pick<WebhookRow, 'url' | 'events'>),
-    secret,
+    ...(await sealedSecret(admin, id, secret)),
   }
   const entry = audit(admin, 'webhook.create', { type: TARGET, id: row.id }, null, serialize(row))
   const created = await commit(admin, () => insertWebhook(admin.deps.db, row, entry), refuse)
@@ -99,6 +115,7 @@ export async function patchWebhook(admin: Admin, id: string, body: WebhookPatch)
   const current = await mustFind(admin, id)
   const changes: WebhookChanges = {
     ...toColumns<WebhookRow>(body, COLUMNS),
+    ...(body.secret === undefined ? {} : await sealedSecret(admin, id, body.secret)),
     updatedAt: new Date(admin.deps.now()),
   }
   const entry = audit(

@@ -87,8 +87,11 @@ export async function resealProviderKeys(
   db: Db,
   updates: { id: string; from: string; ciphertext: string; kekVersion: string }[],
   entry: AuditEntry,
+  // Other secrets re-sealed in the same batch (webhook secrets).
+  more: unknown[] = [],
 ): Promise<void> {
   await db.batch([
+    ...(more as never[]),
     ...updates.map((u) =>
       db
         .update(providerKeys)

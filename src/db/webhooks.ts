@@ -90,3 +90,14 @@ export async function listDeliveries(db: Db, webhookId: string, limit: number, b
     .orderBy(desc(webhookDeliveries.id))
     .limit(limit)
 }
+
+// A webhook secret sealed again (or for the first time), unless the row changed meanwhile.
+export function resealWebhookSecret(
+  db: Db,
+  u: { id: string; from: string; ciphertext: string; kekVersion: string; hint: string },
+) {
+  return db
+    .update(webhooks)
+    .set({ secret: u.ciphertext, kekVersion: u.kekVersion, secretHint: u.hint })
+    .where(and(eq(webhooks.id, u.id), eq(webhooks.secret, u.from)))
+}

@@ -1,16 +1,23 @@
 import { fromBase64, toBase64, type Kek, type Keyring } from './keyring'
 
-// AES-256-GCM with a fresh 96-bit IV per seal. The provider id is the additional authenticated data:
-// a ciphertext copied onto another provider's row does not open.
+// AES-256-GCM with a fresh 96-bit IV per seal. What the secret belongs to (a provider's id, a webhook's)
+// is the additional authenticated data: a ciphertext copied onto another row does not open.
 export type Sealed = { ciphertext: string; kekVersion: string }
 
 const IV_BYTES = 12
-const aad = (providerId: string) => new TextEncoder().encode(`nexusai provider key:${providerId}`)
+const providerKey = (providerId: string) => `nexusai provider key:${providerId}`
+export const webhookSecret = (webhookId: string) => `nexusai webhook secret:${webhookId}`
 
-export async function seal(kek: Kek, providerId: string, secret: string): Promise<Sealed> {
+export const seal = (kek: Kek, providerId: string, secret: string) =>
+  sealFor(kek, providerKey(providerId), secret)
+
+export const open = (ring: Keyring, providerId: string, sealed: Sealed) =>
+  openFor(ring, providerKey(providerId), sealed)
+
+export async function sealFor(kek: Kek, owner: string, secret: string): Promise<Sealed> {
   const iv = crypto.getRandomValues(new Uint8Array(IV_BYTES))
   const sealed = await crypto.subtle.encrypt(
-    { name: 'AES-GCM', iv, additionalData: aad(providerId) },
+    { name: 'AES-GCM', iv, additionalData: new TextEncoder().encode(owner) },
     kek.key,
     new TextEncoder().encode(secret),
   )
@@ -20,15 +27,15 @@ export async function seal(kek: Kek, providerId: string, secret: string): Promis
   return { ciphertext: toBase64(out), kekVersion: kek.version }
 }
 
-// The key, or null when no configured KEK opens it (sealed under a key no longer configured, tampered
-// with, or moved to another provider).
-export async function open(ring: Keyring, providerId: string, sealed: Sealed): Promise<string | null> {
+// The secret, or null when no configured KEK opens it (sealed under a key no longer configured, tampered
+// with, or moved to another row).
+export async function openFor(ring: Keyring, owner: string, sealed: Sealed): Promise<string | null> {
   const kek = [ring.current, ring.previous].find((k) => k?.version === sealed.kekVersion)
   if (!kek) return null
   try {
     const bytes = fromBase64(sealed.ciphertext)
     const plain = await crypto.subtle.decrypt(
-      { name: 'AES-GCM', iv: bytes.slice(0, IV_BYTES), additionalData: aad(providerId) },
+      { name: 'AES-GCM', iv: bytes.slice(0, IV_BYTES), additionalData: new TextEncoder().encode(owner) },
       kek.key,
       bytes.slice(IV_BYTES),
     )

@@ -12,6 +12,8 @@ import type { Deps } from '../deps'
 import { log } from '../lib/log'
 import type { WebhookEvent } from './events'
 import { webhookUrlProblem } from './address'
+import { keyringFor } from '../secrets/keyring'
+import { openFor, webhookSecret } from '../secrets/seal'
 import { signatureHeader } from './sign'
 
 // Deliveries happen after the response (waitUntil) or from the cron, never on a client's request path.
@@ -26,7 +28,15 @@ const CRON_BATCH = 50
 
 const backoff = (attempts: number) => Math.min(FIRST_BACKOFF_MS * 2 ** (attempts - 1), MAX_BACKOFF_MS)
 
-async function post(hook: WebhookRow, delivery: DeliveryRow, now: number) {
+// The signing secret: opened with the configured SECRETS_KEY(s), or as stored on a row from before
+// sealing; null when no configured key opens it (the attempt fails and is retried).
+async function signingSecret(deps: Deps, hook: WebhookRow): Promise<string | null> {
+  if (hook.kekVersion === null) return hook.secret
+  const ring = await keyringFor(deps.config)
+  return openFor(ring, webhookSecret(hook.id), { ciphertext: hook.secret, kekVersion: hook.kekVersion })
+}
+
+async function post(hook: WebhookRow, secret: string, delivery: DeliveryRow, now: number) {
   try {
     const res = await fetch(hook.url, {
       method: 'POST',
@@ -35,7 +45,7 @@ async function post(hook: WebhookRow, delivery: DeliveryRow, now: number) {
         'user-agent': 'nexusai-webhooks/1',
         'x-nexusai-event': delivery.eventType,
         'x-nexusai-delivery': String(delivery.id),
-        'x-nexusai-signature': await signatureHeader(hook.secret, delivery.body, now),
+        'x-nexusai-signature': await signatureHeader(secret, delivery.body, now),
       },
       body: delivery.body,
       redirect: 'manual',
@@ -54,9 +64,12 @@ async function attempt(deps: Deps, delivery: DeliveryRow, hook: WebhookRow): Pro
   const now = deps.now()
   // A url written while the deployment was local is never posted to once it is not: failed at once.
   const refused = webhookUrlProblem(hook.url, deps.config.ALLOW_PRIVATE_UPSTREAMS)
+  const secret = refused ? null : await signingSecret(deps, hook)
   const { status, error } = refused
     ? { status: null, error: `url not allowed: ${refused}` }
-    : await post(hook, delivery, now)
+    : secret === null
+      ? { status: null, error: 'signing secret unreadable: no configured SECRETS_KEY opens it' }
+      : await post(hook, secret, delivery, now)
   const ok = status !== null && status >= 200 && status < 300
   const attempts = delivery.attempts + 1
   const done = ok || refused !== null || now - new Date(delivery.createdAt).getTime() >= RETRY_FOR_MS

@@ -1,8 +1,23 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { admin, adminKey, expectOpenAIError } from '../helpers/admin'
-import { chatRequest, eventually, gateway, gatewayWith, mockUrl, uid } from '../helpers/gateway'
+import { eq } from 'drizzle-orm'
+import { webhooks } from '../../drizzle/schema'
+import { getDeps } from '../../src/deps'
+import { emit } from '../../src/webhooks/deliver'
+import { event } from '../../src/webhooks/events'
+import {
+  ADMIN_TOKEN,
+  chatRequest,
+  envWith,
+  eventually,
+  gateway,
+  gatewayWith,
+  mockUrl,
+  testDb,
+  uid,
+} from '../helpers/gateway'
 import { createKey, createModel, createProvider } from '../helpers/fixtures'
-import { pooledProvider, upstreamKey } from '../helpers/secrets'
+import { pooledProvider, postgresText, redisText, upstreamKey } from '../helpers/secrets'
 import { runCron } from '../helpers/stores'
 
 // The webhook receiver is the mock upstream's /s/<scenario>/v1/webhook: it records every delivery (headers
@@ -129,6 +144,69 @@ describe('webhooks admin API', () => {
     const local = await gatewayWith({}, '/admin/webhooks', init())
     expect(local.res.status).toBe(201)
     hooks.push(JSON.parse(local.body).id)
+  })
+})
+
+describe('webhook secrets', () => {
+  // An event only this test's webhook is told about (a cron run would also announce other tests' keys).
+  const announce = async (id: string) =>
+    emit(getDeps(envWith({})), [event('key.expiring', id, Date.now(), { api_key_id: id })])
+
+  it('are stored sealed under SECRETS_KEY, and deliveries are still signed with them', async () => {
+    // Shaped like no generated secret, so only "the secret we were given" finds it.
+    const secret = `Qz~${uid()}/unusual+SIGNING.secret_${uid()}`
+    const scenario = `hook~${uid()}`
+    const hook = await webhook(scenario, ['key.expiring'], { secret })
+    expect(hook.secret).toBe(secret)
+    const [pg, redis] = await Promise.all([postgresText(), redisText()])
+    expect(pg).toContain(hook.id)
+    expect(pg).not.toContain(secret)
+    expect(redis).not.toContain(secret)
+    expect((await admin('GET', '/webhooks')).body.data.find((w: any) => w.id === hook.id).secret_hint).toBe(
+      `…${secret.slice(-4)}`,
+    )
+    const id = uid()
+    await announce(id)
+    const [delivery] = mine(await received(scenario), 'api_key_id', id)
+    expect(delivery).toBeDefined()
+    expect(await verify(secret, delivery!)).toBe(true)
+  })
+
+  it('cannot be stored without a usable SECRETS_KEY', async () => {
+    const { res, body } = await gatewayWith({ SECRETS_KEY: '' }, '/admin/webhooks', {
+      method: 'POST',
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ url: 'https://hooks.example.test/x', events: ['key.expiring'] }),
+    })
+    expect(res.status).toBe(400)
+    expect(JSON.parse(body).error).toMatchObject({
+      param: 'secret',
+      message: expect.stringContaining('SECRETS_KEY is not set'),
+    })
+  })
+
+  it('a secret stored before sealing still signs, and POST /admin/secrets/rotate seals it', async () => {
+    const secret = `whsec_plain_${uid()}_${uid()}`
+    const scenario = `hook~${uid()}`
+    const [row] = await testDb()
+      .insert(webhooks)
+      .values({ url: receiverUrl(scenario), events: ['key.expiring'], secret })
+      .returning()
+    hooks.push(row!.id)
+    const first = uid()
+    await announce(first)
+    expect(await verify(secret, mine(await received(scenario), 'api_key_id', first)[0]!)).toBe(true)
+
+    const rotated = await admin('POST', '/secrets/rotate')
+    expect(rotated.status).toBe(200)
+    expect(rotated.body.webhook_secrets.resealed).toBeGreaterThanOrEqual(1)
+    const [stored] = await testDb().select().from(webhooks).where(eq(webhooks.id, row!.id))
+    expect(stored!.kekVersion).toBe(rotated.body.kek_version)
+    expect(stored!.secret).not.toContain(secret)
+    expect(await postgresText()).not.toContain(secret)
+    const second = uid()
+    await announce(second)
+    expect(await verify(secret, mine(await received(scenario), 'api_key_id', second)[0]!)).toBe(true)
   })
 })
 
