@@ -14,6 +14,12 @@ export function chargePico(costPico: bigint, ratio: bigint): bigint {
   return (costPico * ratio + RATIO_ONE / 2n) / RATIO_ONE
 }
 
+// A reservation's worst case: rounded up, so it never falls short of the charge it stands for.
+export function chargeCeilPico(costPico: bigint, ratio: bigint): bigint {
+  if (ratio === RATIO_ONE) return costPico
+  return (costPico * ratio + RATIO_ONE - 1n) / RATIO_ONE
+}
+
 // The charge as the caller sees it: `usage.cost` (a number of USD, OpenRouter's convention) and the
 // x-nexusai-cost-usd header (the exact decimal, trailing zeros dropped).
 export const costHeader = 'x-nexusai-cost-usd'

@@ -1,6 +1,7 @@
 import type { WindowPeriod } from '../../drizzle/schema'
 import type { Config } from '../env'
 import { hotScript, runHotScript } from '../redis/hot-script'
+import { BUCKETS } from '../redis/lua/economy.lua'
 
 // Rolling windows: a limit on what a key (or all keys of a project) may spend and/or how many requests it
 // may make over the last `period`, sliding. Each window is one Redis HASH of BUCKETS time buckets
@@ -14,9 +15,8 @@ const PERIOD_MS: Record<WindowPeriod, number> = {
   '7d': 7 * 86_400_000,
   '30d': 30 * 86_400_000,
 }
-const BUCKETS = 60
 
-const bucketMs = (period: WindowPeriod) => PERIOD_MS[period] / BUCKETS
+export const bucketMs = (period: WindowPeriod) => PERIOD_MS[period] / BUCKETS
 
 export type WindowUse = {
   usedPico: bigint

@@ -11,6 +11,9 @@ import { finishLater } from '../usage/batch'
 import { recordKeyEvents } from '../usage/key-events'
 import { toRow } from '../usage/record'
 import type { Hold } from '../redis/scripts/guard'
+import type { EconomySettlement } from '../redis/scripts/finish'
+import { usdToPico } from '../lib/money'
+import { balanceEvents } from '../webhooks/balance-events'
 import type { KeyRecord } from '../db/keys'
 import { dayTag, monthTag } from '../lib/time'
 import { alertBudgets, budgetEvents } from '../webhooks/alerts'
@@ -69,6 +72,25 @@ function clientGone(signal: AbortSignal | undefined): Promise<'gone'> {
   })
 }
 
+// What the request reserved in its rolling windows and against its project's prepaid balance, and what
+// the balance.* alerts need; a prepaid project's balance takes the charge even when nothing was held
+// (Redis was unreachable and REDIS_FAIL_OPEN admitted the request).
+function economyOf(hold: Hold | null, key: KeyRecord, balanceRefused: boolean): EconomySettlement {
+  const project = key.project
+  return {
+    windows: hold?.windows ?? [],
+    reservedPico: hold?.reservedPico ?? 0n,
+    balance: project?.prepaidSince
+      ? {
+          projectId: key.projectId,
+          member: hold?.balance?.member ?? null,
+          alertPico: project.balanceAlertUsd === null ? null : usdToPico(project.balanceAlertUsd),
+          refused: balanceRefused,
+        }
+      : null,
+  }
+}
+
 async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null, key: KeyRecord): Promise<void> {
   const endedAt = deps.now()
   const period = hold?.period ?? { day: dayTag(endedAt), month: monthTag(endedAt) }
@@ -87,13 +109,14 @@ async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null, ke
     : []
   // A failed call has no tokens and no cost, so settling it releases the hold; a stream cut short is
   // charged for what the upstream produced before it ended.
-  const { moves, alerts, failures } = await finishLater(deps, {
+  const { moves, alerts, balance, failures } = await finishLater(deps, {
     settlement: {
       keyId: draft.apiKeyId,
       projectId: draft.projectId,
       hold,
       actual: { tokens: draft.promptTokens + draft.completionTokens, costPico: draft.chargePico },
       outcomes: circuitOutcomes(draft.outcomes),
+      economy: economyOf(hold, key, draft.balanceRefused),
       period,
       alerts: alertBudgets(key, draft.budgetRefused),
     },
@@ -125,6 +148,7 @@ async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null, ke
     deps,
     [
       ...budgetEvents(alerts, key, period, endedAt),
+      ...balanceEvents(balance, key, endedAt),
       ...circuitEvents(moves, draft.outcomes, endedAt),
       ...keyInvalidEvents(draft.keyEvents, endedAt),
     ],

@@ -5,7 +5,7 @@ import type { KeyRecord, KeyRow } from '../db/keys'
 import type { ProjectRow } from '../db/projects'
 import { OpenAIError, quoted } from '../errors'
 import { log } from '../lib/log'
-import { maxCostPico, MICROS_TO_PICO, usdToMicros } from '../lib/money'
+import { maxCostPico, MICROS_TO_PICO, usdToMicros, usdToPico } from '../lib/money'
 import { dayTag, formatResetDuration, monthTag } from '../lib/time'
 import { labels } from '../metrics/counters'
 import {
@@ -15,10 +15,16 @@ import {
   type GuardInput,
   type LimitState,
   type ScopeLimits,
+  type WindowInput,
 } from '../redis/scripts/guard'
 import { orderTargets, strategyOf } from '../upstream/route-order'
 import type { Route } from '../usage/draft'
 import { rebuildProjectSpend, rebuildSpend } from '../usage/spend'
+import type { UsageWindow } from '../../drizzle/schema'
+import { syncBalance } from '../billing/balance'
+import { chargeCeilPico, ratioMillionths } from '../billing/charge'
+import { bucketMs } from '../billing/windows'
+import type { Scope } from '../redis/keys'
 import type { Target } from '../upstream/targets'
 import { estimateRequest, reservedCompletion } from '../usage/tokens'
 import { olderVersion, resolveRoute } from './allow-model'
@@ -74,6 +80,17 @@ function refuse(
   const project = refusal.scope.kind === 'project'
   const whose = project ? `this key's project '${refusal.scope.id}'` : 'this key'
   const headers = { ...limitHeaders(key, refusal.limits), 'x-nexusai-limit-scope': refusal.scope.kind }
+  if (refusal.by === 'window') refuseByWindow(whose, refusal, headers, ask)
+  if (refusal.by === 'balance') {
+    throw new OpenAIError(
+      'insufficient_quota',
+      refusal.leftPico <= 0
+        ? `The prepaid balance of ${whose} is used up. Top it up (or redeem a code: POST /v1/redeem) to continue.`
+        : `This request's estimated charge (${usd(ask.costPico)}, from the prompt and max_tokens, or the model's maximum output when max_tokens is absent) is more than the prepaid balance of ${whose} has left (${usd(refusal.leftPico)}). Lower max_tokens, or top the balance up.`,
+      null,
+      { ...headers, 'x-should-retry': 'false' },
+    )
+  }
   if (refusal.by !== 'budget') {
     const { by, limit, remaining, retryMs } = refusal
     const unit = by === 'rpm' ? 'requests' : 'tokens'
@@ -109,6 +126,45 @@ function refuse(
     { ...headers, 'x-should-retry': 'false' },
   )
 }
+
+// A rolling window is full: retry when enough of it has aged out, unless this request can never fit.
+function refuseByWindow(
+  whose: string,
+  refusal: Extract<GuardDecision, { by: 'window' }>,
+  headers: Record<string, string>,
+  ask: { costPico: bigint },
+): never {
+  const { period, over, limit, retryMs } = refusal
+  const what = over === 'usd' ? `spend (${usd(limit)})` : `requests (${limit})`
+  if (retryMs === null)
+    throw new OpenAIError(
+      'rate_limit_exceeded',
+      over === 'usd'
+        ? `This request's estimated charge (${usd(ask.costPico)}) is more than the ${period} spend limit of ${whose} (${usd(limit)}). Lower max_tokens.`
+        : `The ${period} request limit of ${whose} is ${limit}.`,
+      null,
+      { ...headers, 'x-should-retry': 'false' },
+    )
+  throw new OpenAIError(
+    'rate_limit_exceeded',
+    `The rolling ${period} limit on ${what} of ${whose} is reached. Please try again in ${formatResetDuration(retryMs)}.`,
+    null,
+    {
+      ...headers,
+      'retry-after': String(Math.max(1, Math.ceil(retryMs / 1000))),
+      'retry-after-ms': String(Math.max(0, retryMs)),
+    },
+  )
+}
+
+const windowsOf = (scope: Scope, list: UsageWindow[] | null | undefined): WindowInput[] =>
+  (list ?? []).map((w) => ({
+    scope,
+    period: w.period,
+    bucketMs: bucketMs(w.period),
+    limitPico: w.limit_usd === null ? null : usdToPico(w.limit_usd),
+    limitRequests: w.limit_requests,
+  }))
 
 const hasBudget = (limits: Pick<KeyRow, 'dailyBudget' | 'monthlyBudget'> | null) =>
   limits !== null && (limits.dailyBudget !== null || limits.monthlyBudget !== null)
@@ -162,7 +218,11 @@ export function guard(route: GuardRoute) {
     for (let round = 0; round < MAX_ROUNDS; round++) {
       // Under a budget only targets with a price may serve: one without would cost 0 and the budget would
       // mean nothing.
-      const budgeted = hasBudget(key) || hasBudget(key.project)
+      const budgeted =
+        hasBudget(key) ||
+        hasBudget(key.project) ||
+        Boolean(key.project?.prepaidSince) ||
+        [...(key.windows ?? []), ...(key.project?.windows ?? [])].some((w) => w.limit_usd !== null)
       const targets = budgeted ? c.get('targets').filter((t) => t.price) : c.get('targets')
       if (targets.length === 0) {
         // Decided from the isolate's cache: a price set a moment ago must apply on this request.
@@ -188,7 +248,11 @@ export function guard(route: GuardRoute) {
         // The request's event id: unique, and a round that is refused or retried commits nothing under it.
         ticket: draft.eventId,
         tokens,
-        costPico: reservationPico(route, c.get('body'), estimate.prompt, targets),
+        // The worst-case charge: the most the request can cost × the project's price ratio, rounded up.
+        costPico: chargeCeilPico(
+          reservationPico(route, c.get('body'), estimate.prompt, targets),
+          ratioMillionths(key.project?.priceRatio),
+        ),
         period: { day: dayTag(now), month: monthTag(now) },
         reservationTtlMs: RESERVATION_TTL_MS,
         scopes: [
@@ -200,6 +264,11 @@ export function guard(route: GuardRoute) {
           probeLeaseMs: probeLeaseMs(t),
           label: labels({ provider: t.provider }),
         })),
+        windows: [
+          ...windowsOf({ kind: 'key', id: key.id }, key.windows),
+          ...windowsOf({ kind: 'project', id: key.projectId }, key.project?.windows),
+        ],
+        balance: key.project?.prepaidSince ? { projectId: key.projectId } : null,
       }
       c.set('hold', holdOf(input))
       let decision: GuardDecision
@@ -236,8 +305,15 @@ export function guard(route: GuardRoute) {
         )
         continue
       }
+      if (decision.kind === 'rebuild-balance') {
+        const since = key.project?.prepaidSince
+        if (since)
+          await fromStore('postgres', requestId, () => syncBalance(deps, key.projectId, new Date(since)))
+        continue
+      }
       if (decision.kind === 'refused') {
-        draft.rateLimited = decision.by
+        draft.rateLimited = decision.by === 'balance' ? 'budget' : decision.by
+        if (decision.by === 'balance') draft.balanceRefused = true
         if (decision.by === 'budget')
           draft.budgetRefused = { scope: decision.scope.kind, window: decision.window }
         refuse(key, decision, { tokens, costPico: input.costPico })

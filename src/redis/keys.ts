@@ -29,6 +29,8 @@ export const keys = {
   // A prepaid project's balance (HASH: credit, cid, spent; redis/balance.ts), no TTL: rebuilt from Postgres
   // when missing.
   balance: (projectId: string) => `${P}:pj:bal:${projectId}`,
+  // Its in-flight reservations (ZSET member = reservationMember() in redis/scripts/guard.ts, score = expiry ms).
+  balanceHolds: (projectId: string) => `${P}:pj:balresv:${projectId}`,
   // A rolling window's buckets (HASH, src/billing/windows.ts), per key ("k") or project ("p") and period;
   // expires one period after its last write.
   window: (scope: 'k' | 'p', id: string, period: string) => `${P}:win:${scope}:${id}:${period}`,

@@ -1,6 +1,6 @@
 import type { Deps } from '../deps'
 import type { Increment } from '../metrics/counters'
-import type { BudgetAlert, CircuitMove } from '../redis/scripts/finish'
+import type { BalanceAlert, BudgetAlert, CircuitMove } from '../redis/scripts/finish'
 import { recordUsageRows, type UsageRow } from './record'
 import { settleAndCount, type Settlement } from './spend'
 
@@ -10,7 +10,12 @@ export type Finish = { settlement: Settlement; increments: Increment[]; row: Usa
 
 // What a request learns once its batch is written: its circuit transitions, its budget alerts, and what
 // failed (a failed usage write has already been spooled or dead-lettered).
-export type Flushed = { moves: CircuitMove[]; alerts: BudgetAlert[]; failures: unknown[] }
+export type Flushed = {
+  moves: CircuitMove[]
+  alerts: BudgetAlert[]
+  balance: BalanceAlert[]
+  failures: unknown[]
+}
 
 // Requests finishing close together in one isolate share one Redis call and one Postgres statement. A
 // batch goes out when it holds BATCH_MAX requests or BATCH_MS after its first one, so a usage row
@@ -59,6 +64,7 @@ export async function finishLater(deps: Deps, finish: Finish): Promise<Flushed> 
       return {
         moves: [],
         alerts: [],
+        balance: [],
         failures: [new Error('the batch carrying this request was not written in time')],
       }
     }
@@ -90,6 +96,7 @@ async function flush(deps: Deps, batch: Batch): Promise<void> {
   batch.results = finishes.map((_, i) => ({
     moves: settled.status === 'fulfilled' ? (settled.value[i]?.moves ?? []) : [],
     alerts: settled.status === 'fulfilled' ? (settled.value[i]?.alerts ?? []) : [],
+    balance: settled.status === 'fulfilled' ? (settled.value[i]?.balance ?? []) : [],
     failures,
   }))
   batch.state = 'done'

@@ -67,7 +67,10 @@ export type UsageDraft = {
   fallbacks: { from: string; to: string }[]
   // What each upstream attempt said about its provider, for the circuit breakers.
   outcomes: AttemptRecord[]
-  rateLimited: 'rpm' | 'tpm' | 'budget' | null
+  // 'window': a rolling window (docs/selling.md); a prepaid balance counts as 'budget'.
+  rateLimited: 'rpm' | 'tpm' | 'budget' | 'window' | null
+  // The guard refused the request for its project's prepaid balance (a balance.exhausted alert).
+  balanceRefused: boolean
   // The stored upstream key that served the request (its last_used_at), and what upstreams said about
   // stored keys on the way (recorded after the response).
   providerKeyId: string | null
@@ -123,6 +126,7 @@ export function newDraft(
     fallbacks: [],
     outcomes: [],
     rateLimited: null,
+    balanceRefused: false,
     providerKeyId: null,
     keyEvents: [],
     budgetRefused: null,

@@ -7,7 +7,13 @@ import { usdToPico } from '../lib/money'
 import { dayTag, monthTag, startOfUtcMonth } from '../lib/time'
 import { keys, type Period, type ScopeKind } from '../redis/keys'
 import type { Increment } from '../metrics/counters'
-import { runFinish, type CircuitOutcome, type Finished, type ScopeAlerts } from '../redis/scripts/finish'
+import {
+  runFinish,
+  type CircuitOutcome,
+  type EconomySettlement,
+  type Finished,
+  type ScopeAlerts,
+} from '../redis/scripts/finish'
 import type { Hold } from '../redis/scripts/guard'
 import { runRaiseCounters, type CounterFloor } from '../redis/scripts/raise'
 
@@ -130,6 +136,8 @@ export type Settlement = {
   hold: Hold | null
   actual: { tokens: number; costPico: bigint }
   outcomes: CircuitOutcome[]
+  // Its rolling windows' and prepaid balance's share (redis/scripts/finish.ts).
+  economy: EconomySettlement
   // The UTC day and month the request counts in (the hold's, else when it ended), and what budget
   // alerts need (docs/webhooks.md).
   period: Period
@@ -161,6 +169,7 @@ export async function settleAndCount(
         period: s.period,
         actual: s.actual,
         outcomes: s.outcomes,
+        economy: s.economy,
         scopes: (['key', 'project'] as const).map((kind) => {
           const held = s.hold?.scopes.find((h) => h.scope.kind === kind) ?? null
           return { scope: held?.scope ?? { kind, id: ids[kind] }, held, alerts: s.alerts[kind] }

@@ -114,6 +114,31 @@ describe('hot-path store round trips', () => {
       expect(atUpstream.postgres - before.postgres).toBe(0)
     },
   )
+  it('a warm key of a prepaid project with a key window and a project window still costs one Redis and zero Postgres round trips', async () => {
+    const scenario = `delay400~${crypto.randomUUID()}`
+    const provider = await createProvider({ scenario })
+    const model = await createModel([provider.id])
+    const projectId = `rt-${crypto.randomUUID().slice(0, 8)}`
+    await admin('POST', '/projects', { id: projectId, windows: [{ period: '1d', limit_usd: '100' }] })
+    await admin('POST', `/projects/${projectId}/credits`, { amount_usd: '100' })
+    const key = await adminKey({
+      project_id: projectId,
+      allowed_models: [model],
+      monthly_budget: '1000',
+      windows: [{ period: '5h', limit_requests: 1000 }],
+    })
+    expect((await gatewayWith(probe(), '/v1/chat/completions', request(key.raw_key, model))).res.status).toBe(
+      200,
+    )
+    const before = await counts()
+    const pending = gatewayWith(probe(), '/v1/chat/completions', request(key.raw_key, model))
+    for (let i = 0; (await mockRequests(scenario)).length < 2 && i < 100; i++)
+      await new Promise((r) => setTimeout(r, 20))
+    const atUpstream = await counts()
+    expect((await pending).res.status).toBe(200)
+    expect(atUpstream.redis - before.redis).toBe(1)
+    expect(atUpstream.postgres - before.postgres).toBe(0)
+  })
 
   it('forged keys shaped like an issued one cost no store call; an unknown unsigned one costs one lookup while unsigned keys exist, then none', async () => {
     // Shaped exactly like what the admin API hands out, random everywhere after the prefix.

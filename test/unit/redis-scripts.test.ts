@@ -24,6 +24,8 @@ const input: GuardInput = {
     },
   ],
   circuits: [],
+  windows: [],
+  balance: null,
 }
 
 describe('the guard decoder', () => {
@@ -98,7 +100,73 @@ describe('the guard decoder', () => {
         { scope: { kind: 'key', id: 'k1' }, tokens: null, reservation: 'ev1|20261206|202612|5000000' },
         { scope: { kind: 'project', id: 'team' }, tokens: 120, reservation: null },
       ],
+      reservedPico: 5_000_000n,
+      windows: [],
+      balance: null,
     })
+  })
+
+  it('holds the reservation in each rolling window’s current bucket and against a prepaid balance', () => {
+    const windows: GuardInput['windows'] = [
+      {
+        scope: { kind: 'key', id: 'k1' },
+        period: '5h',
+        bucketMs: 300_000,
+        limitPico: null,
+        limitRequests: 3,
+      },
+      {
+        scope: { kind: 'project', id: 'team' },
+        period: '7d',
+        bucketMs: 10_080_000,
+        limitPico: 1n,
+        limitRequests: null,
+      },
+    ]
+    const hold = holdOf({ ...input, windows, balance: { projectId: 'team' } })
+    expect(hold.windows).toEqual([
+      { key: 'nx:win:k:k1:5h', field: `c${Math.floor(NOW / 300_000)}` },
+      { key: 'nx:win:p:team:7d', field: `c${Math.floor(NOW / 10_080_000)}` },
+    ])
+    expect(hold.balance).toEqual({ projectId: 'team', member: 'ev1|20261206|202612|5000000' })
+  })
+
+  it('decodes window and balance refusals', () => {
+    const windows: GuardInput['windows'] = [
+      {
+        scope: { kind: 'project', id: 'team' },
+        period: '1d',
+        bucketMs: 1_440_000,
+        limitPico: 9n,
+        limitRequests: null,
+      },
+    ]
+    const withEconomy = { ...input, windows, balance: { projectId: 'team' } }
+    expect(
+      decodeGuard(['refused', 0, 4, 1000, 0, 60000, 'window', 1, 'usd', 9, 120_000], withEconomy),
+    ).toEqual({
+      kind: 'refused',
+      by: 'window',
+      scope: { kind: 'project', id: 'team' },
+      limits,
+      period: '1d',
+      over: 'usd',
+      limit: 9,
+      retryMs: 120_000,
+    })
+    expect(
+      decodeGuard(['refused', 0, 4, 1000, 0, 60000, 'window', 1, 'requests', 0, -1], withEconomy),
+    ).toMatchObject({
+      retryMs: null,
+    })
+    expect(decodeGuard(['refused', 0, 4, 1000, 0, 60000, 'balance', 7], withEconomy)).toEqual({
+      kind: 'refused',
+      by: 'balance',
+      scope: { kind: 'project', id: 'team' },
+      limits,
+      leftPico: 7,
+    })
+    expect(decodeGuard(['rebuild-balance'], withEconomy)).toEqual({ kind: 'rebuild-balance' })
   })
 })
 
@@ -113,9 +181,10 @@ describe('the finish decoder', () => {
       alerts: { dailyPico: null, monthlyPico: null, fractions: '0.5', refused: null },
     })),
     outcomes: [],
+    economy: { windows: [], reservedPico: 0n, balance: null },
   })
 
-  it('gives each request its breaker transitions and budget alerts, scopes named', () => {
+  it('gives each request its breaker transitions, budget alerts (scopes named) and balance alerts', () => {
     const reply = [
       [[0, 2, 1, 0], []],
       [
@@ -123,6 +192,13 @@ describe('the finish decoder', () => {
         [
           [2, 'monthly', '0.5', '123000000000000000000'],
           [1, 'daily', 'exhausted', '7'],
+        ],
+      ],
+      [
+        [],
+        [
+          ['low', 120, '3'],
+          ['exhausted', 0, '3'],
         ],
       ],
     ]
@@ -133,12 +209,17 @@ describe('the finish decoder', () => {
           { outcome: 1, to: 'closed' },
         ],
         alerts: [],
+        balance: [],
       },
       {
         moves: [],
         alerts: [
           { scope: 'project', window: 'monthly', crossed: '0.5', spentPico: 123000000000000000000n },
           { scope: 'key', window: 'daily', crossed: 'exhausted', spentPico: 7n },
+        ],
+        balance: [
+          { kind: 'low', leftPico: 120n, cid: '3' },
+          { kind: 'exhausted', leftPico: 0n, cid: '3' },
         ],
       },
     ])

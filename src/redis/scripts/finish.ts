@@ -4,8 +4,13 @@ import { keys, scopeAlertKeys, scopeKeys, type Period, type Scope, type ScopeKin
 import { BUDGET_ALERTS } from '../lua/alerts.lua'
 import { CIRCUIT_RECORD, CIRCUIT_STATES, type CircuitState } from '../lua/circuit.lua'
 import { SCOPE_LUA, SCOPE_SETTLE } from '../lua/scope.lua'
+import { BALANCE_SETTLE, ECONOMY_LUA, WINDOW_SETTLE } from '../lua/economy.lua'
 import { inOrder, offsets, Sections, TAKE } from '../sections'
 import type { BudgetWindow } from './guard'
+
+// A prepaid balance's alert the finish step decided: below balance_alert_usd, or used up; `cid` is the
+// credit count it happened at (webhooks/balance-events.ts).
+export type BalanceAlert = { kind: 'low' | 'exhausted'; leftPico: bigint; cid: string }
 
 // Everything after the response, for a batch of requests in one step (docs/performance.md): per
 // request, settle its hold in every scope with the real tokens and cost (a failed call has neither, which
@@ -17,7 +22,7 @@ import type { BudgetWindow } from './guard'
 // scope.lua.ts SCOPE_SETTLE), one section per circuit outcome (its hash; OUTCOME); then the metric
 // increments (field, amount, …) to the end. A new part of a request's settlement (an affinity pin's
 // SET with TTL) is a section after its outcomes, counted in REQUEST_HEAD.
-const REQUEST_HEAD = ['ticket', 'actualTokens', 'cost', 'scopes', 'outcomes'] as const
+const REQUEST_HEAD = ['ticket', 'actualTokens', 'cost', 'scopes', 'outcomes', 'windows', 'balance'] as const
 const OUTCOME = [
   'kind',
   'latencyMs',
@@ -29,11 +34,11 @@ const OUTCOME = [
   'label',
 ] as const
 
-const FINISH = `${TAKE}${SCOPE_LUA}${BUDGET_ALERTS}${CIRCUIT_RECORD}
+const FINISH = `${TAKE}${SCOPE_LUA}${BUDGET_ALERTS}${CIRCUIT_RECORD}${ECONOMY_LUA}
 local R = ${offsets(REQUEST_HEAD)}
 local hk, ha = take(1, 2)
 local metrics, requests, now = KEYS[hk], tonumber(ARGV[ha]), tonumber(ARGV[ha + 1])
-local moves, alerts = {}, {}
+local moves, alerts, balances = {}, {}, {}
 for r = 1, requests do
   local _, a = take(0, ${REQUEST_HEAD.length})
   local ticket, actual, cost = ARGV[a + R.ticket], ARGV[a + R.actualTokens], ARGV[a + R.cost]
@@ -46,10 +51,20 @@ for r = 1, requests do
   end
   local ck, ca = take(outcomes, outcomes * ${OUTCOME.length})
   moves[r] = circuitRecord(ck, ca, outcomes, metrics, now)
+  -- The rolling windows and the prepaid balance (economy.lua.ts).
+  for i = 1, tonumber(ARGV[a + R.windows]) do
+    local wk, wa = take(1, ${WINDOW_SETTLE.length})
+    if ticket ~= '' then settleWindow(wk, wa) end
+  end
+  balances[r] = {}
+  if ARGV[a + R.balance] == '1' then
+    local bk, ba = take(2, ${BALANCE_SETTLE.length})
+    settleBalance(bk, ba, balances[r])
+  end
 end
 local _, rest = take(0, 0)
 for i = rest, #ARGV, 2 do redis.call('HINCRBY', metrics, ARGV[i], ARGV[i + 1]) end
-return {moves, alerts}
+return {moves, alerts, balances}
 `
 
 const finishScript = hotScript(FINISH)
@@ -83,6 +98,14 @@ export type CircuitOutcome = {
   cooldownMs: number
 }
 
+// A request's share of its rolling windows (the bucket field the guard reserved in) and of its project's
+// prepaid balance (null: postpaid).
+export type EconomySettlement = {
+  windows: { key: string; field: string }[]
+  reservedPico: bigint
+  balance: { projectId: string; member: string | null; alertPico: bigint | null; refused: boolean } | null
+}
+
 export type Settlement = {
   // The hold's ticket; null: the guard held nothing (nothing is settled, alerts are still decided).
   ticket: string | null
@@ -90,13 +113,14 @@ export type Settlement = {
   actual: { tokens: number; costPico: bigint }
   scopes: ScopeSettlement[]
   outcomes: CircuitOutcome[]
+  economy: EconomySettlement
 }
 
 // A breaker transition: the index of the outcome that caused it and the new state.
 export type CircuitMove = { outcome: number; to: CircuitState }
 // A budget threshold this request's spend reached: the fraction as configured, or 'exhausted'.
 export type BudgetAlert = { scope: ScopeKind; window: BudgetWindow; crossed: string; spentPico: bigint }
-export type Finished = { moves: CircuitMove[]; alerts: BudgetAlert[] }
+export type Finished = { moves: CircuitMove[]; alerts: BudgetAlert[]; balance: BalanceAlert[] }
 
 const none = (n: bigint | null) => (n === null ? -1n : n)
 
@@ -117,6 +141,8 @@ export async function runFinish(
         cost: s.actual.costPico,
         scopes: s.scopes.length,
         outcomes: s.outcomes.length,
+        windows: s.economy.windows.length,
+        balance: s.economy.balance ? 1 : 0,
       }),
     )
     for (const { scope, held, alerts } of s.scopes) {
@@ -142,6 +168,22 @@ export async function runFinish(
         }),
       )
     }
+    for (const w of s.economy.windows)
+      call.add(
+        [w.key],
+        inOrder(WINDOW_SETTLE, { field: w.field, delta: s.actual.costPico - s.economy.reservedPico }),
+      )
+    const balance = s.economy.balance
+    if (balance)
+      call.add(
+        [keys.balance(balance.projectId), keys.balanceHolds(balance.projectId)],
+        inOrder(BALANCE_SETTLE, {
+          member: balance.member ?? '',
+          charge: s.actual.costPico,
+          alertPico: none(balance.alertPico),
+          refused: balance.refused ? '1' : '',
+        }),
+      )
   }
   for (const [field, by] of increments) call.add([], [field, by])
   return decodeFinish(await runHotScript(config, finishScript, call.keys, call.args), settlements)
@@ -154,7 +196,7 @@ const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : malformed())
 
 // The script's reply → each settlement's transitions and alerts. Exported for its test.
 export function decodeFinish(reply: unknown, settlements: Settlement[]): Finished[] {
-  const [moves, alerts] = list(reply).map(list)
+  const [moves, alerts, balances] = list(reply).map(list)
   return settlements.map((s, r) => {
     const flat = list(moves?.[r] ?? [])
     const out: CircuitMove[] = []
@@ -167,6 +209,11 @@ export function decodeFinish(reply: unknown, settlements: Settlement[]): Finishe
         const scope = s.scopes[Number(index) - 1]?.scope.kind ?? malformed()
         if (window !== 'daily' && window !== 'monthly') return malformed()
         return { scope, window, crossed: String(crossed), spentPico: BigInt(String(spent)) }
+      }),
+      balance: list(balances?.[r] ?? []).map((event) => {
+        const [kind, left, cid] = list(event)
+        if (kind !== 'low' && kind !== 'exhausted') return malformed()
+        return { kind, leftPico: BigInt(String(left)), cid: String(cid) }
       }),
     }
   })

@@ -3,6 +3,8 @@ import { startOfNextUtcDay, startOfNextUtcMonth } from '../../lib/time'
 import { hotScript, runHotScript } from '../hot-script'
 import { keys, scopeKeys, type Period, type Scope } from '../keys'
 import { CIRCUIT_READ } from '../lua/circuit.lua'
+import { ECONOMY_LUA, WINDOW_CHECK } from '../lua/economy.lua'
+import type { WindowPeriod } from '../../../drizzle/schema'
 import { SCOPE_LIMITS, SCOPE_LUA } from '../lua/scope.lua'
 import { inOrder, offsets, Sections, TAKE } from '../sections'
 
@@ -29,9 +31,11 @@ const GUARD_HEAD = [
   'month',
   'scopes',
   'circuits',
+  'windows',
+  'balance',
 ] as const
 
-const GUARD = `${TAKE}${SCOPE_LUA}${CIRCUIT_READ}
+const GUARD = `${TAKE}${SCOPE_LUA}${CIRCUIT_READ}${ECONOMY_LUA}
 local H = ${offsets(GUARD_HEAD)}
 local hk, ha = take(2, ${GUARD_HEAD.length})
 local version = redis.call('GET', KEYS[hk]) or '0'
@@ -46,6 +50,13 @@ for i = 1, tonumber(ARGV[ha + H.scopes]) do
   scopes[i] = {k = k, a = a}
 end
 local ck, ca = take(circuits, circuits * 2)
+local windows = {}
+for i = 1, tonumber(ARGV[ha + H.windows]) do
+  local k, a = take(1, ${WINDOW_CHECK.length})
+  windows[i] = {k = k, a = a}
+end
+local balance = nil
+if ARGV[ha + H.balance] == '1' then balance = take(2, 0) end
 
 local first
 local function refused(i, r)
@@ -62,7 +73,28 @@ for i = #scopes, 1, -1 do
   if refusal and refusal[1] == 'rebuild' then return {'rebuild', i} end
   if refusal then return refused(i, refusal) end
 end
+-- The rolling windows (economy.lua.ts), then a prepaid balance, after every scope's own limits.
+local function limitState()
+  return math.max(first.rpmLimit - first.rpmUsed, 0), first.rpmReset, math.max(first.tpmLimit - first.tpmUsed, 0), first.tpmReset
+end
+for _, w in ipairs(windows) do
+  local r = checkWindow(w.k, w.a, now, cost)
+  if r then
+    local l1, l2, l3, l4 = limitState()
+    return {'refused', 0, l1, l2, l3, l4, 'window', r[2], r[3], r[4], r[6]}
+  end
+end
+if balance then
+  local r = checkBalance(balance, now, cost)
+  if r and r[1] == 'rebuild' then return {'rebuild-balance'} end
+  if r then
+    local l1, l2, l3, l4 = limitState()
+    return {'refused', 0, l1, l2, l3, l4, 'balance', r[2]}
+  end
+end
 for _, s in ipairs(scopes) do commitScope(s.k, s.a, now, ticket, tokens, member, ttl) end
+for _, w in ipairs(windows) do commitWindow(w.k, w.a, now, ARGV[ha + H.cost]) end
+if balance then commitBalance(balance, now, member, ttl) end
 return {'ok', first.rpmLimit - first.rpmUsed - 1, first.rpmReset, first.tpmLimit - first.tpmUsed - tokens,
   first.tpmReset, circuitRead(ck, ca, circuits, metrics, now)}
 `
@@ -91,12 +123,35 @@ export type GuardInput = {
   // The key first: its limit state is what every reply carries.
   scopes: { scope: Scope; limits: ScopeLimits }[]
   circuits: { providerId: string; probeLeaseMs: number; label: string }[]
+  // Rolling windows of either scope (src/billing/windows.ts), decided after every scope's limits.
+  windows: WindowInput[]
+  // A prepaid project, whose balance must cover the reservation (null: postpaid).
+  balance: { projectId: string } | null
+}
+
+// One rolling window: its bucket length and limits (null: none).
+export type WindowInput = {
+  scope: Scope
+  period: WindowPeriod
+  bucketMs: number
+  limitPico: bigint | null
+  limitRequests: number | null
 }
 
 // What a guard round holds in each scope when it admits the request, settled after the response
 // (redis/scripts/finish.ts): the tokens in its token log and its budget reservation (null: none).
 export type ScopeHold = { scope: Scope; tokens: number | null; reservation: string | null }
-export type Hold = { ticket: string; period: Period; scopes: ScopeHold[] }
+// And in the rolling windows (the bucket field its reservation went to) and the prepaid balance.
+export type Hold = {
+  ticket: string
+  period: Period
+  scopes: ScopeHold[]
+  reservedPico: bigint
+  windows: { key: string; field: string }[]
+  balance: { projectId: string; member: string } | null
+}
+
+const windowKey = (w: WindowInput) => keys.window(w.scope.kind === 'key' ? 'k' : 'p', w.scope.id, w.period)
 
 // A reservation's ZSET member; the Lua reads the day, month and amount back (scope.lua.ts checkBudget).
 const reservationMember = (input: GuardInput) =>
@@ -116,6 +171,12 @@ export function holdOf(input: GuardInput): Hold {
       tokens: limits.tpm !== null ? input.tokens : null,
       reservation: hasBudget(limits) ? reservationMember(input) : null,
     })),
+    reservedPico: input.costPico,
+    windows: input.windows.map((w) => ({
+      key: windowKey(w),
+      field: `c${Math.floor(input.now / w.bucketMs)}`,
+    })),
+    balance: input.balance && { projectId: input.balance.projectId, member: reservationMember(input) },
   }
 }
 
@@ -142,6 +203,21 @@ export type GuardDecision =
   | { kind: 'stale'; version: string }
   // A spend counter of this scope is missing: rebuild it from usage_logs and retry.
   | { kind: 'rebuild'; scope: Scope }
+  // The prepaid balance is missing: rebuild it from Postgres and retry.
+  | { kind: 'rebuild-balance' }
+  | {
+      kind: 'refused'
+      by: 'window'
+      scope: Scope
+      limits: LimitState
+      period: WindowPeriod
+      over: 'usd' | 'requests'
+      limit: number
+      // Until enough of the window ages out for this request; null: it can never fit.
+      retryMs: number | null
+    }
+  // The prepaid balance cannot cover the reservation.
+  | { kind: 'refused'; by: 'balance'; scope: Scope; limits: LimitState; leftPico: number }
   | {
       kind: 'refused'
       by: 'rpm' | 'tpm'
@@ -180,6 +256,8 @@ export async function runGuard(config: Config, input: GuardInput): Promise<Guard
       month: input.period.month,
       scopes: input.scopes.length,
       circuits: input.circuits.length,
+      windows: input.windows.length,
+      balance: input.balance ? 1 : 0,
     }),
   )
   for (const { scope, limits } of input.scopes) {
@@ -194,6 +272,19 @@ export async function runGuard(config: Config, input: GuardInput): Promise<Guard
     )
   }
   for (const c of input.circuits) call.add([keys.circuit(c.providerId)], [c.probeLeaseMs, c.label])
+  input.windows.forEach((w, i) =>
+    call.add(
+      [windowKey(w)],
+      inOrder(WINDOW_CHECK, {
+        bucketMs: w.bucketMs,
+        limitPico: limitArg(w.limitPico),
+        limitRequests: limitArg(w.limitRequests),
+        index: i + 1,
+      }),
+    ),
+  )
+  if (input.balance)
+    call.add([keys.balance(input.balance.projectId), keys.balanceHolds(input.balance.projectId)])
   return decodeGuard(await runHotScript(config, guardScript, call.keys, call.args), input)
 }
 
@@ -218,6 +309,8 @@ export function decodeGuard(reply: unknown, input: GuardInput): GuardDecision {
       return { kind: 'stale', version: String(reply[1]) }
     case 'rebuild':
       return { kind: 'rebuild', scope: scopeAt(reply[1]) }
+    case 'rebuild-balance':
+      return { kind: 'rebuild-balance' }
     case 'ok': {
       const reads = Array.isArray(reply[5]) ? (reply[5] as unknown[][]) : malformed()
       return {
@@ -232,6 +325,7 @@ export function decodeGuard(reply: unknown, input: GuardInput): GuardDecision {
       }
     }
     case 'refused': {
+      if (reply[6] === 'window' || reply[6] === 'balance') return decodeEconomy(reply, input)
       const [, index, , , , , by, limit, left, last] = reply
       const common = { scope: scopeAt(index), limits: limitsOf(reply.slice(2, 6)) }
       if (by === 'rpm' || by === 'tpm')
@@ -250,5 +344,29 @@ export function decodeGuard(reply: unknown, input: GuardInput): GuardDecision {
     }
     default:
       return malformed()
+  }
+}
+
+// A refusal by a rolling window ({'refused', 0, <limits>, 'window', index, over, limit, retryMs}) or by the
+// balance ({'refused', 0, <limits>, 'balance', leftPico}).
+function decodeEconomy(reply: unknown[], input: GuardInput): GuardDecision {
+  const limits = limitsOf(reply.slice(2, 6))
+  if (reply[6] === 'balance') {
+    const scope: Scope = { kind: 'project', id: input.balance?.projectId ?? malformed() }
+    return { kind: 'refused', by: 'balance', scope, limits, leftPico: num(reply[7]) }
+  }
+  const [, , , , , , , index, over, limit, retry] = reply
+  const w = input.windows[num(index) - 1] ?? malformed()
+  if (over !== 'usd' && over !== 'requests') return malformed()
+  const retryMs = num(retry) < 0 ? null : num(retry)
+  return {
+    kind: 'refused',
+    by: 'window',
+    scope: w.scope,
+    limits,
+    period: w.period,
+    over,
+    limit: num(limit),
+    retryMs,
   }
 }
