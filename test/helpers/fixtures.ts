@@ -5,7 +5,8 @@ import { readConfig } from '../../src/env'
 import { keyPrefixOf, newRawKey, sha256Hex } from '../../src/lib/ids'
 import { issueRawKey } from '../../src/lib/key-mac'
 import { keys } from '../../src/redis/keys'
-import { gateway, mockUrl, testDb, testRedis, uid } from './gateway'
+import { expect } from 'vitest'
+import { eventually, gateway, mockUrl, testDb, testRedis, uid } from './gateway'
 
 // Test data goes straight into Postgres (as an operator's admin write would) and bumps the config
 // version, exactly what the admin API does after a write.
@@ -123,6 +124,15 @@ export async function updateKey(id: string, values: Partial<typeof apiKeys.$infe
 
 export async function usageRows(apiKeyId: string) {
   return testDb().select().from(usageLogs).where(eq(usageLogs.apiKeyId, apiKeyId)).orderBy(usageLogs.id)
+}
+
+// The one usage row a key's single request left, once the after-response write has landed.
+export async function onlyRow(apiKeyId: string) {
+  return eventually(async () => {
+    const rows = await usageRows(apiKeyId)
+    expect(rows).toHaveLength(1)
+    return rows[0]!
+  })
 }
 
 export async function countRows(apiKeyId: string): Promise<number> {

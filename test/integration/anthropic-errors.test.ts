@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { createKey, createModel, createProvider, usageRows } from '../helpers/fixtures'
-import { eventually, mockRequests, sdk } from '../helpers/gateway'
+import { createKey, createModel, createProvider, onlyRow } from '../helpers/fixtures'
+import { mockRequests, sdk } from '../helpers/gateway'
 
 const tag = () => crypto.randomUUID().slice(0, 8)
 const hi = [{ role: 'user' as const, content: 'Hi' }]
@@ -12,15 +12,6 @@ async function route(...providers: { type: 'openai' | 'anthropic'; scenario: str
   const model = await createModel(created.map((p) => p.id))
   const key = await createKey({ models: [model] })
   return { scenarios: created.map((p) => p.scenario), model, key, client: sdk(key.raw) }
-}
-
-async function onlyRow(keyId: string) {
-  const rows = await eventually(async () => {
-    const r = await usageRows(keyId)
-    expect(r).toHaveLength(1)
-    return r
-  })
-  return rows[0]!
 }
 
 describe('anthropic upstream: stream usage', () => {

@@ -5,19 +5,11 @@ import {
   createKey,
   createModel,
   createProvider,
+  onlyRow,
   setup,
   testDbPrices,
   updateKey,
-  usageRows,
 } from '../helpers/fixtures'
-
-async function onlyRow(keyId: string) {
-  return eventually(async () => {
-    const rows = await usageRows(keyId)
-    expect(rows).toHaveLength(1)
-    return rows[0]!
-  })
-}
 
 describe('edge cases a demanding user hits', () => {
   it('a request that can never fit the TPM limit says so and tells the SDK not to retry', async () => {

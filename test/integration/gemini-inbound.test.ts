@@ -1,7 +1,7 @@
 import { exports } from 'cloudflare:workers'
 import { ApiError, GoogleGenAI, type Content } from '@google/genai/web'
 import { describe, expect, it } from 'vitest'
-import { createKey, createModel, createProvider, usageRows } from '../helpers/fixtures'
+import { createKey, createModel, createProvider, onlyRow, usageRows } from '../helpers/fixtures'
 import { eventually, gateway, mockRequests, ORIGIN, UPSTREAM_KEY } from '../helpers/gateway'
 
 // @google/genai 3.x against the gateway, as Gemini CLI and SDK users point it (CONTRACT §8.3): the origin
@@ -21,15 +21,6 @@ async function route(type: 'openai' | 'anthropic' | 'gemini', scenario: string, 
   const model = await createModel([provider.id], { model: `gemini-3-flash-${tag()}` })
   const created = await createKey({ models: [model], ...key })
   return { scenario: provider.scenario, model, key: created, ai: genai(created.raw) }
-}
-
-async function onlyRow(keyId: string) {
-  const rows = await eventually(async () => {
-    const r = await usageRows(keyId)
-    expect(r).toHaveLength(1)
-    return r
-  })
-  return rows[0]!
 }
 
 const weather = {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createKey, createModel, createProvider, usageRows } from '../helpers/fixtures'
+import { createKey, createModel, createProvider, onlyRow, usageRows } from '../helpers/fixtures'
 import { eventually, mockRequests, sdk, UPSTREAM_KEY } from '../helpers/gateway'
 
 const hi = [{ role: 'user' as const, content: 'Hi' }]
@@ -15,15 +15,6 @@ async function route(...providers: { type: 'openai' | 'gemini'; scenario: string
   )
   const key = await createKey({ models: [model] })
   return { scenarios: created.map((p) => p.scenario), model, key, client: sdk(key.raw) }
-}
-
-async function onlyRow(keyId: string) {
-  const rows = await eventually(async () => {
-    const r = await usageRows(keyId)
-    expect(r).toHaveLength(1)
-    return r
-  })
-  return rows[0]!
 }
 
 const weather = {

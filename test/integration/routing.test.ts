@@ -1,17 +1,10 @@
 import OpenAI from 'openai'
 import { describe, expect, it } from 'vitest'
-import { eventually, mockRequests, sdk, uid } from '../helpers/gateway'
-import { createKey, createModel, createProvider, usageRows } from '../helpers/fixtures'
+import { admin } from '../helpers/admin'
+import { mockRequests, sdk, uid } from '../helpers/gateway'
+import { createKey, createModel, createProvider, onlyRow } from '../helpers/fixtures'
 
 const chat = (model: string) => ({ model, messages: [{ role: 'user' as const, content: 'hi' }] })
-
-async function onlyRow(keyId: string) {
-  return eventually(async () => {
-    const rows = await usageRows(keyId)
-    expect(rows).toHaveLength(1)
-    return rows[0]!
-  })
-}
 
 describe('routing, retries and fallback', () => {
   it('retries the same provider on 500 up to max_retries and then succeeds', async () => {
@@ -71,6 +64,17 @@ describe('routing, retries and fallback', () => {
     await sdk(key.raw).chat.completions.create(chat(model))
     expect(await mockRequests(disabled.scenario)).toHaveLength(0)
     expect(await onlyRow(key.id)).toMatchObject({ attempts: 1, provider: healthy.name })
+
+    // A disabled mapping: its provider is enabled and healthy, but this model is not routed there.
+    const unmapped = await createProvider()
+    const other = await createModel([unmapped.id, healthy.id])
+    const mappings = await admin('GET', `/model-mappings?model=${other}`)
+    const first = mappings.body.data.find((m: { provider_id: string }) => m.provider_id === unmapped.id)
+    expect((await admin('PATCH', `/model-mappings/${first.id}`, { enabled: false })).status).toBe(200)
+    const otherKey = await createKey({ models: [other] })
+    await sdk(otherKey.raw).chat.completions.create(chat(other))
+    expect(await mockRequests(unmapped.scenario)).toHaveLength(0)
+    expect(await onlyRow(otherKey.id)).toMatchObject({ attempts: 1, provider: healthy.name })
   })
 
   it('never shows the client an upstream 401 message', async () => {

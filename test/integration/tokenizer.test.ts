@@ -4,8 +4,8 @@
 import { eq } from 'drizzle-orm'
 import { describe, expect, it } from 'vitest'
 import { modelMappings } from '../../drizzle/schema'
-import { chatRequest, eventually, gateway, keyedPost, testDb, uid } from '../helpers/gateway'
-import { createKey, createModel, createProvider, usageRows } from '../helpers/fixtures'
+import { chatRequest, gateway, keyedPost, testDb, uid } from '../helpers/gateway'
+import { createKey, createModel, createProvider, onlyRow } from '../helpers/fixtures'
 
 const SYSTEM = 'You are a helpful assistant.'
 const TEXT = 'Tokenizers split 東京タワー and 🚀🚀🚀 differently from ASCII words: supercalifragilistic.'
@@ -26,15 +26,6 @@ async function silentModel(upstreamModel: string, scenario = 'nousage') {
   await testDb().update(modelMappings).set({ upstreamModel }).where(eq(modelMappings.model, model))
   const key = await createKey({ models: [model] })
   return { model, key }
-}
-
-async function onlyRow(keyId: string) {
-  const [row] = await eventually(async () => {
-    const rows = await usageRows(keyId)
-    expect(rows).toHaveLength(1)
-    return rows
-  })
-  return row!
 }
 
 describe('tokens counted when the upstream reports none', () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { requestIncrements } from '../../src/metrics/counters'
 import { renderPrometheus } from '../../src/metrics/render'
 import { newDraft } from '../../src/usage/draft'
+import metricsDoc from '../../docs/metrics.md?raw'
 import { parsePrometheus } from '../helpers/prometheus'
 
 function hashOf(increments: [string, number][]): Record<string, number> {
@@ -24,20 +25,14 @@ describe('Prometheus rendering', () => {
   draft.fallbacks.push({ from: 'a', to: 'main' })
   const text = renderPrometheus(hashOf(requestIncrements(draft, 70)))
 
-  it('emits HELP and TYPE for every contract family and parses as text format 0.0.4', () => {
+  it('emits HELP and TYPE for exactly the families docs/metrics.md documents, and parses as text format 0.0.4', () => {
+    const documented = [...metricsDoc.matchAll(/^\| `(nexusai_[a-z_]+)` +\| (\w+) /gm)].map(
+      ([, name, type]) => [name, type],
+    )
+    expect(documented.length).toBeGreaterThanOrEqual(10)
     const families = parsePrometheus(text)
-    for (const name of [
-      'nexusai_requests_total',
-      'nexusai_request_duration_seconds',
-      'nexusai_upstream_ttfb_seconds',
-      'nexusai_rate_limited_total',
-      'nexusai_fallbacks_total',
-      'nexusai_upstream_retries_total',
-      'nexusai_tokens_total',
-      'nexusai_cost_usd_total',
-    ]) {
-      expect(families.get(name)?.type, name).toBeDefined()
-    }
+    expect([...families.keys()].sort()).toEqual(documented.map(([name]) => name).sort())
+    for (const [name, type] of documented) expect(families.get(name!)?.type, name).toBe(type)
   })
 
   it('escapes label values', () => {
