@@ -85,7 +85,8 @@ export type ScopeAlerts = {
   refused: BudgetWindow | null
 }
 
-// One upstream attempt's outcome for its provider's breaker, with the provider's breaker settings.
+// One upstream attempt's outcome for its provider's breaker (whole milliseconds), with the provider's
+// breaker settings.
 export type CircuitOutcome = {
   providerId: string
   label: string
@@ -159,14 +160,7 @@ export async function runFinish(
       )
     }
     for (const o of s.outcomes) {
-      call.add(
-        [keys.circuit(o.providerId)],
-        inOrder(OUTCOME, {
-          ...o,
-          latencyMs: Math.round(o.latencyMs),
-          retryAfterMs: Math.round(o.retryAfterMs),
-        }),
-      )
+      call.add([keys.circuit(o.providerId)], inOrder(OUTCOME, o))
     }
     for (const w of s.economy.windows)
       call.add(
