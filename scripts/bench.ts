@@ -11,7 +11,7 @@
 // BENCH_STREAMS (6), BENCH_RT_REQUESTS (20), BENCH_PAUSE_MS (15: the paced load), BENCH_PROFILE (1),
 // BENCH_PROFILE_CONCURRENCY (16), BENCH_PROFILE_PAUSE_MS (0), BENCH_FAILOVER_REQUESTS (30), BENCH_FAR_REDIS
 // (1; 0 skips the far-Redis scenario), BENCH_SESSIONS (1; 0 skips the agent-sessions scenario; flag
-// --sessions runs it alone), REDIS_URL (default: a private redis-server), BENCH_POSTGRES_URL (admin URL;
+// --sessions runs it alone; --economy runs the balance-and-windows scenario alone), REDIS_URL (default: a private redis-server), BENCH_POSTGRES_URL (admin URL;
 // default the local one, else PGlite). Flag --quick: 1.5 s cells, 2 repeats. `--ledger N`: the usage ledger
 // scenario at N rows.
 import { randomBytes } from 'node:crypto'
@@ -225,6 +225,24 @@ async function main() {
     })
     cleanups.push(() => unpinned.close())
     return unpinned
+  }
+  if (opts.economyOnly) {
+    log('economy (--economy: this scenario only): a balance and two windows against the same limits ...')
+    const { runEconomy } = await import('./bench/economy.ts')
+    const economy = await runEconomy({
+      stack,
+      probe,
+      probeState,
+      gatewayUrl: gateway.url,
+      pid: gateway.pid,
+      adminToken: ADMIN_TOKEN,
+      repeats: quick ? 3 : 5,
+      requests: quick ? 1000 : 3000,
+    })
+    await mkdir(join(root, 'bench', 'results'), { recursive: true })
+    await writeFile(join(root, 'bench', 'results', 'economy.json'), JSON.stringify(economy, null, 2) + '\n')
+    log('wrote bench/results/economy.json')
+    return
   }
   if (opts.sessionsOnly) {
     log('agent sessions (--sessions: this scenario only) ...')

@@ -28,6 +28,7 @@ export const opts = {
   farRedis: process.env.BENCH_FAR_REDIS !== '0',
   sessions: process.env.BENCH_SESSIONS !== '0',
   sessionsOnly: process.argv.includes('--sessions'),
+  economyOnly: process.argv.includes('--economy'),
   maxRequestsPerCell: 200_000,
 }
 export const loads: Load[] = [
