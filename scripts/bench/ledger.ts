@@ -32,6 +32,9 @@ const PROJECTS = 50
 const CHUNK = 500_000
 const READS = Math.max(1, envNum('BENCH_LEDGER_READS', 5))
 const HOT_MS = envNum('BENCH_DURATION_MS', 3000)
+// BENCH_LEDGER_ONLY=export: seed, then time only the export (for work on the export).
+const exportOnly = process.env.BENCH_LEDGER_ONLY === 'export'
+const EXPORT_FORMAT = process.env.BENCH_LEDGER_EXPORT_FORMAT === 'ndjson' ? 'ndjson' : 'csv'
 
 // model, provider, price per 1M input/output; gpt-4o-mini changed price 45 days ago (two versions).
 const MODELS = [
@@ -56,7 +59,9 @@ export async function runLedgerBench(rows: number, cleanups: (() => Promise<unkn
     name: `nexusai_ledger_${process.pid}`,
     adminUrl: process.env.BENCH_POSTGRES_URL,
   })
-  cleanups.push(() => database.drop())
+  // BENCH_LEDGER_KEEP_DB=1 leaves the seeded database behind (its name is logged) for EXPLAIN work.
+  if (process.env.BENCH_LEDGER_KEEP_DB === '1') log(`keeping database nexusai_ledger_${process.pid}`)
+  else cleanups.push(() => database.drop())
   if (database.backend.kind !== 'postgres') throw new Error('the ledger bench needs a real Postgres')
   const stack = await startStack({
     databaseUrl: database.backend.url,
@@ -113,7 +118,7 @@ export async function runLedgerBench(rows: number, cleanups: (() => Promise<unkn
     return out
   }
   log('hot path at 0 rows ...')
-  const hotBefore = await hotPath()
+  const hotBefore = exportOnly ? {} : await hotPath()
 
   log(`seeding ${rows.toLocaleString('en')} rows ...`)
   const seedStart = performance.now()
@@ -173,7 +178,7 @@ export async function runLedgerBench(rows: number, cleanups: (() => Promise<unkn
     ['projects with spend', `/admin/projects`],
   ]
   const timed: Timed[] = []
-  for (const [name, path] of reads) {
+  for (const [name, path] of exportOnly ? [] : reads) {
     log(`timing ${name} ...`)
     timed.push({ name, ms: await timeRead(gateway.url, adminToken, path) })
   }
@@ -183,9 +188,14 @@ export async function runLedgerBench(rows: number, cleanups: (() => Promise<unkn
   const exportResult = await timeExport(
     gateway.url,
     adminToken,
-    `/admin/usage/logs/export?format=csv&from=${lastMonth}-01&to=${thisMonth}-01`,
+    `/admin/usage/logs/export?format=${EXPORT_FORMAT}&from=${lastMonth}-01&to=${thisMonth}-01`,
     gateway.pid,
   )
+  if (exportOnly) {
+    console.log(JSON.stringify({ ...exportResult, monthRows }))
+    console.log(gateway.log())
+    return
+  }
   const lastPage = await timeRead(
     gateway.url,
     adminToken,
@@ -351,7 +361,13 @@ async function timeExport(base: string, token: string, path: string, pid: number
   }
   const totalMs = performance.now() - started
   rssPeak = Math.max(rssPeak, await rssKb(pid, 'VmRSS'))
-  return { firstByteMs, totalMs, bytes, rows: lines - 1, rssGrowthMb: (rssPeak - rssBefore) / 1024 }
+  return {
+    firstByteMs,
+    totalMs,
+    bytes,
+    rows: EXPORT_FORMAT === 'csv' ? lines - 1 : lines,
+    rssGrowthMb: (rssPeak - rssBefore) / 1024,
+  }
 }
 
 // How long after the response a request's usage row is visible in Postgres.
@@ -457,7 +473,7 @@ function renderReport(r: {
     ),
     '',
     markdownTable(
-      ['export of last month (CSV)', 'value'],
+      [`export of last month (${EXPORT_FORMAT})`, 'value'],
       [
         ['rows in the month', e.monthRows.toLocaleString('en')],
         ['rows exported', e.rows.toLocaleString('en')],

@@ -1,5 +1,5 @@
 import * as z from 'zod/mini'
-import { EXPORT_COLUMNS, exportPage, type ExportFilter, type ExportRow } from '../db/usage-export'
+import { EXPORT_COLUMNS, exportPage, type ExportFilter, type ExportPage } from '../db/usage-export'
 import type { UsageLogCursor } from '../db/usage-report'
 import type { Deps } from '../deps'
 import { log } from '../lib/log'
@@ -12,7 +12,9 @@ import { instant } from './usage'
 // Raw usage rows for audits and billing, streamed: the body is produced one database page at a time as the
 // client reads it (keyset on (created_at, id), oldest first), so a month of a busy project never sits in
 // memory.
-const PAGE_ROWS = 5000
+const PAGE_ROWS = 2000
+// The first page is read before the response starts: a small one makes the first byte quick.
+const FIRST_PAGE_ROWS = 500
 const DAY_MS = 86_400_000
 
 export const ExportQuery = z.object({
@@ -26,13 +28,15 @@ export type ExportQuery = z.infer<typeof ExportQuery>
 
 // NDJSON lines come from Postgres ready-made (db/usage-export.ts); a CSV row is the same values through
 // the formula-safe CSV cells.
-function lines(rows: ExportRow[], format: 'csv' | 'ndjson'): string {
-  if (format === 'ndjson') return rows.map((row) => row.line + '\n').join('')
-  const cells = rows.map((row) =>
-    Object.values(JSON.parse(row.line) as Record<string, string | number | boolean | null>).map((value) =>
-      typeof value === 'boolean' ? String(value) : value,
-    ),
-  )
+function lines(page: ExportPage, format: 'csv' | 'ndjson'): string {
+  if (format === 'ndjson') return page.lines + '\n'
+  const cells = page.lines
+    .split('\n')
+    .map((line) =>
+      Object.values(JSON.parse(line) as Record<string, string | number | boolean | null>).map((value) =>
+        typeof value === 'boolean' ? String(value) : value,
+      ),
+    )
   return toCsv(EXPORT_COLUMNS, cells).split('\r\n').slice(1).join('\r\n')
 }
 
@@ -46,8 +50,8 @@ export function exportFilter(q: ExportQuery, now: number): ExportFilter {
 
 // The first page is read before the response starts, so a database that cannot be reached is a 503,
 // not an empty file.
-export async function firstExportPage(deps: Deps, filter: ExportFilter): Promise<ExportRow[]> {
-  return exportPage(deps.db, filter, undefined, PAGE_ROWS)
+export async function firstExportPage(deps: Deps, filter: ExportFilter): Promise<ExportPage> {
+  return exportPage(deps.db, filter, undefined, FIRST_PAGE_ROWS)
 }
 
 export function exportStream(
@@ -55,11 +59,11 @@ export function exportStream(
   requestId: string,
   filter: ExportFilter,
   format: 'csv' | 'ndjson',
-  first: ExportRow[],
+  first: ExportPage,
 ): ReadableStream<Uint8Array> {
   const encoder = new TextEncoder()
   let after: UsageLogCursor | undefined
-  let pending: ExportRow[] | null = first
+  let pending: ExportPage | null = first
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
@@ -67,14 +71,14 @@ export function exportStream(
       },
       async pull(controller) {
         try {
-          const rows = pending ?? (await exportPage(deps.db, filter, after, PAGE_ROWS))
+          const page = pending ?? (await exportPage(deps.db, filter, after, PAGE_ROWS))
+          const size = pending ? FIRST_PAGE_ROWS : PAGE_ROWS
           pending = null
-          if (rows.length > 0) {
-            const last = rows.at(-1)!
-            after = { at: last.cursorAt, id: last.id }
-            controller.enqueue(encoder.encode(lines(rows, format)))
+          if (page.rows > 0) {
+            after = page.last
+            controller.enqueue(encoder.encode(lines(page, format)))
           }
-          if (rows.length < PAGE_ROWS) controller.close()
+          if (page.rows < size) controller.close()
         } catch (error) {
           // The status line is long gone: a cut body is all a client can be told.
           log('error', 'usage export failed mid-stream', { request_id: requestId, after_id: after?.id })

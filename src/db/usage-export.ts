@@ -4,9 +4,9 @@ import type { Db } from './client'
 import { pastCursor, type UsageLogCursor } from './usage-report'
 
 export type ExportFilter = { from: Date; to: Date; projectId?: string; apiKeyId?: string }
-// One exported row: its NDJSON line (the usage log as the API serializes it, without the object tag) and
-// its place in the (created_at, id) order.
-export type ExportRow = { line: string; id: number; cursorAt: string }
+// A page of the export: its rows' NDJSON lines (the usage log as the API serializes it, without the object
+// tag) joined by newlines, how many, and the last row's place in the (created_at, id) order.
+export type ExportPage = { lines: string; rows: number; last: UsageLogCursor | undefined }
 
 const isoMs = (column: SQL | typeof u.createdAt) =>
   sql`to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`
@@ -66,19 +66,15 @@ const line = sql.join(
 
 // One page of an export, oldest first, keyset-paginated on (created_at, id) inside the window: each page
 // is an index seek into the months the window covers, so the last page of an old month costs what the
-// first does.
+// first does. Postgres joins the page's lines into one text: a page crosses the wire as one value.
 export async function exportPage(
   db: Db,
   filter: ExportFilter,
   after: UsageLogCursor | undefined,
   limit: number,
-): Promise<ExportRow[]> {
-  return db
-    .select({
-      line: sql<string>`${line}`,
-      id: u.id,
-      cursorAt: sql<string>`to_char(${u.createdAt} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
-    })
+): Promise<ExportPage> {
+  const page = db
+    .select({ line: sql<string>`${line}`.as('line'), id: u.id, createdAt: u.createdAt })
     .from(u)
     .where(
       and(
@@ -91,4 +87,19 @@ export async function exportPage(
     )
     .orderBy(sql`${u.createdAt}, ${u.id}`)
     .limit(limit)
+    .as('page')
+  const [row] = await db
+    .select({
+      text: sql<string>`coalesce(string_agg(${page.line}, e'\n' order by ${page.createdAt}, ${page.id}), '')`,
+      rows: sql<number>`count(*)::int`,
+      lastId: sql<
+        string | null
+      >`(array_agg(${page.id} order by ${page.createdAt} desc, ${page.id} desc))[1]::text`,
+      lastAt: sql<
+        string | null
+      >`to_char(max(${page.createdAt}) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`,
+    })
+    .from(page)
+  const { text, rows, lastId, lastAt } = row!
+  return { lines: text, rows, last: lastId && lastAt ? { at: lastAt, id: Number(lastId) } : undefined }
 }
