@@ -2,7 +2,7 @@ import { chargesSince, creditTotals, prepaidProjects } from '../db/credits'
 import type { Deps } from '../deps'
 import { log } from '../lib/log'
 import { usdToPico } from '../lib/money'
-import { readBalanceCounters, syncBalanceCounters } from '../redis/balance'
+import { readBalanceCounters, syncBalanceCounters } from '../redis/scripts/balance'
 import { keys } from '../redis/keys'
 
 // A prepaid project's spendable balance, exact in pico-USD: Σ credits − Σ charges since it turned prepaid.

@@ -6,7 +6,8 @@ import { OpenAIError } from '../errors'
 import { picoToUsdString, usdToPico } from '../lib/money'
 import { keys } from '../redis/keys'
 import { readBalance } from './balance'
-import { readWindowBuckets, windowUse } from './windows'
+import { readWindowBuckets } from '../redis/scripts/windows'
+import { windowUse } from './windows'
 
 // What a key holder reads about their own key under it (GET /v1/me, OpenAI's dashboard billing endpoints,
 // GET /v1/generations/{id}): limits, charges (what they pay, never the operator's cost), the balance.

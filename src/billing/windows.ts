@@ -1,6 +1,4 @@
 import type { WindowPeriod } from '../../drizzle/schema'
-import type { Config } from '../env'
-import { hotScript, runHotScript } from '../redis/hot-script'
 import { BUCKETS } from '../redis/lua/economy.lua'
 
 // Rolling windows: a limit on what a key (or all keys of a project) may spend and/or how many requests it
@@ -44,17 +42,4 @@ export function windowUse(fields: string[], period: WindowPeriod, now: number): 
     if (oldest === null || n < oldest) oldest = n
   }
   return { usedPico, usedRequests, resetsAt: oldest === null ? null : (oldest + BUCKETS + 1) * size }
-}
-
-const READ_WINDOWS = `
-local out = {}
-for i, key in ipairs(KEYS) do out[i] = redis.call('HGETALL', key) end
-return out
-`
-const readScript = hotScript(READ_WINDOWS)
-
-// The raw buckets of several windows in one call (strings as stored).
-export async function readWindowBuckets(config: Config, windowKeys: string[]): Promise<string[][]> {
-  if (windowKeys.length === 0) return []
-  return runHotScript<string[][]>(config, readScript, windowKeys, [])
 }

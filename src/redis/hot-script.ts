@@ -41,17 +41,17 @@ async function post(config: Config, body: string): Promise<Reply> {
   return reply
 }
 
-export async function runHotScript<T = unknown>(
+export async function runHotScript(
   config: Config,
   script: HotScript,
   keys: string[],
   args: string[],
-): Promise<T> {
+): Promise<unknown> {
   script.sha ??= sha1Hex(script.text)
   const tail = JSON.stringify([String(keys.length), ...keys, ...args]).slice(1)
   let reply = await post(config, `["EVALSHA",${JSON.stringify(await script.sha)},${tail}`)
   if (typeof reply.error === 'string' && reply.error.startsWith('NOSCRIPT'))
     reply = await post(config, `["EVAL",${JSON.stringify(script.text)},${tail}`)
   if (typeof reply.error === 'string') throw new Error(`Redis: ${reply.error}`)
-  return reply.result as T
+  return reply.result
 }

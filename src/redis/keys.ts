@@ -26,7 +26,7 @@ export const keys = {
   // Which provider created a Responses API response (JSON: key, model, provider), so follow-ups
   // (previous_response_id, GET, DELETE) go to the provider that stores it.
   response: (responseId: string) => `${P}:resp:${responseId}`,
-  // A prepaid project's balance (HASH: credit, cid, spent; redis/balance.ts), no TTL: rebuilt from Postgres
+  // A prepaid project's balance (HASH: credit, cid, spent; redis/scripts/balance.ts), no TTL: rebuilt from Postgres
   // when missing.
   balance: (projectId: string) => `${P}:pj:bal:${projectId}`,
   // Its in-flight reservations (ZSET member = reservationMember() in redis/scripts/guard.ts, score = expiry ms).

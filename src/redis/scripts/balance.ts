@@ -1,5 +1,5 @@
-import type { Config } from '../env'
-import { hotScript, runHotScript } from './hot-script'
+import type { Config } from '../../env'
+import { hotScript, runHotScript } from '../hot-script'
 
 // A prepaid project's balance in Redis (keys.balance): HASH of `credit` (Σ credits, pico-USD), `cid` (how
 // many credit rows that sum holds), `spent` (Σ charges settled since the project turned prepaid, pico-USD);
@@ -23,13 +23,15 @@ export async function syncBalanceCounters(
   key: string,
   truth: { creditPico: bigint; creditCount: number; spentPico: bigint },
 ): Promise<{ creditPico: bigint; spentPico: bigint }> {
-  const [credit, spent] = await runHotScript<[string, string]>(
+  const reply = await runHotScript(
     config,
     syncScript,
     [key],
     [String(truth.creditPico), String(truth.creditCount), String(truth.spentPico)],
   )
-  return { creditPico: BigInt(credit), spentPico: BigInt(spent) }
+  const [credit, spent] = counters(reply)
+  if (credit === null || spent === null) throw new Error('Redis: unexpected balance reply')
+  return { creditPico: credit, spentPico: spent }
 }
 
 // The counters as stored (the client's automatic JSON parsing would round integers above 2^53).
@@ -40,6 +42,13 @@ export async function readBalanceCounters(
   config: Config,
   key: string,
 ): Promise<{ creditPico: bigint; spentPico: bigint } | null> {
-  const [credit, spent] = await runHotScript<[string | null, string | null]>(config, readScript, [key], [])
-  return credit != null && spent != null ? { creditPico: BigInt(credit), spentPico: BigInt(spent) } : null
+  const [credit, spent] = counters(await runHotScript(config, readScript, [key], []))
+  return credit !== null && spent !== null ? { creditPico: credit, spentPico: spent } : null
+}
+
+// {credit, spent} as stored (decimal strings, or null when absent) → pico-USD.
+function counters(reply: unknown): [bigint | null, bigint | null] {
+  if (!Array.isArray(reply)) throw new Error('Redis: unexpected balance reply')
+  const pico = (v: unknown) => (v === null || v === undefined ? null : BigInt(String(v)))
+  return [pico(reply[0]), pico(reply[1])]
 }
