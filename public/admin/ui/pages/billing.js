@@ -268,18 +268,21 @@ export default {
             { type: 'button', class: 'btn btn-sm', onclick: (e) => copyText(all, e.target) },
             'Copy all',
           )
-          infoDialog({
-            title: `${minted.codes.length} code(s) minted`,
-            testid: 'minted-codes',
-            content: h(
-              'div',
-              null,
-              h('p', { class: 'muted' }, 'Copy them now: they are not shown again.'),
-              h('pre', { testid: 'minted-list' }, all),
-              copy,
-            ),
-          })
           await load()
+          // After the form has closed (it closes once this returns), so the codes are the only dialog.
+          setTimeout(() =>
+            infoDialog({
+              title: `${minted.codes.length} code(s) minted`,
+              testid: 'minted-codes',
+              content: h(
+                'div',
+                null,
+                h('p', { class: 'muted' }, 'Copy them now: they are not shown again.'),
+                h('pre', { testid: 'minted-list' }, all),
+                copy,
+              ),
+            }),
+          )
         },
       }),
     )
