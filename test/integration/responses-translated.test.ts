@@ -166,6 +166,26 @@ describe('/v1/responses translated to anthropic and gemini targets', () => {
       }
     })
 
+  it('relays a Codex-shaped full-history turn to an OpenAI target as sent, and its refusal of an orphan tool output', async () => {
+    const { scenarios, model, key, client } = await route({ type: 'openai', scenario: 'ok' })
+    const input = [
+      { role: 'user', content: [{ type: 'input_text', text: 'Weather?' }] },
+      { type: 'function_call', call_id: 'call_1', name: 'get_weather', arguments: '{"city":"Oslo"}' },
+      { type: 'function_call_output', call_id: 'call_1', output: '21C' },
+    ] as any[]
+    const tools = [weather, ...codexExtras]
+    const response = await client.responses.create({ model, input, tools, store: false })
+    expect(response.output_text).toBe('Hello from mock upstream.')
+    const [sent] = await mockRequests(scenarios[0]!)
+    expect(sent!.body).toEqual({ model: `up-${model}`, input, tools, store: false })
+    const orphan = await gateway(
+      '/v1/responses',
+      keyedPost(key.raw, { model, input: [input[0], input[2]], store: false }),
+    )
+    expect(orphan.status).toBe(400)
+    expect(await orphan.json()).toMatchObject({ error: { message: expect.stringContaining('call_1') } })
+  })
+
   it('falls back across protocols: an OpenAI target that fails, then a translated anthropic one', async () => {
     const { model, key, client } = await route(
       { type: 'openai', scenario: 'status500' },

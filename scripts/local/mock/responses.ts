@@ -1,7 +1,8 @@
 // The OpenAI Responses mock: POST /v1/responses (JSON, or SSE with an `event:` line per event and
 // sequence numbers), GET and DELETE /v1/responses/<id>. Responses are stored per scenario, as an upstream
 // organisation stores them: a previous_response_id from another scenario (another provider) is unknown
-// here, exactly as it would be at another provider.
+// here, exactly as it would be at another provider. Without previous_response_id, a function_call_output
+// must answer a function_call earlier in the input.
 import { randomBytes } from 'node:crypto'
 import type { Call, ProtocolMock } from './call.ts'
 import { isObject, requestId, sendJson, wait, type Json } from './http.ts'
@@ -59,6 +60,22 @@ function inputChars(body: Json): number {
   return (typeof body.instructions === 'string' ? body.instructions.length : 0) + text(body.input).length
 }
 
+// Without previous_response_id the history is the input itself (Codex's store: false): a tool output must
+// answer a function call earlier in it, as the real API demands.
+function orphanOutput(input: unknown): string | null {
+  const called = new Set<string>()
+  for (const item of Array.isArray(input) ? input : []) {
+    if (!isObject(item)) continue
+    if (item.type === 'function_call' || item.type === 'custom_tool_call') called.add(String(item.call_id))
+    if (
+      (item.type === 'function_call_output' || item.type === 'custom_tool_call_output') &&
+      !called.has(String(item.call_id))
+    )
+      return String(item.call_id)
+  }
+  return null
+}
+
 async function create(call: Call): Promise<void> {
   const { res, body, parseError } = call
   if (parseError || !isObject(body))
@@ -91,6 +108,15 @@ async function create(call: Call): Promise<void> {
       'invalid_request_error',
       'previous_response_id',
       'previous_response_not_found',
+    )
+  const orphan = previous ? null : orphanOutput(body.input)
+  if (orphan !== null)
+    return sendError(
+      res,
+      400,
+      `No tool call found for function call output with call_id ${orphan}.`,
+      'invalid_request_error',
+      'input',
     )
   const id = `resp_${randomBytes(12).toString('hex')}`
   const inputTokens = Math.ceil(inputChars(body) / 4) + 7
