@@ -24,6 +24,9 @@ export type AppEnv = {
     targets: Target[]
     // The conversation the request belongs to (pipeline/identify.ts); unset on routes without one.
     conversation: Conversation | undefined
+    // The raw pin of the stored response a Responses request continues, as the guard read it (null: none;
+    // unset: the guard did not read it).
+    responsePin: string | null | undefined
     hold: Hold | null
     // The guard's token estimate (prompt, completion allowance), reused by the relay; unset when the guard
     // admitted without limits (Redis down, REDIS_FAIL_OPEN).

@@ -7,6 +7,7 @@ import { requestIncrements } from '../metrics/counters'
 import { circuitOutcomes } from '../upstream/circuit'
 import { newDraft, type Route, type UsageDraft } from '../usage/draft'
 import { countWithTokenizer } from '../usage/tokenizer'
+import { pinWrite } from '../usage/affinity'
 import { finishLater } from '../usage/batch'
 import { recordKeyEvents } from '../usage/key-events'
 import { toRow } from '../usage/record'
@@ -119,6 +120,7 @@ async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null, ke
       economy: economyOf(hold, key, draft.balanceRefused),
       period,
       alerts: alertBudgets(key, draft.budgetRefused),
+      pin: pinWrite(draft),
     },
     increments: requestIncrements(draft, endedAt),
     row: toRow(draft, endedAt),

@@ -17,6 +17,8 @@ import {
   type ScopeLimits,
   type WindowInput,
 } from '../redis/scripts/guard'
+import { keys } from '../redis/keys'
+import { decodePin, MIN_CACHEABLE_TOKENS } from '../upstream/affinity'
 import { orderTargets, strategyOf } from '../upstream/route-order'
 import type { Route } from '../usage/draft'
 import { rebuildProjectSpend, rebuildSpend } from '../usage/spend'
@@ -201,6 +203,15 @@ export function guard(route: GuardRoute) {
     const estimate = estimateRequest(route, c.get('body'))
     c.set('estimate', estimate)
     const tokens = estimate.prompt + estimate.completion
+    // The conversation's pin rides in the same step (docs/affinity.md); a stored response's follow-up
+    // reads the response's pin instead (pipeline/pin-response.ts keeps it to that provider).
+    const conversation =
+      deps.config.AFFINITY_DISABLED || estimate.prompt < MIN_CACHEABLE_TOKENS
+        ? undefined
+        : c.get('conversation')
+    const previous = (c.get('inbound') ?? c.get('body')).previous_response_id
+    const pinKey =
+      typeof previous === 'string' ? keys.response(previous) : conversation ? keys.pin(conversation.id) : null
     let key = c.get('apiKey')
     let version = c.get('configVersion')
     // Whether `version` is known to be the current one (the script said so, or it was just read).
@@ -269,6 +280,7 @@ export function guard(route: GuardRoute) {
           ...windowsOf({ kind: 'project', id: key.projectId }, key.project?.windows),
         ],
         balance: key.project?.prepaidSince ? { projectId: key.projectId } : null,
+        pinKey,
       }
       c.set('hold', holdOf(input))
       let decision: GuardDecision
@@ -324,7 +336,18 @@ export function guard(route: GuardRoute) {
         if (moved) log('info', 'circuit transition', { request_id: requestId, provider, to: 'half_open' })
         if (route === 'probe') log('info', 'circuit probe', { request_id: requestId, provider })
       })
-      c.set('targets', orderTargets(targets, decision.circuits, strategyOf(targets)))
+      let pin = null
+      if (typeof previous === 'string') c.set('responsePin', decision.pin)
+      else if (conversation) {
+        pin = decodePin(decision.pin)
+        draft.conversationId = conversation.id
+        draft.pin = pin
+      }
+      // Pooled keys cool down on the isolate's wall clock (secrets/pool.ts).
+      c.set(
+        'targets',
+        orderTargets(targets, decision.circuits, strategyOf(targets), Math.random, pin, Date.now()),
+      )
       return next()
     }
     throw new OpenAIError('service_unavailable', 'The gateway configuration is changing; please retry.')

@@ -1,7 +1,7 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../context'
 import { OpenAIError, quoted } from '../errors'
-import { pinnedTo } from '../protocols/responses/pin'
+import { pinnedTo, pinOf } from '../protocols/responses/pin'
 import { TRANSLATED_PREFIX } from '../protocols/responses/reply'
 import { fromStore } from './stores'
 
@@ -21,7 +21,12 @@ export const pinFollowUp = createMiddleware<AppEnv>(async (c, next) => {
         `The response '${previous}' was translated from a provider that does not store responses, so it cannot be continued by id. Send the whole conversation in input (with store: false), as Codex does.`,
         'previous_response_id',
       )
-    const pin = await fromStore('redis', requestId, () => pinnedTo(deps, previous, apiKey.id))
+    // Read in the guard's Redis step (its pin section), unless the guard admitted without Redis.
+    const read = c.var.responsePin
+    const pin =
+      read !== undefined
+        ? pinOf(read, apiKey.id)
+        : await fromStore('redis', requestId, () => pinnedTo(deps, previous, apiKey.id))
     if (!pin) throw unknown(previous, 'previous_response_id')
     const targets = c.var.targets.filter((t) => t.provider === pin.provider)
     if (targets.length === 0)

@@ -26,6 +26,9 @@ export const keys = {
   // Which provider created a Responses API response (JSON: key, model, provider), so follow-ups
   // (previous_response_id, GET, DELETE) go to the provider that stores it.
   response: (responseId: string) => `${P}:resp:${responseId}`,
+  // A conversation's pin (docs/affinity.md): "<provider id>|<stored key id or ''>" that served its last
+  // turn, read by the guard and written after the response, 1 hour after its last use.
+  pin: (conversationId: string) => `${P}:pin:${conversationId}`,
   // A prepaid project's balance (HASH: credit, cid, spent; redis/scripts/balance.ts), no TTL: rebuilt from Postgres
   // when missing.
   balance: (projectId: string) => `${P}:pj:bal:${projectId}`,

@@ -8,6 +8,10 @@ export type Pin = { providerId: string; keyId: string | null }
 // and another target or key served, which is now the pin (`moved`).
 export type AffinityResult = 'hit' | 'new' | 'moved'
 
+// No provider caches a prompt shorter than this (Anthropic's and OpenAI's minimum), so a shorter request
+// has nothing to keep: it is routed as the strategy says and neither reads nor writes a pin.
+export const MIN_CACHEABLE_TOKENS = 1024
+
 export const encodePin = (t: Pick<Target, 'providerId' | 'keyId'>) => `${t.providerId}|${t.keyId ?? ''}`
 
 export function decodePin(raw: unknown): Pin | null {

@@ -1,3 +1,4 @@
+import { keys } from '../redis/keys'
 import { affinityResult, encodePin } from '../upstream/affinity'
 import type { Target } from '../upstream/targets'
 import type { UsageDraft } from './draft'
@@ -8,4 +9,13 @@ export function pinServed(draft: UsageDraft, served: Target): void {
   if (draft.conversationId === null) return
   draft.affinity = affinityResult(draft.pin, served)
   draft.servedPin = encodePin(served)
+}
+
+// A pin lives this long after the turn that last used it (CONTRACT §8.1: at least an hour).
+export const PIN_TTL_SECONDS = 3600
+
+// What the after-response step writes for a conversation's turn that an upstream served, or null.
+export function pinWrite(draft: UsageDraft): { key: string; value: string; ttlSeconds: number } | null {
+  if (draft.conversationId === null || draft.servedPin === null) return null
+  return { key: keys.pin(draft.conversationId), value: draft.servedPin, ttlSeconds: PIN_TTL_SECONDS }
 }

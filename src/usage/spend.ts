@@ -142,6 +142,8 @@ export type Settlement = {
   // alerts need (docs/webhooks.md).
   period: Period
   alerts: AlertBudgets
+  // The conversation's pin to write (docs/affinity.md), or null.
+  pin: { key: string; value: string; ttlSeconds: number } | null
 }
 
 // The budgets a request's settlement checks for alerts, per scope.
@@ -170,6 +172,7 @@ export async function settleAndCount(
         actual: s.actual,
         outcomes: s.outcomes,
         economy: s.economy,
+        pin: s.pin,
         scopes: (['key', 'project'] as const).map((kind) => {
           const held = s.hold?.scopes.find((h) => h.scope.kind === kind) ?? null
           return { scope: held?.scope ?? { kind, id: ids[kind] }, held, alerts: s.alerts[kind] }

@@ -26,6 +26,7 @@ const input: GuardInput = {
   circuits: [],
   windows: [],
   balance: null,
+  pinKey: 'nx:pin:c1',
 }
 
 describe('the guard decoder', () => {
@@ -43,6 +44,7 @@ describe('the guard decoder', () => {
         [1, 850, 120, 1],
         [2, 0, 900, 0],
       ],
+      'id-b|key-2',
     ]
     expect(decodeGuard(reply, input)).toEqual({
       kind: 'ok',
@@ -52,7 +54,10 @@ describe('the guard decoder', () => {
         { route: 'probe', successPermille: 850, latencyMs: 120, moved: true },
         { route: 'skip', successPermille: 0, latencyMs: 900, moved: false },
       ],
+      pin: 'id-b|key-2',
     })
+    // No pin stored (or none asked for) comes back as ''.
+    expect(decodeGuard(['ok', 4, 1000, 0, 60000, [], ''], input)).toMatchObject({ kind: 'ok', pin: null })
   })
 
   it('names the scope of a refusal and of a rebuild', () => {
@@ -182,6 +187,7 @@ describe('the finish decoder', () => {
     })),
     outcomes: [],
     economy: { windows: [], reservedPico: 0n, balance: null },
+    pin: null,
   })
 
   it('gives each request its breaker transitions, budget alerts (scopes named) and balance alerts', () => {

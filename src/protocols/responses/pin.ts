@@ -14,7 +14,11 @@ export async function pinResponse(deps: Deps, responseId: string, pin: Pin): Pro
 
 // The pin of a response this key created, or null (unknown, expired, or another key's).
 export async function pinnedTo(deps: Deps, responseId: string, keyId: string): Promise<Pin | null> {
-  const raw = await deps.redis.get<Pin | string>(keys.response(responseId))
+  return pinOf(await deps.redis.get<Pin | string>(keys.response(responseId)), keyId)
+}
+
+// A stored pin (its JSON text, or the object the Redis client already parsed) if it is this key's.
+export function pinOf(raw: Pin | string | null | undefined, keyId: string): Pin | null {
   const pin = typeof raw === 'string' ? (JSON.parse(raw) as Pin) : raw
   return pin && pin.keyId === keyId ? pin : null
 }

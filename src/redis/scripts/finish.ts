@@ -22,7 +22,16 @@ export type BalanceAlert = { kind: 'low' | 'exhausted'; leftPico: bigint; cid: s
 // scope.lua.ts SCOPE_SETTLE), one section per circuit outcome (its hash; OUTCOME); then the metric
 // increments (field, amount, …) to the end. A new part of a request's settlement (an affinity pin's
 // SET with TTL) is a section after its outcomes, counted in REQUEST_HEAD.
-const REQUEST_HEAD = ['ticket', 'actualTokens', 'cost', 'scopes', 'outcomes', 'windows', 'balance'] as const
+const REQUEST_HEAD = [
+  'ticket',
+  'actualTokens',
+  'cost',
+  'scopes',
+  'outcomes',
+  'windows',
+  'balance',
+  'pins',
+] as const
 const OUTCOME = [
   'kind',
   'latencyMs',
@@ -61,6 +70,10 @@ for r = 1, requests do
     local bk, ba = take(2, ${BALANCE_SETTLE.length})
     settleBalance(bk, ba, balances[r])
   end
+  -- A conversation's pin (docs/affinity.md): SET with its TTL.
+  local pins = tonumber(ARGV[a + R.pins])
+  local pk, pa = take(pins, pins * 2)
+  for i = 0, pins - 1 do redis.call('SET', KEYS[pk + i], ARGV[pa + 2 * i], 'EX', ARGV[pa + 2 * i + 1]) end
 end
 local _, rest = take(0, 0)
 for i = rest, #ARGV, 2 do redis.call('HINCRBY', metrics, ARGV[i], ARGV[i + 1]) end
@@ -115,6 +128,8 @@ export type Settlement = {
   scopes: ScopeSettlement[]
   outcomes: CircuitOutcome[]
   economy: EconomySettlement
+  // A conversation's new pin (docs/affinity.md): its key, value and time to live; null: none written.
+  pin: { key: string; value: string; ttlSeconds: number } | null
 }
 
 // A breaker transition: the index of the outcome that caused it and the new state.
@@ -144,6 +159,7 @@ export async function runFinish(
         outcomes: s.outcomes.length,
         windows: s.economy.windows.length,
         balance: s.economy.balance ? 1 : 0,
+        pins: s.pin ? 1 : 0,
       }),
     )
     for (const { scope, held, alerts } of s.scopes) {
@@ -178,6 +194,7 @@ export async function runFinish(
           refused: balance.refused ? '1' : '',
         }),
       )
+    if (s.pin) call.add([s.pin.key], [s.pin.value, s.pin.ttlSeconds])
   }
   for (const [field, by] of increments) call.add([], [field, by])
   return decodeFinish(await runHotScript(config, finishScript, call.keys, call.args), settlements)

@@ -33,6 +33,7 @@ const GUARD_HEAD = [
   'circuits',
   'windows',
   'balance',
+  'pins',
 ] as const
 
 const GUARD = `${TAKE}${SCOPE_LUA}${CIRCUIT_READ}${ECONOMY_LUA}
@@ -57,6 +58,8 @@ for i = 1, tonumber(ARGV[ha + H.windows]) do
 end
 local balance = nil
 if ARGV[ha + H.balance] == '1' then balance = take(2, 0) end
+local pins = tonumber(ARGV[ha + H.pins])
+local pk = take(pins, 0)
 
 local first
 local function refused(i, r)
@@ -96,7 +99,8 @@ for _, s in ipairs(scopes) do commitScope(s.k, s.a, now, ticket, tokens, member,
 for _, w in ipairs(windows) do commitWindow(w.k, w.a, now, ARGV[ha + H.cost]) end
 if balance then commitBalance(balance, now, member, ttl) end
 return {'ok', first.rpmLimit - first.rpmUsed - 1, first.rpmReset, first.tpmLimit - first.tpmUsed - tokens,
-  first.tpmReset, circuitRead(ck, ca, circuits, metrics, now)}
+  first.tpmReset, circuitRead(ck, ca, circuits, metrics, now),
+  pins > 0 and (redis.call('GET', KEYS[pk]) or '') or ''}
 `
 
 const guardScript = hotScript(GUARD)
@@ -127,6 +131,8 @@ export type GuardInput = {
   windows: WindowInput[]
   // A prepaid project, whose balance must cover the reservation (null: postpaid).
   balance: { projectId: string } | null
+  // The Redis key of the pin to read with the request (a conversation's, or a stored response's), or null.
+  pinKey: string | null
 }
 
 // One rolling window: its bucket length and limits (null: none).
@@ -198,7 +204,7 @@ export type BudgetWindow = 'daily' | 'monthly'
 
 export type GuardDecision =
   // Admitted, and counted in every scope.
-  | { kind: 'ok'; limits: LimitState; circuits: CircuitRead[] }
+  | { kind: 'ok'; limits: LimitState; circuits: CircuitRead[]; pin: string | null }
   // The caller's cached key/config predates an admin write: reload and retry.
   | { kind: 'stale'; version: string }
   // A spend counter of this scope is missing: rebuild it from usage_logs and retry.
@@ -258,6 +264,7 @@ export async function runGuard(config: Config, input: GuardInput): Promise<Guard
       circuits: input.circuits.length,
       windows: input.windows.length,
       balance: input.balance ? 1 : 0,
+      pins: input.pinKey ? 1 : 0,
     }),
   )
   for (const { scope, limits } of input.scopes) {
@@ -285,6 +292,7 @@ export async function runGuard(config: Config, input: GuardInput): Promise<Guard
   )
   if (input.balance)
     call.add([keys.balance(input.balance.projectId), keys.balanceHolds(input.balance.projectId)])
+  if (input.pinKey) call.add([input.pinKey])
   return decodeGuard(await runHotScript(config, guardScript, call.keys, call.args), input)
 }
 
@@ -322,6 +330,7 @@ export function decodeGuard(reply: unknown, input: GuardInput): GuardDecision {
           latencyMs: num(latency) < 0 ? null : num(latency),
           moved: moved === 1,
         })),
+        pin: typeof reply[6] === 'string' && reply[6] !== '' ? reply[6] : null,
       }
     }
     case 'refused': {
