@@ -6,7 +6,13 @@ import { TRANSLATED_PREFIX } from '../protocols/responses/reply'
 import { fromStore } from './stores'
 
 const unknown = (id: string, param: string | null) =>
-  new OpenAIError('not_found', `No response with id '${id}' was created with this API key.`, param)
+  new OpenAIError(
+    'not_found',
+    id.startsWith(TRANSLATED_PREFIX)
+      ? `The response '${id}' was translated from a provider that does not store responses; it is kept nowhere.`
+      : `No response with id '${id}' was created with this API key.`,
+    param,
+  )
 
 // A Responses request that continues an earlier response goes to the provider that stores it and to no
 // other (another provider does not know the id): its other targets are dropped, so there is no fallback.

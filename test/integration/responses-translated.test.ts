@@ -227,6 +227,11 @@ describe('/v1/responses translated to anthropic and gemini targets', () => {
     expect(await follow.json()).toMatchObject({
       error: { param: 'previous_response_id', message: expect.stringContaining('whole conversation') },
     })
+    const stored = await gateway(`/v1/responses/${first.id}`, {
+      headers: { authorization: `Bearer ${key.raw}` },
+    })
+    expect(stored.status).toBe(404)
+    expect(await stored.json()).toMatchObject({ error: { message: expect.stringContaining('kept nowhere') } })
     const background = await gateway(
       '/v1/responses',
       keyedPost(key.raw, { model, input: 'Hi', background: true }),
