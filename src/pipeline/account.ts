@@ -8,6 +8,9 @@ import { circuitOutcomes } from '../upstream/circuit'
 import { newDraft, type Route, type UsageDraft } from '../usage/draft'
 import { countWithTokenizer } from '../usage/tokenizer'
 import { pinWrite } from '../usage/affinity'
+import { telemetryOf } from '../telemetry/exporter'
+import { draftSpans, newTracing } from '../telemetry/trace'
+import { traceContext } from '../telemetry/traceparent'
 import { finishLater } from '../usage/batch'
 import { recordKeyEvents } from '../usage/key-events'
 import { toRow } from '../usage/record'
@@ -31,6 +34,9 @@ export function account(route: Route) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const deps = c.get('deps')
     const draft = newDraft(crypto.randomUUID(), c.get('requestId'), c.get('apiKey'), route, deps.now())
+    const telemetry = telemetryOf(deps)
+    if (telemetry)
+      draft.tracing = newTracing(traceContext(c.req.header('traceparent')), telemetry.captureContent)
     c.set('draft', draft)
     c.set('hold', null)
     c.set('limitHeaders', {})
@@ -124,6 +130,7 @@ async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null, ke
     },
     increments: requestIncrements(draft, endedAt),
     row: toRow(draft, endedAt),
+    spans: draft.tracing?.context.sampled ? draftSpans(draft, draft.tracing, endedAt) : undefined,
   })
   log('info', 'request', {
     request_id: draft.requestId,

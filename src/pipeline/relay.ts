@@ -22,6 +22,7 @@ import {
 } from '../upstream/providers/types'
 import { pipeStream, type StreamEncoder } from '../upstream/stream'
 import { pinServed } from '../usage/affinity'
+import { attemptTrace, traceReply } from '../telemetry/trace'
 
 // How the client's protocol sees the reply, when it is not Chat Completions. A target of the `native` type
 // gets the client's own request (`inbound`) and its reply is relayed as it came; any other target gets the
@@ -123,7 +124,8 @@ export async function relay(
   const started = Date.now()
   const triedKeys = new Set<string>()
   const result = await forwardWithFallback(targets, exchange, c.req.raw.signal, !streaming, {
-    onAttempt: (target, res) => {
+    onAttempt: (target, res, startedAt) => {
+      draft.tracing?.attempts.push(attemptTrace(target, res, startedAt, Date.now()))
       if (refusedStoredKey(target, res)) return
       const outcome = outcomeOf(target, res)
       if (outcome) draft.outcomes.push({ target, outcome })
@@ -154,6 +156,7 @@ export async function relay(
       draft.errorCode = 'upstream_bad_response'
       throw new OpenAIError('upstream_error', decoded.message)
     }
+    if (draft.tracing) traceReply(draft.tracing, body, decoded.text, decoded.outputText)
     const completion = tokensForChars(decoded.outputText.length)
     applyUsage(draft, decoded.usage, { prompt: estimate.prompt, completion }, target.price)
     // The tokenizer knows chat and embeddings bodies; a Responses estimate stays in characters.
@@ -184,6 +187,7 @@ export async function relay(
     onEnd: (outcome) => {
       // Whatever happens here, the request must close (usage row, settled hold).
       try {
+        if (draft.tracing?.captureContent) traceReply(draft.tracing, body, null, outcome.contentText)
         const completion = tokensForChars(outcome.contentChars)
         const complete = outcome.end === 'done'
         applyUsage(draft, outcome.usage, { prompt: estimate.prompt, completion }, target.price, complete)

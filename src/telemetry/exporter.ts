@@ -1,3 +1,4 @@
+import type { Deps } from '../deps'
 import { log } from '../lib/log'
 import { encodeSpans, type Attributes, type Span } from './otlp'
 
@@ -38,6 +39,15 @@ export function telemetryConfig(vars: Record<string, string>): TelemetryConfig |
     captureContent: vars.OTEL_CAPTURE_CONTENT === 'true',
     resource: { 'service.name': vars.OTEL_SERVICE_NAME || 'nexusai' },
   }
+}
+
+const configs = new WeakMap<Deps, TelemetryConfig | null>()
+
+// The OTLP settings of this deployment, read once per configuration; null when no endpoint is set.
+export function telemetryOf(deps: Deps): TelemetryConfig | null {
+  let config = configs.get(deps)
+  if (config === undefined) configs.set(deps, (config = telemetryConfig(deps.config.vars)))
+  return config
 }
 
 // Spans this isolate could not deliver (after one retry), for the log line that reports each loss.

@@ -13,8 +13,9 @@ export type ForwardError =
   | { reason: 'client_gone'; attempts: number }
 
 export type ForwardEvents = {
-  // Every attempt's result, for the provider's circuit breaker and health (upstream/circuit.ts).
-  onAttempt(target: Target, result: Result<AttemptOk, AttemptError>): void
+  // Every attempt's result, for the provider's circuit breaker and health (upstream/circuit.ts), and
+  // when it started (a trace's CLIENT span).
+  onAttempt(target: Target, result: Result<AttemptOk, AttemptError>, startedAt: number): void
   onRetry(provider: string, reason: string): void
   onFallback(from: string, to: string): void
   // The same provider with another of its stored keys after this one was refused, or null.
@@ -71,8 +72,9 @@ export async function forwardWithFallback(
     for (let retry = 0; retry <= target.maxRetries; retry++) {
       if (signal?.aborted) return err({ reason: 'client_gone', attempts })
       attempts++
+      const startedAt = Date.now()
       const res = await attempt(target, exchange, signal, readBody)
-      events.onAttempt(target, res)
+      events.onAttempt(target, res, startedAt)
       if (res.ok) return ok({ ...res.value, target, attempts })
       const error = res.error
       if (error.reason === 'client_gone') return err({ reason: 'client_gone', attempts })

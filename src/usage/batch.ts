@@ -1,12 +1,14 @@
 import type { Deps } from '../deps'
 import type { Increment } from '../metrics/counters'
 import type { BalanceAlert, BudgetAlert, CircuitMove } from '../redis/scripts/finish'
+import { exportSpans, telemetryOf } from '../telemetry/exporter'
+import type { Span } from '../telemetry/otlp'
 import { recordUsageRows, type UsageRow } from './record'
 import { settleAndCount, type Settlement } from './spend'
 
 // The after-response work of one request: settle its hold and move the breakers, count its metrics,
-// write its usage row.
-export type Finish = { settlement: Settlement; increments: Increment[]; row: UsageRow }
+// write its usage row, export its trace spans (when OTEL_EXPORTER_OTLP_ENDPOINT is set).
+export type Finish = { settlement: Settlement; increments: Increment[]; row: UsageRow; spans?: Span[] }
 
 // What a request learns once its batch is written: its circuit transitions, its budget alerts, and what
 // failed (a failed usage write has already been spooled or dead-lettered).
@@ -80,6 +82,14 @@ async function flush(deps: Deps, batch: Batch): Promise<void> {
   batch.flushStarted = Date.now()
   if (open.get(deps) === batch) open.delete(deps)
   const { finishes } = batch
+  const telemetry = telemetryOf(deps)
+  // One OTLP export per batch, beside the stores' writes; it never fails the batch (exportSpans).
+  const traced = telemetry
+    ? exportSpans(
+        telemetry,
+        finishes.flatMap((f) => f.spans ?? []),
+      )
+    : null
   const [settled, recorded] = await Promise.allSettled([
     settleAndCount(
       deps,
@@ -92,6 +102,7 @@ async function flush(deps: Deps, batch: Batch): Promise<void> {
       finishes.map((f) => f.row),
     ),
   ])
+  await traced
   const failures = [settled, recorded].flatMap((r) => (r.status === 'rejected' ? [r.reason] : []))
   batch.results = finishes.map((_, i) => ({
     moves: settled.status === 'fulfilled' ? (settled.value[i]?.moves ?? []) : [],

@@ -8,6 +8,7 @@ import type { BudgetWindow } from '../redis/scripts/guard'
 import type { AttemptRecord } from '../upstream/circuit'
 import type { KeyEvent } from '../upstream/key-faults'
 import type { AffinityResult, Pin } from '../upstream/affinity'
+import type { RequestTracing } from '../telemetry/trace'
 
 export type Route =
   | 'chat'
@@ -83,6 +84,8 @@ export type UsageDraft = {
   pin: Pin | null
   affinity: AffinityResult | null
   servedPin: string | null
+  // The request's trace (OpenTelemetry), null when no OTLP endpoint is configured.
+  tracing: RequestTracing | null
   // Resolves when the response body is complete (streams end later than the handler returns).
   finished: Promise<void>
 }
@@ -134,6 +137,7 @@ export function newDraft(
     pin: null,
     affinity: null,
     servedPin: null,
+    tracing: null,
     finished: Promise.resolve(),
   }
 }

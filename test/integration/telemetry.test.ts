@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest'
 import { droppedSpanCount, exportSpans, telemetryConfig } from '../../src/telemetry/exporter'
 import { SpanKind, StatusCode, type Span } from '../../src/telemetry/otlp'
-import { mockRequests, mockUrl, uid } from '../helpers/gateway'
+import { adminKey } from '../helpers/admin'
+import { createModel, createProvider } from '../helpers/fixtures'
+import { gatewayWith, keyedPost, mockRequests, mockUrl, uid } from '../helpers/gateway'
 
 const span = (name: string): Span => ({
   traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
@@ -56,5 +58,107 @@ describe('the OTLP exporter against a local receiver', () => {
     expect(await mockRequests(scenario)).toHaveLength(1)
     const down = telemetryConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' })!
     expect(await exportSpans(down, [span('a')])).toBe('dropped')
+  })
+})
+
+const CLIENT_TRACE = '0af7651916cd43dd8448eb211c80319c'
+const CLIENT_SPAN = 'b7ad6b7169203331'
+const attrs = (span: any): Record<string, any> =>
+  Object.fromEntries(span.attributes.map((a: any) => [a.key, Object.values(a.value)[0]]))
+const spansOf = (exported: any): any[] => exported.body.resourceSpans[0].scopeSpans[0].spans
+
+async function tracedModel() {
+  const down = await createProvider({ scenario: `status503~${uid()}` })
+  const up = await createProvider({ scenario: `ok+cached2~${uid()}` })
+  const model = await createModel([down.id, up.id], { input: '1', output: '2' })
+  const project = `otel-${uid()}`
+  const key = await adminKey({ project_id: project, allowed_models: [model] })
+  return { down, up, model, project, key }
+}
+
+const ask = (raw: string, model: string, headers: Record<string, string> = {}) =>
+  keyedPost(raw, { model, messages: [{ role: 'user', content: 'the secret prompt' }] }, headers)
+
+describe('GenAI traces from the gateway', () => {
+  it('exports a SERVER span continuing the client trace and one CLIENT span per attempt, a fallback as siblings', async () => {
+    const { down, up, model, project, key } = await tracedModel()
+    const receiver = `otel~${uid()}`
+    const { res } = await gatewayWith(
+      { OTEL_EXPORTER_OTLP_ENDPOINT: `${mockUrl()}/s/${receiver}` },
+      '/v1/chat/completions',
+      ask(key.raw_key, model, { traceparent: `00-${CLIENT_TRACE}-${CLIENT_SPAN}-01` }),
+    )
+    expect(res.status).toBe(200)
+    const exports = await mockRequests(receiver)
+    expect(exports).toHaveLength(1)
+    const spans = spansOf(exports[0])
+    const server = spans.find((s) => s.kind === 2)
+    const clients = spans.filter((s) => s.kind === 3)
+    expect(server).toMatchObject({ traceId: CLIENT_TRACE, parentSpanId: CLIENT_SPAN, name: `chat ${model}` })
+    expect(clients).toHaveLength(2)
+    for (const c of clients) expect(c).toMatchObject({ traceId: CLIENT_TRACE, parentSpanId: server.spanId })
+    expect(attrs(clients[0])).toMatchObject({ 'nexusai.provider': down.name, 'error.type': '503' })
+    expect(attrs(clients[1])).toMatchObject({ 'nexusai.provider': up.name, 'gen_ai.provider.name': 'openai' })
+    expect(attrs(clients[1])['error.type']).toBeUndefined()
+    const a = attrs(server)
+    expect(a).toMatchObject({
+      'gen_ai.operation.name': 'chat',
+      'gen_ai.provider.name': 'openai',
+      'gen_ai.request.stream': false,
+      'nexusai.request.model': model,
+      'nexusai.api_key_id': key.id,
+      'nexusai.project_id': project,
+      'nexusai.provider': up.name,
+      'gen_ai.usage.cache_read.input_tokens': '2',
+      'http.response.status_code': '200',
+    })
+    // Input counts every prompt token, the cached ones included.
+    expect(Number(a['gen_ai.usage.input_tokens'])).toBeGreaterThanOrEqual(2)
+    expect(Number(a['gen_ai.usage.output_tokens'])).toBeGreaterThan(0)
+    expect(a['gen_ai.response.finish_reasons'].values.map((v: any) => v.stringValue)).toEqual(['stop'])
+    expect(a['nexusai.cost_usd']).toBeGreaterThan(0)
+    expect(JSON.stringify(exports[0]!.body)).not.toContain('the secret prompt')
+    expect(JSON.stringify(exports[0]!.body)).not.toContain(key.raw_key)
+  })
+
+  it('sends the prompt and completion only with OTEL_CAPTURE_CONTENT=true', async () => {
+    const { model, key } = await tracedModel()
+    const receiver = `otel~${uid()}`
+    await gatewayWith(
+      { OTEL_EXPORTER_OTLP_ENDPOINT: `${mockUrl()}/s/${receiver}`, OTEL_CAPTURE_CONTENT: 'true' },
+      '/v1/chat/completions',
+      ask(key.raw_key, model),
+    )
+    const server = spansOf((await mockRequests(receiver))[0]).find((s) => s.kind === 2)
+    expect(attrs(server)['gen_ai.input.messages']).toContain('the secret prompt')
+    expect(attrs(server)['gen_ai.output.messages']).toContain('assistant')
+    // No traceparent: a new trace, no parent.
+    expect(server.parentSpanId).toBeUndefined()
+  })
+
+  it('sends one export for requests that finish together, and nothing for a client trace that is not sampled', async () => {
+    const { model, key } = await tracedModel()
+    const receiver = `otel~${uid()}`
+    const env = { OTEL_EXPORTER_OTLP_ENDPOINT: `${mockUrl()}/s/${receiver}` }
+    await Promise.all([1, 2, 3].map(() => gatewayWith(env, '/v1/chat/completions', ask(key.raw_key, model))))
+    const exports = await mockRequests(receiver)
+    expect(exports).toHaveLength(1)
+    expect(spansOf(exports[0]).filter((s) => s.kind === 2)).toHaveLength(3)
+    await gatewayWith(
+      env,
+      '/v1/chat/completions',
+      ask(key.raw_key, model, { traceparent: `00-${CLIENT_TRACE}-${CLIENT_SPAN}-00` }),
+    )
+    expect(await mockRequests(receiver)).toHaveLength(1)
+  })
+
+  it('answers normally when the collector is down', async () => {
+    const { model, key } = await tracedModel()
+    const { res } = await gatewayWith(
+      { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:9' },
+      '/v1/chat/completions',
+      ask(key.raw_key, model),
+    )
+    expect(res.status).toBe(200)
   })
 })
