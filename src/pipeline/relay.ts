@@ -36,6 +36,8 @@ export type ClientDialect = {
   clientError(status: number, error: OpenAIErrorObject): Response
   // Tell "every upstream is overloaded" (the last one answered 503/529) apart from other failures.
   reportsOverload?: boolean
+  // Its replies carry the charge as usage.cost, as Chat Completions' do (OpenRouter's convention).
+  showsCost?: boolean
 }
 import { redactSecrets } from '../lib/redact'
 
@@ -144,7 +146,7 @@ export async function relay(
   const native = dialect?.native === target.type
   // Chat Completions and Responses bodies carry the charge as usage.cost (OpenRouter's convention); every
   // JSON reply carries it as x-nexusai-cost-usd.
-  const showsCost = (route === 'chat' && !dialect) || route === 'responses'
+  const showsCost = dialect ? dialect.showsCost === true : route === 'chat'
 
   if (!streaming || !response.body) {
     const decoded = provider.decodeResponse(text ?? '', exchange)

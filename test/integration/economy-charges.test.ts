@@ -50,6 +50,31 @@ describe('price ratios', () => {
     expect(usdToPico(t.margin_usd) * 3n).toBe(usdToPico(t.charge_usd))
   })
 
+  it.each(['openai', 'anthropic'] as const)(
+    'Responses replies carry the charge as usage.cost, in the JSON body and in response.completed (%s target)',
+    async (type) => {
+      const projectId = `shop-${uid()}`
+      await admin('POST', '/projects', { id: projectId, price_ratio: '2' })
+      const provider = await createProvider({ type })
+      const model = await createModel([provider.id], { input: '0.15', output: '0.6' })
+      const key = await adminKey({ project_id: projectId, allowed_models: [model] })
+      const client = sdk(key.raw_key)
+      const reply = await client.responses.create({ model, input: 'Hello' })
+      const stream = await client.responses.create({ model, input: 'Hello there', stream: true })
+      let completed: number | undefined
+      for await (const event of stream)
+        if (event.type === 'response.completed') completed = (event.response.usage as { cost?: number }).cost
+      const [first, second] = await eventually(async () => {
+        const r = await usageRows(key.id)
+        expect(r).toHaveLength(2)
+        return r
+      })
+      expect(usdToPico(first!.chargeUsd)).toBe(2n * usdToPico(first!.costUsd))
+      expect((reply.usage as { cost?: number }).cost).toBe(Number(first!.chargeUsd))
+      expect(completed).toBe(Number(second!.chargeUsd))
+    },
+  )
+
   it('ratio 1 (the default) charges the cost, as before', async () => {
     const provider = await createProvider()
     const model = await createModel([provider.id])

@@ -58,5 +58,6 @@ export function responsesDialect(created: ResponseCreated, inbound: Record<strin
     encoder: (estimatedInput, native) =>
       native ? responsesEncoder(created.stream) : translatedEncoder(inbound, estimatedInput),
     clientError: (status, error) => Response.json({ error }, { status }),
+    showsCost: true,
   }
 }

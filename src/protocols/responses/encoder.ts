@@ -42,6 +42,7 @@ export function translatedEncoder(request: Json, estimatedInput: number): Stream
   let sequence = 0
   let started = false
   let usage: Usage | null = null
+  let cost: number | null = null
   let finish: string | null = null
   const output: Json[] = []
   let text: Extract<Open, { kind: 'message' }> | null = null
@@ -150,6 +151,9 @@ export function translatedEncoder(request: Json, estimatedInput: number): Stream
       let out = start()
       const json = chunk.json
       if (json?.usage) usage = usageFromOpenAI(json.usage) ?? usage
+      // The charge the relay wrote into the usage chunk (usage.cost) goes on to response.usage.
+      const charged = (json?.usage as { cost?: unknown } | undefined)?.cost
+      if (typeof charged === 'number') cost = charged
       for (const choice of (Array.isArray(json?.choices) ? json.choices : []) as ChunkChoice[]) {
         const delta = choice.delta ?? {}
         for (const t of [delta.content, delta.refusal]) if (typeof t === 'string' && t) out += addText(t)
@@ -162,7 +166,8 @@ export function translatedEncoder(request: Json, estimatedInput: number): Stream
     done() {
       const out = start() + closeText() + closeCalls()
       const state = finishState(finish)
-      const response = { ...shell, ...state, output, usage: responsesUsage(usage, estimatedInput) }
+      const counted = responsesUsage(usage, estimatedInput)
+      const response = { ...shell, ...state, output, usage: cost === null ? counted : { ...counted, cost } }
       const type = state.status === 'completed' ? 'response.completed' : 'response.incomplete'
       return out + event(type, { response })
     },
