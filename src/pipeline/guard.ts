@@ -18,7 +18,7 @@ import {
   type WindowInput,
 } from '../redis/scripts/guard'
 import { keys } from '../redis/keys'
-import { decodePin, MIN_CACHEABLE_TOKENS } from '../upstream/affinity'
+import { decodePin, MIN_CACHEABLE_TOKENS, seededKey, seededRandom } from '../upstream/affinity'
 import { orderTargets, strategyOf } from '../upstream/route-order'
 import type { Route } from '../usage/draft'
 import { rebuildProjectSpend, rebuildSpend } from '../usage/spend'
@@ -344,10 +344,12 @@ export function guard(route: GuardRoute) {
         draft.pin = pin
       }
       // Pooled keys cool down on the isolate's wall clock (secrets/pool.ts).
-      c.set(
-        'targets',
-        orderTargets(targets, decision.circuits, strategyOf(targets), Math.random, pin, Date.now()),
-      )
+      const wall = Date.now()
+      const unpinned = conversation && !pin ? conversation.id : null
+      const random = unpinned ? seededRandom(unpinned) : Math.random
+      const ordered = orderTargets(targets, decision.circuits, strategyOf(targets), random, pin, wall)
+      if (unpinned && ordered[0]) ordered[0] = seededKey(ordered[0], unpinned, wall)
+      c.set('targets', ordered)
       return next()
     }
     throw new OpenAIError('service_unavailable', 'The gateway configuration is changing; please retry.')

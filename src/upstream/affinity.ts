@@ -39,3 +39,28 @@ export function affinityResult(
   if (!pin) return 'new'
   return pin.providerId === served.providerId && pin.keyId === (served.keyId ?? null) ? 'hit' : 'moved'
 }
+
+// A conversation without a pin yet is routed by draws seeded with its identity: its turns choose the same
+// target and pooled key in every isolate even before its first pin is written (an agent's tool loop can
+// send the next turn within milliseconds), while conversations still spread by the strategy's weights.
+export function seededRandom(conversationId: string): () => number {
+  // mulberry32 over the identity's first 32 bits (a hex digest: already uniform).
+  let state = Number.parseInt(conversationId.slice(0, 8), 16) >>> 0
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0
+    let t = state
+    t = Math.imul(t ^ (t >>> 15), t | 1)
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
+    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
+  }
+}
+
+// The target with the pooled key the conversation's identity picks among the keys not cooling down
+// (in key-id order, the same in every isolate); the target as it is without a pool.
+export function seededKey(target: Target, conversationId: string, now: number): Target {
+  const keys = (target.keyPool?.keys ?? []).filter((k) => k.coolUntil <= now)
+  if (keys.length === 0) return target
+  const sorted = [...keys].sort((a, b) => (a.id < b.id ? -1 : 1))
+  const key = sorted[Number.parseInt(conversationId.slice(8, 16), 16) % sorted.length]!
+  return key.id === target.keyId ? target : { ...target, apiKey: key.secret, keyId: key.id }
+}

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import type { CircuitRead } from '../../src/redis/scripts/guard'
 import type { KeyPool } from '../../src/secrets/pool'
-import { affinityResult, decodePin, encodePin } from '../../src/upstream/affinity'
+import { affinityResult, decodePin, encodePin, seededKey, seededRandom } from '../../src/upstream/affinity'
 import { CIRCUIT_DEFAULTS } from '../../src/upstream/circuit'
 import { orderTargets } from '../../src/upstream/route-order'
 import type { Target } from '../../src/upstream/targets'
@@ -74,5 +74,51 @@ describe('a conversation pinned to a provider and one of its pooled keys', () =>
     expect(affinityResult(decodePin('id-a|a1'), b)).toBe('moved')
     expect(decodePin('')).toBeNull()
     expect(decodePin(null)).toBeNull()
+  })
+})
+
+describe('a conversation before its first pin', () => {
+  const id = (n: number) => n.toString(16).padStart(8, '0').repeat(4)
+
+  it('draws the same target and pooled key in every isolate (whatever turn its pools are at)', () => {
+    const pick = (turn: number) => {
+      const a = pooled('a', ['a1', 'a2', 'a3'], `a${(turn % 3) + 1}`)
+      const b = pooled('b', ['b1', 'b2', 'b3'], `b${(turn % 3) + 1}`)
+      const conversation = 'c0ffee01d00d0002' + '0'.repeat(16)
+      const [first] = orderTargets(
+        [a, b],
+        [closed, closed],
+        'weighted',
+        seededRandom(conversation),
+        null,
+        NOW,
+      )
+      const t = seededKey(first!, conversation, NOW)
+      return `${t.provider}/${t.keyId}`
+    }
+    expect(new Set([0, 1, 2, 3, 4].map(pick)).size).toBe(1)
+  })
+
+  it('spreads conversations by the weights and over the keys', () => {
+    const a = pooled('a', ['a1', 'a2', 'a3'], 'a1', { weight: 3 })
+    const b = pooled('b', ['b1', 'b2', 'b3'], 'b1', { weight: 1 })
+    const served = new Map<string, number>()
+    for (let n = 0; n < 2000; n++) {
+      const conversation = id(n * 2654435761)
+      const [first] = orderTargets(
+        [a, b],
+        [closed, closed],
+        'weighted',
+        seededRandom(conversation),
+        null,
+        NOW,
+      )
+      const t = seededKey(first!, conversation, NOW)
+      served.set(`${t.provider}/${t.keyId}`, (served.get(`${t.provider}/${t.keyId}`) ?? 0) + 1)
+    }
+    const onA = [...served].filter(([k]) => k.startsWith('a/')).reduce((s, [, v]) => s + v, 0)
+    expect(onA / 2000).toBeGreaterThan(0.7)
+    expect(onA / 2000).toBeLessThan(0.8)
+    expect(served.size).toBe(6)
   })
 })
