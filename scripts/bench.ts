@@ -99,6 +99,20 @@ if (ledgerAt >= 0) {
     process.exit(1)
   }
 }
+// npm run bench -- --otel: the hot path's CPU with and without OTLP export (scripts/bench/otel.ts).
+if (process.argv.includes('--otel')) {
+  const { runOtelBench } = await import('./bench/otel.ts')
+  const undo: (() => Promise<unknown>)[] = []
+  try {
+    await runOtelBench(undo)
+  } catch (e) {
+    console.error(`otel bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`)
+    process.exitCode = 1
+  }
+  killAllTracked()
+  for (const fn of undo.reverse()) await fn().catch(() => {})
+  process.exit(process.exitCode ?? 0)
+}
 const ADMIN_TOKEN = `bench-admin-${randomBytes(8).toString('hex')}`
 
 // ---- cleanup: every process and temp resource, on success, error and Ctrl-C ------------------------------
