@@ -18,6 +18,7 @@ import { responsesMock } from './mock/responses.ts'
 import { anthropicCountMock } from './mock/anthropic-count.ts'
 import { parseScenario } from './mock/scenario.ts'
 import { resetPromptCaches } from './mock/prompt-cache.ts'
+import { answerHostile } from './mock/hostile.ts'
 
 const PROTOCOLS: ProtocolMock[] = [openaiMock, anthropicMock, anthropicCountMock, responsesMock, geminiMock]
 
@@ -171,6 +172,7 @@ export async function startMockUpstream(
         status >= 500 ? 'server_error' : 'invalid_request_error',
       )
     }
+    if (answerHostile(req, res, method, apiPath, body, sc)) return
     const call: Call = { req, res, method, apiPath, scenario, query, body, parseError, sc, state, latencyMs }
     const protocol = PROTOCOLS.find((p) => p.owns(apiPath, method)) ?? openaiMock
     // Per-key faults: a revoked key (deny<SUFFIX>) or a rate-limited one (limit<SUFFIX>).

@@ -8,10 +8,21 @@ const SHAPES: [RegExp, string][] = [
   [/\bAIza[0-9A-Za-z_-]{20,}/g, '[redacted]'],
 ]
 
-export function redactSecrets(text: string, knownSecrets: (string | undefined)[] = []): string {
-  let out = text
-  for (const secret of knownSecrets)
-    if (secret && secret.length >= 8) out = out.split(secret).join('[redacted]')
+export function redactSecrets(text: string, knownSecrets: readonly (string | undefined)[] = []): string {
+  let out = removeSecrets(text, knownSecrets)
   for (const [pattern, replacement] of SHAPES) out = out.replace(pattern, replacement)
+  return out
+}
+
+// Only the given secrets (and their JSON-escaped form), never by shape: for bodies relayed as they came
+// (a reply may legitimately quote something that looks like a key; it may not quote the key we sent).
+export function removeSecrets(text: string, secrets: readonly (string | undefined)[]): string {
+  let out = text
+  for (const secret of secrets) {
+    if (!secret || secret.length < 8) continue
+    if (out.includes(secret)) out = out.split(secret).join('[redacted]')
+    const escaped = JSON.stringify(secret).slice(1, -1)
+    if (escaped !== secret && out.includes(escaped)) out = out.split(escaped).join('[redacted]')
+  }
   return out
 }

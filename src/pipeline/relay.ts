@@ -6,9 +6,8 @@ import { chargePico, costHeader, usdText, withUsageCost } from '../billing/charg
 import { costOfBuckets } from '../lib/money'
 import { chargeUsage, type UsageDraft } from '../usage/draft'
 import { estimateRequest, tokensForChars } from '../usage/tokens'
-import { outcomeOf } from '../upstream/circuit'
-import { forwardWithFallback, type ForwardError } from '../upstream/fallback'
-import { refusedStoredKey, rekey } from '../upstream/key-faults'
+import type { ForwardError } from '../upstream/fallback'
+import { forward, type ForwardLog } from '../upstream/forward'
 import { PROVIDERS } from '../upstream/providers'
 import {
   emptyUsage,
@@ -39,7 +38,6 @@ export type ClientDialect = {
   // Its replies carry the charge as usage.cost, as Chat Completions' do (OpenRouter's convention).
   showsCost?: boolean
 }
-import { redactSecrets } from '../lib/redact'
 
 // The usage the row and the budget get: the upstream's own numbers, or the estimate when it sent none.
 // A stream cut short keeps the upstream's input numbers and counts at least the output it delivered.
@@ -63,18 +61,25 @@ function applyUsage(
   chargeUsage(draft)
 }
 
+// What the upstreams did, onto the usage row (the served target's provider, model and stored key).
+export function noteForwarded(draft: UsageDraft, log: ForwardLog): void {
+  draft.attempts = log.attempts
+  draft.upstreamMs = log.upstreamMs
+  draft.retries.push(...log.retries)
+  draft.fallbacks.push(...log.fallbacks)
+  draft.outcomes.push(...log.outcomes)
+  draft.keyEvents.push(...log.keyEvents)
+  if (!log.served) return
+  draft.provider = log.served.provider
+  draft.upstreamModel = log.served.upstreamModel
+  draft.providerKeyId = log.served.keyId ?? null
+}
+
 function failure(draft: UsageDraft, error: ForwardError, dialect?: ClientDialect): Response {
-  draft.attempts = error.attempts
   if (error.reason === 'client_error') {
-    draft.provider = error.target.provider
-    draft.upstreamModel = error.target.upstreamModel
-    draft.providerKeyId = error.target.keyId ?? null
     draft.errorCode = 'upstream_client_error'
-    const redact = (text: string | null) => text && redactSecrets(text, [error.target.apiKey])
-    const { message, type, param, code } = error.error
-    const safe = { message: redact(message)!, type: redact(type)!, param: redact(param), code: redact(code) }
-    if (dialect) return dialect.clientError(error.status, safe)
-    return Response.json({ error: safe }, { status: error.status })
+    if (dialect) return dialect.clientError(error.status, error.error)
+    return Response.json({ error: error.error }, { status: error.status })
   }
   if (error.reason === 'client_gone') {
     draft.status = 499
@@ -113,8 +118,17 @@ export async function relay(
   draft.stream = streaming
   const exchange: Exchange = { route, body, stream: streaming, model: String(body.model) }
   if (dialect?.inbound) exchange.inbound = dialect.inbound
-  const targets = c.get('targets').filter((t) => PROVIDERS[t.type].routes.includes(route))
-  if (targets.length === 0)
+  const forwarded = await forward(
+    c.get('targets'),
+    { kind: 'exchange', exchange },
+    { signal: c.req.raw.signal, readBody: !streaming },
+  )
+  noteForwarded(draft, forwarded.log)
+  for (const t of forwarded.log.tried)
+    draft.tracing?.attempts.push(attemptTrace(t.target, t.result, t.startedAt, t.endedAt))
+  const { result, redact } = forwarded
+  if (!result.ok && result.error.reason !== 'unserved') return failure(draft, result.error, dialect)
+  if (!result.ok)
     throw new OpenAIError(
       'invalid_request_error',
       route === 'responses'
@@ -122,25 +136,9 @@ export async function relay(
         : `The model ${quoted(exchange.model)} is not served for ${route === 'chat' ? 'chat completions' : route}.`,
       'model',
     )
+  const { response, target, text } = result.value
+  draft.ttfbMs = result.value.ttfbMs
   const estimate = c.get('estimate') ?? estimateRequest(route, body)
-  const started = Date.now()
-  const triedKeys = new Set<string>()
-  const result = await forwardWithFallback(targets, exchange, c.req.raw.signal, !streaming, {
-    onAttempt: (target, res, startedAt) => {
-      draft.tracing?.attempts.push(attemptTrace(target, res, startedAt, Date.now()))
-      if (refusedStoredKey(target, res)) return
-      const outcome = outcomeOf(target, res)
-      if (outcome) draft.outcomes.push({ target, outcome })
-    },
-    onRetry: (provider, reason) => draft.retries.push({ provider, reason }),
-    onFallback: (from, to) => draft.fallbacks.push({ from, to }),
-    onKeyRefused: (target, error) => rekey(target, error, triedKeys, draft.keyEvents),
-  })
-  draft.upstreamMs = Date.now() - started
-  if (!result.ok) return failure(draft, result.error, dialect)
-  const { response, target, attempts, ttfbMs, text } = result.value
-  Object.assign(draft, { provider: target.provider, upstreamModel: target.upstreamModel, attempts, ttfbMs })
-  draft.providerKeyId = target.keyId ?? null
   pinServed(draft, target)
   const provider = PROVIDERS[target.type]
   const native = dialect?.native === target.type
@@ -152,11 +150,12 @@ export async function relay(
     const decoded = provider.decodeResponse(text ?? '', exchange)
     if (!decoded.ok && decoded.clientError) {
       draft.errorCode = 'upstream_client_error'
-      return Response.json({ error: decoded.clientError.error }, { status: decoded.clientError.status })
+      const { error, status } = decoded.clientError
+      return Response.json({ error: { ...error, message: redact.message(error.message) } }, { status })
     }
     if (!decoded.ok) {
       draft.errorCode = 'upstream_bad_response'
-      throw new OpenAIError('upstream_error', decoded.message)
+      throw new OpenAIError('upstream_error', redact.message(decoded.message))
     }
     if (draft.tracing) traceReply(draft.tracing, body, decoded.text, decoded.outputText)
     const completion = tokensForChars(decoded.outputText.length)
@@ -186,6 +185,7 @@ export async function relay(
     chargeOf: showsCost
       ? (usage) => chargePico(costOfBuckets(usage, target.price), draft.priceRatio)
       : undefined,
+    redact,
     onEnd: (outcome) => {
       // Whatever happens here, the request must close (usage row, settled hold).
       try {

@@ -4,13 +4,14 @@ import { account } from '../pipeline/account'
 import { allowModel } from '../pipeline/allow-model'
 import { guard } from '../pipeline/guard'
 import { identify } from '../pipeline/identify'
-import { relay } from '../pipeline/relay'
+import { noteForwarded, relay } from '../pipeline/relay'
 import { translateMessages } from '../pipeline/translate-messages'
 import { validateJson } from '../pipeline/validate-json'
 import { estimateInputTokens } from '../protocols/anthropic/count-tokens'
 import { anthropicDialect } from '../protocols/anthropic/dialect'
 import { CountTokensRequest, MessagesRequest } from '../protocols/anthropic/schema'
-import { countTokensRequest } from '../upstream/providers/anthropic/passthrough'
+import { anthropicClientError } from '../protocols/anthropic/errors'
+import { forward } from '../upstream/forward'
 import type { Inbound } from '../upstream/providers/types'
 
 const FORWARDED = ['anthropic-version', 'anthropic-beta', 'x-claude-code-session-id']
@@ -33,26 +34,31 @@ function inboundOf(c: Context<AppEnv>, body: Record<string, unknown>): Inbound {
 async function countTokens(c: Context<AppEnv>): Promise<Response> {
   const target = c.get('targets')[0]
   if (target?.type === 'anthropic') {
-    const started = Date.now()
-    Object.assign(c.get('draft'), {
-      provider: target.provider,
-      upstreamModel: target.upstreamModel,
-      attempts: 1,
-    })
-    try {
-      const request = countTokensRequest(target, inboundOf(c, c.get('body')))
-      const upstream = await fetch(request, { signal: AbortSignal.timeout(target.timeoutMs) })
-      const text = await upstream.text()
-      if (upstream.ok || upstream.status === 400 || upstream.status === 413)
-        return new Response(text, {
-          status: upstream.status,
-          headers: { 'content-type': 'application/json' },
-        })
-    } catch {
-      // the estimate below answers instead
-    } finally {
-      c.get('draft').upstreamMs = Date.now() - started
+    const draft = c.get('draft')
+    const inbound = inboundOf(c, c.get('body'))
+    const { result, log } = await forward(
+      [target],
+      { kind: 'count_tokens', inbound },
+      { signal: c.req.raw.signal, readBody: true },
+    )
+    noteForwarded(draft, log)
+    Object.assign(draft, { provider: target.provider, upstreamModel: target.upstreamModel })
+    if (result.ok)
+      return new Response(result.value.text, {
+        status: result.value.response.status,
+        headers: { 'content-type': 'application/json' },
+      })
+    const error = result.error
+    if (error.reason === 'client_error' && (error.status === 400 || error.status === 413)) {
+      draft.errorCode = 'upstream_client_error'
+      return anthropicClientError(error.status, error.error.message, c.get('requestId'))
     }
+    if (error.reason === 'client_gone') {
+      draft.status = 499
+      draft.errorCode = 'client_disconnected'
+      return new Response(null, { status: 499 })
+    }
+    // Any other failure: the estimate below answers instead.
   }
   return c.json({ input_tokens: estimateInputTokens(c.get('body')) }, 200, {
     'x-nexusai-token-count': 'estimated',

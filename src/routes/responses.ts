@@ -7,13 +7,13 @@ import { allowModel } from '../pipeline/allow-model'
 import { guard } from '../pipeline/guard'
 import { identify } from '../pipeline/identify'
 import { loadPinned, pinFollowUp } from '../pipeline/pin-response'
-import { relay } from '../pipeline/relay'
+import { noteForwarded, relay } from '../pipeline/relay'
 import { translateResponses } from '../pipeline/translate-responses'
 import { validateJson } from '../pipeline/validate-json'
 import { responsesDialect } from '../protocols/responses/dialect'
 import { pinResponse, unpin } from '../protocols/responses/pin'
 import { ResponsesRequest } from '../protocols/responses/schema'
-import { storedResponseRequest } from '../upstream/providers/openai-responses'
+import { forward } from '../upstream/forward'
 import { PROVIDERS } from '../upstream/providers'
 
 // Creates a response: at an OpenAI-protocol provider relayed as it comes, at any other translated from chat
@@ -40,7 +40,9 @@ async function create(c: Context<AppEnv>): Promise<Response> {
   return response
 }
 
-// GET or DELETE at the provider that stores the response; its answer (or refusal) relayed as it is.
+// GET or DELETE at the provider that stores the response, through forward() like any upstream call: its
+// answer relayed with the keys sent removed, a refusal of the id (404) in OpenAI's shape, and anything
+// else (its 401/403 included) a 502 of the gateway's own.
 async function stored(c: Context<AppEnv>, method: 'GET' | 'DELETE'): Promise<Response> {
   const { id, provider } = c.var.body as { id: string; provider: string }
   const target = c.var.targets.find(
@@ -48,24 +50,34 @@ async function stored(c: Context<AppEnv>, method: 'GET' | 'DELETE'): Promise<Res
   )
   if (!target)
     throw new OpenAIError('not_found', `The provider that stores response '${id}' no longer serves it.`)
-  Object.assign(c.var.draft, { provider: target.provider, upstreamModel: target.upstreamModel, attempts: 1 })
-  const started = Date.now()
-  let upstream: Response
-  try {
-    upstream = await fetch(storedResponseRequest(target, method, id), {
-      signal: AbortSignal.timeout(target.timeoutMs),
+  const { result, log } = await forward(
+    [target],
+    { kind: 'stored_response', method, id },
+    { signal: c.req.raw.signal, readBody: true },
+  )
+  noteForwarded(c.var.draft, log)
+  Object.assign(c.var.draft, { provider: target.provider, upstreamModel: target.upstreamModel })
+  if (result.ok) {
+    if (method === 'DELETE') await unpin(c.var.deps, id)
+    return new Response(result.value.text, {
+      status: result.value.response.status,
+      headers: { 'content-type': 'application/json' },
     })
-  } catch {
-    throw new OpenAIError(
-      'upstream_error',
-      'The provider that stores this response did not answer. Please retry.',
-    )
-  } finally {
-    c.var.draft.upstreamMs = Date.now() - started
   }
-  const text = await upstream.text()
-  if (method === 'DELETE' && upstream.ok) await unpin(c.var.deps, id)
-  return new Response(text, { status: upstream.status, headers: { 'content-type': 'application/json' } })
+  const error = result.error
+  if (error.reason === 'client_error') {
+    c.var.draft.errorCode = 'upstream_client_error'
+    return Response.json({ error: error.error }, { status: error.status })
+  }
+  if (error.reason === 'client_gone') {
+    c.var.draft.status = 499
+    c.var.draft.errorCode = 'client_disconnected'
+    return new Response(null, { status: 499 })
+  }
+  throw new OpenAIError(
+    'upstream_error',
+    'The provider that stores this response did not answer. Please retry.',
+  )
 }
 
 // OpenAI's Responses API (docs/providers.md §6): relayed to OpenAI-protocol providers, translated for the

@@ -1,6 +1,6 @@
 import { err, ok, type Result } from '../lib/result'
-import { PROVIDERS } from './providers'
-import { RequestRejected, type Exchange, type OpenAIErrorObject } from './providers/types'
+import { requestFor, type Operation } from './operation'
+import { RequestRejected, type OpenAIErrorObject } from './providers/types'
 import type { Target } from './targets'
 
 export type AttemptError =
@@ -39,7 +39,7 @@ function retryAfterMs(headers: Headers): number | null {
 // (head or body) when our client goes away.
 export async function attempt(
   target: Target,
-  exchange: Exchange,
+  op: Operation,
   clientSignal: AbortSignal | undefined,
   readBody: boolean,
 ): Promise<Result<AttemptOk, AttemptError>> {
@@ -54,7 +54,7 @@ export async function attempt(
   clientSignal?.addEventListener('abort', onClientGone)
   const started = Date.now()
   try {
-    const request = PROVIDERS[target.type].buildRequest(target, exchange)
+    const request = requestFor(target, op)
     // A redirect is never followed: the provider's key would go with it to whatever host it names.
     const response = await fetch(request, { signal: controller.signal, redirect: 'manual' })
     const ttfbMs = Date.now() - started

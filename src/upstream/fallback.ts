@@ -1,7 +1,8 @@
 import { err, ok, type Result } from '../lib/result'
 import { attempt, type AttemptError, type AttemptOk } from './attempt'
 import { PROVIDERS } from './providers'
-import type { ErrorDecision, Exchange, OpenAIErrorObject } from './providers/types'
+import type { Operation } from './operation'
+import type { ErrorDecision, OpenAIErrorObject } from './providers/types'
 import type { Target } from './targets'
 
 export type ForwardOk = AttemptOk & { target: Target; attempts: number }
@@ -34,7 +35,11 @@ export function decide(target: Target, error: AttemptError): ErrorDecision {
   if (error.reason === 'rejected') return { action: 'relay', status: 400, error: error.error }
   if (error.reason !== 'upstream_status') return { action: 'retry' }
   const { status, body, headers } = error
-  return PROVIDERS[target.type].classifyError({ status, body, headers })
+  const decision = PROVIDERS[target.type].classifyError({ status, body, headers })
+  // A provider's 401/403 is about the key we sent, never the client's: it is never relayed as theirs.
+  if (decision.action === 'relay' && (decision.status === 401 || decision.status === 403))
+    return { action: 'fallback' }
+  return decision
 }
 
 function retryReason(error: AttemptError): string {
@@ -56,7 +61,7 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
 
 export async function forwardWithFallback(
   targets: Target[],
-  exchange: Exchange,
+  op: Operation,
   signal: AbortSignal | undefined,
   readBody: boolean,
   events: ForwardEvents,
@@ -73,7 +78,7 @@ export async function forwardWithFallback(
       if (signal?.aborted) return err({ reason: 'client_gone', attempts })
       attempts++
       const startedAt = Date.now()
-      const res = await attempt(target, exchange, signal, readBody)
+      const res = await attempt(target, op, signal, readBody)
       events.onAttempt(target, res, startedAt)
       if (res.ok) return ok({ ...res.value, target, attempts })
       const error = res.error

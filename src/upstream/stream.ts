@@ -3,6 +3,7 @@ import { generatedText } from './providers/openai'
 import type { Chunk, StreamDecoder, StreamStep, Usage } from './providers/types'
 import { redactSecrets } from '../lib/redact'
 import { addUsageCost } from '../billing/charge'
+import type { Redact } from './forward'
 
 export type StreamOutcome = {
   end: 'done' | 'upstream_error' | 'idle_timeout' | 'client_gone'
@@ -56,6 +57,8 @@ export function pipeStream(
     encoder?: StreamEncoder
     // What the usage costs the caller (pico-USD): written into the chunk that carries the usage.
     chargeOf?: (usage: Usage) => bigint
+    // The keys the request sent, removed from every event relayed (forward.ts).
+    redact?: Redact
   },
 ): ReadableStream<Uint8Array> {
   const encoder = opts.encoder ?? openaiEncoder(opts.clientWantsUsage)
@@ -75,7 +78,7 @@ export function pipeStream(
   let sent = 0
   const emit = (payload: string) => {
     if (finished || payload === '') return
-    out.enqueue(bytes.encode(payload))
+    out.enqueue(bytes.encode(opts.redact ? opts.redact.body(payload) : payload))
     sent++
   }
 
@@ -102,7 +105,8 @@ export function pipeStream(
       if (outcome.contentText.length < MAX_KEPT_TEXT) outcome.contentText += content
       emit(encoder.chunk(chunk))
     }
-    if (step.failed !== undefined) return fail('upstream_error', redactSecrets(step.failed))
+    if (step.failed !== undefined)
+      return fail('upstream_error', opts.redact?.message(step.failed) ?? redactSecrets(step.failed))
     // The logical end: close now, so a client that stops reading there is not "gone".
     if (step.done) {
       emit(encoder.done())

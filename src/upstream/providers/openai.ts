@@ -1,5 +1,5 @@
 import type { Target } from '../targets'
-import { decodeResponses, responsesStream } from './openai-responses'
+import { decodeResponses, responsesStream, storedResponseRequest } from './openai-responses'
 import { openaiBuckets } from './openai-usage'
 import type { Chunk, Decoded, ErrorDecision, OpenAIErrorObject, Provider, Usage } from './types'
 
@@ -121,6 +121,13 @@ export const openai: Provider = {
       event(event) {
         if (event.data === '[DONE]') return { done: true }
         const json = parseObject(event.data)
+        // OpenAI reports a failure after the first byte as a chunk of its own: `{"error":{…}}`.
+        if (json?.error && !Array.isArray(json.choices)) {
+          const message = (json.error as { message?: unknown }).message
+          return {
+            failed: `The upstream failed mid-stream: ${typeof message === 'string' ? message : 'error'}`,
+          }
+        }
         const chunk: Chunk = { json, raw: event.data, event: event.event }
         const usage = usageFromOpenAI(json?.usage)
         return usage ? { chunks: [chunk], usage } : { chunks: [chunk] }
@@ -130,6 +137,7 @@ export const openai: Provider = {
     }
   },
   classifyError: ({ status, body }) => classifyOpenAI(status, body),
+  storedResponse: storedResponseRequest,
 }
 
 // An OpenAI chat.completion.chunk as translating adapters emit it. Once a client asked for usage, every

@@ -93,6 +93,9 @@ export type Provider = {
   decodeResponse(text: string, exchange: Exchange): Decoded
   streamDecoder(exchange: Exchange): StreamDecoder
   classifyError(failure: UpstreamFailure): ErrorDecision
+  // Operations beside the exchange, for providers that have them (sent through the same forward()).
+  countTokens?(target: Target, inbound: Inbound): Request
+  storedResponse?(target: Target, method: 'GET' | 'DELETE', id: string): Request
 }
 
 // Thrown by buildRequest when the client's request cannot be expressed in this provider's protocol (an

@@ -3,7 +3,7 @@ import { classifyAnthropic } from './errors'
 import { decodeMessage } from './reply'
 import { anthropicBody, anthropicVersion } from './request'
 import { anthropicStream } from './stream'
-import { decodePassthrough, passthroughRequest, passthroughStream } from './passthrough'
+import { countTokensRequest, decodePassthrough, passthroughRequest, passthroughStream } from './passthrough'
 
 // Anthropic's Messages API behind OpenAI's chat completions. The base URL includes the version path
 // (https://api.anthropic.com/v1). The key goes in x-api-key, never in authorization.
@@ -31,4 +31,5 @@ export const anthropic: Provider = {
   streamDecoder: (exchange) =>
     exchange.inbound?.protocol === 'anthropic' ? passthroughStream() : anthropicStream(exchange),
   classifyError: classifyAnthropic,
+  countTokens: countTokensRequest,
 }
