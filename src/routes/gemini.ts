@@ -7,9 +7,10 @@ import { account } from '../pipeline/account'
 import { allowModel } from '../pipeline/allow-model'
 import { guard } from '../pipeline/guard'
 import { identify } from '../pipeline/identify'
-import { relay } from '../pipeline/relay'
+import { noteForwarded, relay } from '../pipeline/relay'
 import { validateJson } from '../pipeline/validate-json'
 import { geminiDialect, geminiEmbedDialect } from '../protocols/gemini/dialect'
+import { geminiClientError } from '../protocols/gemini/errors'
 import { toChatRequest, toEmbeddingsRequest } from '../protocols/gemini/request'
 import {
   BatchEmbedContentsRequest,
@@ -17,7 +18,7 @@ import {
   EmbedContentRequest,
   GenerateContentRequest,
 } from '../protocols/gemini/schema'
-import { passthroughRequest } from '../upstream/providers/gemini/passthrough'
+import { forward } from '../upstream/forward'
 import type { Inbound } from '../upstream/providers/types'
 import { estimateChatPromptTokens, tokensForText } from '../usage/tokens'
 import { listModels } from './model-list'
@@ -64,39 +65,35 @@ function generate(stream: boolean) {
   }
 }
 
-// A Gemini first target counts the tokens itself; otherwise the gateway estimates locally and says so.
+// A Gemini first target counts the tokens itself; otherwise (or if it cannot answer) the gateway
+// estimates locally and says so.
 async function countTokens(c: Context<AppEnv>): Promise<Response> {
-  const inbound = c.get('inbound')
   const target = c.get('targets')[0]
   if (target?.type === 'gemini') {
-    const started = Date.now()
-    Object.assign(c.get('draft'), {
-      provider: target.provider,
-      upstreamModel: target.upstreamModel,
-      attempts: 1,
-    })
-    const inner = inbound.generateContentRequest as Json | undefined
-    const body = inner
-      ? { ...inbound, generateContentRequest: { ...inner, model: `models/${target.upstreamModel}` } }
-      : inbound
-    try {
-      const exchange = { route: 'chat' as const, body: {}, stream: false, model: target.upstreamModel }
-      const request = passthroughRequest(target, { ...exchange, inbound: inboundOf(c, body) }, 'countTokens')
-      const upstream = await fetch(request, {
-        signal: AbortSignal.timeout(target.timeoutMs),
-        redirect: 'manual',
+    const draft = c.get('draft')
+    const { result, log } = await forward(
+      [target],
+      { kind: 'count_tokens', inbound: inboundOf(c, c.get('inbound')) },
+      { signal: c.req.raw.signal, readBody: true },
+    )
+    noteForwarded(draft, log)
+    Object.assign(draft, { provider: target.provider, upstreamModel: target.upstreamModel })
+    if (result.ok)
+      return new Response(result.value.text, {
+        status: result.value.response.status,
+        headers: { 'content-type': 'application/json' },
       })
-      const text = await upstream.text()
-      if (upstream.ok || upstream.status === 400)
-        return new Response(text, {
-          status: upstream.status,
-          headers: { 'content-type': 'application/json' },
-        })
-    } catch {
-      // the estimate below answers instead
-    } finally {
-      c.get('draft').upstreamMs = Date.now() - started
+    const error = result.error
+    if (error.reason === 'client_error' && error.status === 400) {
+      draft.errorCode = 'upstream_client_error'
+      return geminiClientError(error.status, error.error.message)
     }
+    if (error.reason === 'client_gone') {
+      draft.status = 499
+      draft.errorCode = 'client_disconnected'
+      return new Response(null, { status: 499 })
+    }
+    // Any other failure: the estimate below answers instead.
   }
   const chat = c.get('body')
   const tools = chat.tools ? tokensForText(JSON.stringify(chat.tools)) : 0

@@ -13,13 +13,15 @@ type Case = { name: string; run(): Promise<{ res: Response; text: string; key: s
 
 const weirdKey = () => `zz-weird-KEY-${uid()}`
 
-async function hostile(type: 'openai' | 'anthropic', part: string) {
+type Type = 'openai' | 'anthropic' | 'gemini'
+
+async function hostile(type: Type, part: string) {
   const scenario = `${part}~${uid()}`
   const key = weirdKey()
   const reply = await admin('POST', '/providers', {
     name: `hostile-${uid()}`,
     type,
-    base_url: `${mockUrl()}/s/${scenario}/v1`,
+    base_url: `${mockUrl()}/s/${scenario}/${type === 'gemini' ? 'v1beta' : 'v1'}`,
     api_keys: [key],
     max_retries: 0,
   })
@@ -34,16 +36,19 @@ const hi = [{ role: 'user', content: 'hi' }]
 // One request to `path` on a fresh hostile provider; `body(model)` is the request body.
 function post(
   name: string,
-  type: 'openai' | 'anthropic',
+  type: Type,
   part: string,
-  path: string,
+  path: string | ((m: string) => string),
   body: (m: string) => object,
 ): Case {
   return {
     name,
     async run() {
       const { scenario, key, model, raw } = await hostile(type, part)
-      const res = await gateway(path, keyedPost(raw, body(model), { 'anthropic-version': '2023-06-01' }))
+      const res = await gateway(
+        typeof path === 'string' ? path : path(model),
+        keyedPost(raw, body(model), { 'anthropic-version': '2023-06-01' }),
+      )
       return { res, text: await res.text(), key, scenario }
     },
   }
@@ -68,6 +73,8 @@ function stored(name: string, method: 'GET' | 'DELETE', part: string): Case {
 }
 
 const chat = (model: string, extra = {}) => ({ model, messages: hi, ...extra })
+const gemini = () => ({ contents: [{ role: 'user', parts: [{ text: 'hi' }] }] })
+const google = (method: string) => (model: string) => `/v1beta/models/${model}:${method}`
 const messages = (model: string, extra = {}) => ({ model, max_tokens: 16, messages: hi, ...extra })
 
 const CASES: Record<string, Case[]> = {
@@ -107,6 +114,27 @@ const CASES: Record<string, Case[]> = {
       stream: true,
     })),
   ],
+  'POST /v1beta/models/:call{[^/]+:[A-Za-z]+}': [
+    post('a relayed 400 (passthrough)', 'gemini', 'echokey400', google('generateContent'), gemini),
+    post('a provider 401 (passthrough)', 'gemini', 'echokey401', google('generateContent'), gemini),
+    post(
+      'an error mid-stream (passthrough)',
+      'gemini',
+      'echokeystream',
+      google('streamGenerateContent'),
+      gemini,
+    ),
+    post('a relayed 400 (translated)', 'openai', 'echokey400', google('generateContent'), gemini),
+    post('a relayed 400 (countTokens)', 'gemini', 'echokey400', google('countTokens'), gemini),
+    post('a provider 401 (countTokens)', 'gemini', 'echokey401', google('countTokens'), gemini),
+    post('a relayed 400 (embedContent)', 'gemini', 'echokey400', google('embedContent'), (model) => ({
+      model: `models/${model}`,
+      content: { parts: [{ text: 'hi' }] },
+    })),
+  ],
+  'POST /v1/models/:call{[^/]+:[A-Za-z]+}': [
+    post('a provider 401', 'gemini', 'echokey401', (m) => `/v1/models/${m}:generateContent`, gemini),
+  ],
   'GET /v1/responses/:id': [
     stored('a provider 401', 'GET', 'echokey401get'),
     stored('a 404', 'GET', 'echokey404get'),
@@ -117,10 +145,24 @@ const CASES: Record<string, Case[]> = {
   ],
 }
 
+// Routes under /v1 and /v1beta that answer from the gateway's own state (model lists, self-service).
+const NO_UPSTREAM = [
+  '/v1/models',
+  '/v1/models/:model{.+}',
+  '/v1beta/models',
+  '/v1beta/models/:model',
+  '/v1/redeem',
+  '/v1/me',
+  '/v1/dashboard/billing/subscription',
+  '/v1/dashboard/billing/usage',
+  '/v1/generation',
+  '/v1/generations/:id',
+]
+
 describe('every route that reaches an upstream removes the provider key it sent', () => {
   it('the cases cover every such route in the app', () => {
     const routes = createApp()
-      .routes.filter((r) => r.path.startsWith('/v1/') && !r.path.startsWith('/v1/models'))
+      .routes.filter((r) => /^\/v1(beta)?\//.test(r.path) && !NO_UPSTREAM.includes(r.path))
       .filter((r) => ['GET', 'POST', 'DELETE', 'PUT', 'PATCH'].includes(r.method))
       .map((r) => `${r.method} ${r.path}`)
     expect([...new Set(routes)].sort()).toEqual(Object.keys(CASES).sort())

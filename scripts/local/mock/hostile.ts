@@ -39,7 +39,9 @@ export function answerHostile(
     })
     return true
   }
-  const streaming = method === 'POST' && isObject(body) && body.stream === true
+  const streaming =
+    method === 'POST' &&
+    ((isObject(body) && body.stream === true) || apiPath.includes(':streamGenerateContent'))
   if (streaming && sc.parts.includes('echokeystream')) {
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8' })
     res.end(failingStream(apiPath, key))
@@ -110,6 +112,11 @@ function failingStream(apiPath: string, key: string): string {
       data({ type: 'error', code: 'server_error', message, param: null, sequence_number: 2 }, 'error'),
     ].join('')
   }
+  if (apiPath.includes(':streamGenerateContent'))
+    return [
+      data({ candidates: [{ content: { role: 'model', parts: [{ text: key }] }, index: 0 }] }),
+      data({ error: { code: 400, message, status: 'INVALID_ARGUMENT' } }),
+    ].join('')
   const chunk = (delta: Json) => ({
     id: 'chatcmpl-hostile',
     object: 'chat.completion.chunk',

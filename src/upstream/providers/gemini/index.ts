@@ -4,7 +4,7 @@ import { classifyGemini } from './errors'
 import { decodeGenerate } from './reply'
 import { geminiBody } from './request'
 import { geminiStream } from './stream'
-import { decodePassthrough, passthroughRequest, passthroughStream } from './passthrough'
+import { countTokensRequest, decodePassthrough, passthroughRequest, passthroughStream } from './passthrough'
 
 // The Gemini API (generateContent, streamGenerateContent over SSE, batchEmbedContents) behind OpenAI's
 // chat completions and embeddings. The base URL includes the version (…googleapis.com/v1beta); the key
@@ -40,4 +40,5 @@ export const gemini: Provider = {
   streamDecoder: (exchange) =>
     exchange.inbound?.protocol === 'gemini' ? passthroughStream() : geminiStream(exchange),
   classifyError: classifyGemini,
+  countTokens: countTokensRequest,
 }

@@ -1,5 +1,5 @@
 import type { Target } from '../../targets'
-import type { Decoded, Exchange, StreamDecoder } from '../types'
+import type { Decoded, Exchange, Inbound, StreamDecoder } from '../types'
 import { usageFromGemini } from './reply'
 
 type Json = Record<string, unknown>
@@ -62,4 +62,21 @@ export function passthroughStream(): StreamDecoder {
     },
     end: () => (finished ? { done: true } : {}),
   }
+}
+
+// countTokens at a Gemini target: the client's body, with a whole generateContentRequest's model
+// renamed to the upstream's.
+export function countTokensRequest(target: Target, inbound: Inbound): Request {
+  const inner = inbound.body.generateContentRequest as Json | undefined
+  const body = inner
+    ? { ...inbound.body, generateContentRequest: { ...inner, model: `models/${target.upstreamModel}` } }
+    : inbound.body
+  const exchange: Exchange = {
+    route: 'chat',
+    body: {},
+    stream: false,
+    model: target.upstreamModel,
+    inbound: { ...inbound, body },
+  }
+  return passthroughRequest(target, exchange, 'countTokens')
 }
