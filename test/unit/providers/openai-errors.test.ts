@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { decide } from '../../src/upstream/fallback'
-import type { AttemptError } from '../../src/upstream/attempt'
-import type { Target } from '../../src/upstream/targets'
+import { decide } from '../../../src/upstream/fallback'
+import type { AttemptError } from '../../../src/upstream/attempt'
+import type { Target } from '../../../src/upstream/targets'
 
 const target = { type: 'openai' } as Target
 const status = (s: number, body = ''): AttemptError => ({

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
-import { gemini } from '../../src/upstream/providers/gemini'
-import { pipeStream, type StreamOutcome } from '../../src/upstream/stream'
-import toolCall from '../fixtures/gemini/tool-call-trailing-stop.sse?raw'
+import { gemini } from '../../../src/upstream/providers/gemini'
+import { pipeStream, type StreamOutcome } from '../../../src/upstream/stream'
+import toolCall from '../../fixtures/gemini/tool-call-trailing-stop.sse?raw'
 
 // A recorded Gemini stream (\r\n\r\n framing, no terminator, a tool call whose finish reason comes in a
 // later event) through the real pipe, in small network chunks.

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { anthropic } from '../../src/upstream/providers/anthropic'
-import { pipeStream, type StreamOutcome } from '../../src/upstream/stream'
-import endsEarly from '../fixtures/anthropic/ends-early.sse?raw'
-import midStreamError from '../fixtures/anthropic/mid-stream-error.sse?raw'
-import toolUse from '../fixtures/anthropic/tool-use-cache-read.sse?raw'
+import { anthropic } from '../../../src/upstream/providers/anthropic'
+import { pipeStream, type StreamOutcome } from '../../../src/upstream/stream'
+import endsEarly from '../../fixtures/anthropic/ends-early.sse?raw'
+import midStreamError from '../../fixtures/anthropic/mid-stream-error.sse?raw'
+import toolUse from '../../fixtures/anthropic/tool-use-cache-read.sse?raw'
 
 // Recorded Anthropic streams (test/fixtures/anthropic) through the real pipe, cut into network chunks
 // at awkward places (inside multi-byte characters, between `event:` and `data:`).
