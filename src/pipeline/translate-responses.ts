@@ -7,7 +7,7 @@ import { toChatRequest } from '../protocols/responses/request'
 // client's own body stays in `inbound` for OpenAI-protocol targets (relayed as sent). A request only
 // OpenAI can serve (item references, input kinds other providers lack) goes to those targets alone, with
 // a rough chat body for the estimates. `background: true` is refused: a background response completes
-// after this request has ended, and nothing would bill it then (CONTRACT §8.3).
+// after this request has ended, and nothing would bill it then (docs/gemini.md).
 export const translateResponses = createMiddleware<AppEnv>(async (c, next) => {
   const inbound = c.get('body')
   if (inbound.background === true)

@@ -148,7 +148,7 @@ const METHODS: Record<string, MiddlewareHandler<AppEnv>[]> = {
   ],
 }
 
-// POST /models/{model}:{method}, the Gemini API's calls (CONTRACT §8.3), each through the same stages
+// POST /models/{model}:{method}, the Gemini API's calls (docs/gemini.md), each through the same stages
 // as every route. Mounted after authentication under /v1beta and /v1; errors are Google-shaped (app.ts
 // sets the dialect for these paths).
 export const geminiCalls = new Hono<AppEnv>().post(

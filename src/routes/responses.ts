@@ -81,7 +81,7 @@ async function stored(c: Context<AppEnv>, method: 'GET' | 'DELETE'): Promise<Res
 }
 
 // OpenAI's Responses API (docs/providers.md §6): relayed to OpenAI-protocol providers, translated for the
-// others (CONTRACT §8.3).
+// others (docs/gemini.md).
 export const responses = new Hono<AppEnv>()
   .post(
     '/',

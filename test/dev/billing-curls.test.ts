@@ -1,5 +1,5 @@
 // OpenAI's legacy dashboard billing endpoints as chat clients call them, with the real `curl` against
-// `npm run dev`: the shapes CONTRACT §8.2 documents (usage in cents), with and without /v1.
+// `npm run dev`: the shapes docs/selling.md documents (usage in cents), with and without /v1.
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

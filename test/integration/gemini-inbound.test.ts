@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { createKey, createModel, createProvider, onlyRow, usageRows } from '../helpers/fixtures'
 import { eventually, gateway, mockRequests, ORIGIN, UPSTREAM_KEY } from '../helpers/gateway'
 
-// @google/genai 3.x against the gateway, as Gemini CLI and SDK users point it (CONTRACT §8.3): the origin
+// @google/genai 3.x against the gateway, as Gemini CLI and SDK users point it (docs/gemini.md): the origin
 // as base URL, the virtual key as the API key (sent as x-goog-api-key). The SDK's default version is v1;
 // Gemini CLI's bundled SDK calls v1beta, so both are exercised.
 const toWorker = (url: unknown, init: unknown) =>

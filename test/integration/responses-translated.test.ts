@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { createKey, createModel, createProvider, usageRows } from '../helpers/fixtures'
 import { eventually, gateway, keyedPost, mockRequests, sdk, uid } from '../helpers/gateway'
 
-// /v1/responses on anthropic and gemini targets (CONTRACT §8.3): translated through chat, so Codex and
+// /v1/responses on anthropic and gemini targets (docs/gemini.md): translated through chat, so Codex and
 // the Agents SDK run on any model. The requests below are shaped like Codex 0.169's (docs/clients.md).
 type Type = 'openai' | 'anthropic' | 'gemini'
 
