@@ -23,7 +23,7 @@ const TOOL_OUTPUT =
   'src/app.ts:12: export function createApp() { return new Hono() } // lines of a tool result\n'
 
 type Family = 'claude' | 'codex'
-type Mode = 'off' | 'on' | 'breaker'
+type Mode = 'ceiling' | 'off' | 'on' | 'breaker'
 type Turn = { prompt: number; cacheRead: number; costUsd: number; ms: number; gatewayMs: number }
 
 export type SessionRow = {
@@ -35,6 +35,8 @@ export type SessionRow = {
   p50Ms: number
   gatewayP50Ms: number
   errors: number
+  // Turns by whether their pin held (nexusai_affinity_total over the run; empty without the gateway).
+  affinity: Record<string, number>
 }
 
 export type SessionsResult = { conversations: number; turns: number; rows: SessionRow[] }
@@ -117,7 +119,6 @@ async function conversation(
   raw: string,
   family: Family,
   model: string,
-  n: number,
   beforeTurn: (turn: number) => Promise<void>,
 ) {
   const session = randomUUID()
@@ -196,8 +197,56 @@ async function conversation(
         : { role: 'assistant', content: [{ type: 'output_text', text }] },
     )
   }
-  void n
   return turns
+}
+
+// The gateway's nexusai_affinity_total counters (all runs so far).
+async function affinityCounts(gatewayUrl: string): Promise<Record<string, number>> {
+  const text = await (await fetch(`${gatewayUrl}/metrics`)).text()
+  const out: Record<string, number> = {}
+  for (const m of text.matchAll(/^nexusai_affinity_total\{result="(\w+)"\} (\d+)/gm))
+    out[m[1]!] = Number(m[2])
+  return out
+}
+
+// The ceiling: each conversation straight to the mock on one key of its own (pinned by construction).
+async function runCeiling(mockUrl: string, family: Family): Promise<SessionRow> {
+  const run = randomUUID().slice(0, 6)
+  const model = family === 'claude' ? 'claude-sonnet-4-6' : 'gpt-5'
+  const all = await Promise.all(
+    Array.from({ length: CONVERSATIONS }, (_, i) =>
+      conversation(
+        `${mockUrl}/s/agent-ceiling-${run}`,
+        `sk-ceiling-${run}-${i}`,
+        family,
+        model,
+        async () => {},
+      ),
+    ),
+  )
+  return summarizeRun(family, 'ceiling', all, {})
+}
+
+function summarizeRun(
+  family: Family,
+  mode: Mode,
+  all: (Turn | null)[][],
+  affinity: Record<string, number>,
+): SessionRow {
+  const later = all.flatMap((turns) => turns.slice(1)).filter((t): t is Turn => t !== null)
+  const every = all.flat().filter((t): t is Turn => t !== null)
+  const prompt = later.reduce((s, t) => s + t.prompt, 0)
+  const read = later.reduce((s, t) => s + t.cacheRead, 0)
+  return {
+    family,
+    mode,
+    cacheReadShare: prompt ? read / prompt : NaN,
+    promptCostPerConversation: every.reduce((s, t) => s + t.costUsd, 0) / CONVERSATIONS,
+    p50Ms: summarize(every.map((t) => t.ms)).p50,
+    gatewayP50Ms: summarize(every.map((t) => t.gatewayMs).filter(Number.isFinite)).p50,
+    errors: all.flat().filter((t) => t === null).length,
+    affinity,
+  }
 }
 
 async function runOne(
@@ -209,6 +258,7 @@ async function runOne(
 ): Promise<SessionRow> {
   const run = `${mode}${randomUUID().slice(0, 6)}`
   const { model, ids } = await providers(admin, mockUrl, family, run)
+  const before = await affinityCounts(gatewayUrl)
   const key = (await admin('POST', '/api-keys', {
     name: `bench agent ${family} ${mode}`,
     allowed_models: [model],
@@ -224,22 +274,18 @@ async function runOne(
   }
   const all = await Promise.all(
     Array.from({ length: CONVERSATIONS }, (_, i) =>
-      conversation(gatewayUrl, key.raw_key, family, model, i, beforeTurn),
+      conversation(gatewayUrl, key.raw_key, family, model, beforeTurn),
     ),
   )
-  const later = all.flatMap((turns) => turns.slice(1)).filter((t): t is Turn => t !== null)
-  const every = all.flat().filter((t): t is Turn => t !== null)
-  const prompt = later.reduce((s, t) => s + t.prompt, 0)
-  const read = later.reduce((s, t) => s + t.cacheRead, 0)
-  return {
-    family,
-    mode,
-    cacheReadShare: prompt ? read / prompt : NaN,
-    promptCostPerConversation: every.reduce((s, t) => s + t.costUsd, 0) / CONVERSATIONS,
-    p50Ms: summarize(every.map((t) => t.ms)).p50,
-    gatewayP50Ms: summarize(every.map((t) => t.gatewayMs).filter(Number.isFinite)).p50,
-    errors: all.flat().filter((t) => t === null).length,
-  }
+  // The counters are written after the responses: give the last batch a moment.
+  await new Promise((r) => setTimeout(r, 300))
+  const after = await affinityCounts(gatewayUrl)
+  const affinity = Object.fromEntries(
+    Object.entries(after)
+      .map(([k, v]) => [k, v - (before[k] ?? 0)])
+      .filter(([, v]) => Number(v) > 0),
+  )
+  return summarizeRun(family, mode, all, affinity)
 }
 
 // `on` and `off` are two gateways over the same stores, the second with AFFINITY_DISABLED=true.
@@ -251,11 +297,14 @@ export async function runSessions(
   const admin = adminOf(gateways.on, adminToken)
   const rows: SessionRow[] = []
   for (const family of ['claude', 'codex'] as const) {
-    for (const mode of ['off', 'on', 'breaker'] as const) {
-      const row = await runOne(mode === 'off' ? gateways.off : gateways.on, admin, mockUrl, family, mode)
+    for (const mode of ['ceiling', 'off', 'on', 'breaker'] as const) {
+      const row =
+        mode === 'ceiling'
+          ? await runCeiling(mockUrl, family)
+          : await runOne(mode === 'off' ? gateways.off : gateways.on, admin, mockUrl, family, mode)
       rows.push(row)
       log(
-        `  ${family} ${mode.padEnd(7)} cache-read share ${pct(row.cacheReadShare)}, prompt cost $${fmt(row.promptCostPerConversation, 4)}/conversation, p50 ${fmt(row.p50Ms)} ms (gateway ${fmt(row.gatewayP50Ms)} ms)${row.errors ? `, ${row.errors} failed turns` : ''}`,
+        `  ${family} ${mode.padEnd(7)} cache-read share ${pct(row.cacheReadShare)}, prompt cost $${fmt(row.promptCostPerConversation, 4)}/conversation, p50 ${fmt(row.p50Ms)} ms (gateway ${fmt(row.gatewayP50Ms)} ms) ${JSON.stringify(row.affinity)}${row.errors ? `, ${row.errors} failed turns` : ''}`,
       )
     }
   }
@@ -263,6 +312,7 @@ export async function runSessions(
 }
 
 const MODE_NAMES: Record<Mode, string> = {
+  ceiling: 'no gateway: one key per conversation (the ceiling)',
   off: 'affinity off',
   on: 'affinity on',
   breaker: 'affinity on, a breaker opens at turn 11',
@@ -277,6 +327,7 @@ export function sessionsSections(r: SessionsResult): { text: string; markdown: s
     'cost vs affinity off',
     'p50',
     'gateway p50',
+    'turns: hit / new / moved',
     'failed turns',
   ]
   const rows = r.rows.map((row) => {
@@ -288,7 +339,10 @@ export function sessionsSections(r: SessionsResult): { text: string; markdown: s
       `$${fmt(row.promptCostPerConversation, 4)}`,
       off ? `${fmt(row.promptCostPerConversation / off.promptCostPerConversation, 2)}×` : '—',
       `${fmt(row.p50Ms)} ms`,
-      `${fmt(row.gatewayP50Ms)} ms`,
+      Number.isFinite(row.gatewayP50Ms) ? `${fmt(row.gatewayP50Ms)} ms` : '—',
+      row.mode === 'on' || row.mode === 'breaker'
+        ? `${row.affinity.hit ?? 0} / ${row.affinity.new ?? 0} / ${row.affinity.moved ?? 0}`
+        : '—',
       String(row.errors),
     ]
   })
