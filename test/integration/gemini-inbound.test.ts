@@ -3,6 +3,7 @@ import { ApiError, GoogleGenAI, type Content } from '@google/genai/web'
 import { describe, expect, it } from 'vitest'
 import { createKey, createModel, createProvider, onlyRow, usageRows } from '../helpers/fixtures'
 import { eventually, gateway, mockRequests, ORIGIN, UPSTREAM_KEY } from '../helpers/gateway'
+import { parsePrometheus } from '../helpers/prometheus'
 
 // @google/genai 3.x against the gateway, as Gemini CLI and SDK users point it (docs/gemini.md): the origin
 // as base URL, the virtual key as the API key (sent as x-goog-api-key). The SDK's default version is v1;
@@ -163,6 +164,16 @@ describe('Gemini API inbound: a Gemini target (passthrough)', () => {
     })
     expect(res.status).toBe(200)
     expect(res.headers.get('server-timing')).toMatch(/gateway;dur=\d+, upstream;dur=\d+/)
+    // Counted under its own route label.
+    await eventually(async () => {
+      const metrics = parsePrometheus(await (await gateway('/metrics')).text())
+      const sample = metrics
+        .get('nexusai_requests_total')
+        ?.samples.find(
+          (s) => s.labels.model === model && s.labels.route === 'gemini' && s.labels.status === '200',
+        )
+      expect(sample?.value).toBe(1)
+    })
   })
 })
 
