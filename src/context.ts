@@ -31,6 +31,9 @@ export type AppEnv = {
     // The guard's token estimate (prompt, completion allowance), reused by the relay; unset when the guard
     // admitted without limits (Redis down, REDIS_FAIL_OPEN).
     estimate: { prompt: number; completion: number } | undefined
+    // Set when the guard's Redis step is still deciding while the handler runs (pipeline/overlap.ts): the
+    // target to start early, and the decision, which rejects with the refusal.
+    admission: { target: Target; decided: Promise<void> } | undefined
     // x-ratelimit-* headers decided by the guard, applied to whatever response goes out.
     limitHeaders: Record<string, string>
     // Admin routes: fingerprint of the admin token (first 12 hex of its SHA-256), the audit log's actor.

@@ -33,6 +33,9 @@ const EnvSchema = z.object({
   REDIS_FAIL_OPEN: flag,
   // Conversation affinity (CONTRACT §8.1) off: pins are neither read nor written (a comparison switch).
   AFFINITY_DISABLED: flag,
+  // Whether a request's first upstream attempt may start while the guard's Redis step is in flight
+  // (pipeline/overlap.ts): auto (on while Redis is far from this isolate), on, or off.
+  GUARD_OVERLAP: z._default(z.enum(['auto', 'on', 'off']), 'auto'),
   // A local deployment (npm run dev, tests): provider base_url may be a loopback or private address.
   ALLOW_PRIVATE_UPSTREAMS: flag,
   // Local stack only: where the Neon driver sends SQL-over-HTTP instead of Neon's servers.

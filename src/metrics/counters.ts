@@ -51,6 +51,7 @@ export function requestIncrements(draft: UsageDraft, endedAt: number): Increment
   }
   if (draft.rateLimited) out.push(counter('nexusai_rate_limited_total', { kind: draft.rateLimited }))
   if (draft.affinity) out.push(counter('nexusai_affinity_total', { result: draft.affinity }))
+  if (draft.headStart) out.push(counter('nexusai_head_start_total', { result: draft.headStart }))
   for (const f of draft.fallbacks) {
     out.push(counter('nexusai_fallbacks_total', { model, from_provider: f.from, to_provider: f.to }))
   }

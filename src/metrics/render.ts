@@ -18,6 +18,10 @@ const FAMILIES: Record<string, Family> = {
     help: 'Conversation turns by whether their pin to a provider and pooled key held (hit, new, moved).',
     type: 'counter',
   },
+  nexusai_head_start_total: {
+    help: 'First upstream attempts started while the guard decided (GUARD_OVERLAP): used, or cancelled (refused, reordered).',
+    type: 'counter',
+  },
   nexusai_fallbacks_total: { help: 'Moves from one provider to the next for a request.', type: 'counter' },
   nexusai_upstream_retries_total: {
     help: 'Retries of an upstream call on the same provider.',

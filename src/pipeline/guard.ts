@@ -31,6 +31,7 @@ import type { Target } from '../upstream/targets'
 import { estimateRequest, reservedCompletion } from '../usage/tokens'
 import { olderVersion, resolveRoute } from './allow-model'
 import { resolveKey } from './authenticate'
+import { headStartTarget, noteCircuits, noteRefused, observeGuardMs } from './overlap'
 import { fromStore } from './stores'
 
 // A reservation outlives any upstream call (heads time out, streams go idle) but not a crashed isolate.
@@ -171,6 +172,16 @@ const windowsOf = (scope: Scope, list: UsageWindow[] | null | undefined): Window
 const hasBudget = (limits: Pick<KeyRow, 'dailyBudget' | 'monthlyBudget'> | null) =>
   limits !== null && (limits.dailyBudget !== null || limits.monthlyBudget !== null)
 
+// Whether only priced targets may serve: anything that counts dollars (budgets, a balance, windows).
+const mustPrice = (key: KeyRecord) =>
+  hasBudget(key) ||
+  hasBudget(key.project) ||
+  Boolean(key.project?.prepaidSince) ||
+  [...(key.windows ?? []), ...(key.project?.windows ?? [])].some((w) => w.limit_usd !== null)
+
+// Routes whose handler is the relay, which waits for an overlapped guard's decision (pipeline/overlap.ts).
+const OVERLAPPING = new Set<GuardRoute>(['chat', 'messages', 'embeddings'])
+
 // What a budget reserves before the call: the most any candidate target could cost, since which one
 // answers is decided later (the settlement uses the one that did).
 // 'lookup': a call that generates nothing (reading a stored response): rate-limited, never reserved.
@@ -226,132 +237,151 @@ export function guard(route: GuardRoute) {
       c.set('targets', resolved.targets)
       version = olderVersion(version, resolved.version)
     }
-    for (let round = 0; round < MAX_ROUNDS; round++) {
-      // Under a budget only targets with a price may serve: one without would cost 0 and the budget would
-      // mean nothing.
-      const budgeted =
-        hasBudget(key) ||
-        hasBudget(key.project) ||
-        Boolean(key.project?.prepaidSince) ||
-        [...(key.windows ?? []), ...(key.project?.windows ?? [])].some((w) => w.limit_usd !== null)
-      const targets = budgeted ? c.get('targets').filter((t) => t.price) : c.get('targets')
-      if (targets.length === 0) {
-        // Decided from the isolate's cache: a price set a moment ago must apply on this request.
-        if (!current) {
-          const latest = await fromStore('redis', requestId, () => configVersion(deps))
-          current = true
-          if (latest !== version) {
-            await reload(latest)
-            continue
+    // Under a budget only targets with a price may serve: one without would cost 0 and the budget would
+    // mean nothing.
+    const servable = () => (mustPrice(key) ? c.get('targets').filter((t) => t.price) : c.get('targets'))
+    // The first attempt may start while this step is in flight (pipeline/overlap.ts); the step then puts
+    // that target first when its breaker allows, as it would a conversation's pin.
+    const early =
+      OVERLAPPING.has(route) && typeof previous !== 'string'
+        ? headStartTarget(deps.config.GUARD_OVERLAP, key.id, servable(), deps.now(), conversation?.id)
+        : null
+    const admit = async (): Promise<void> => {
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const targets = servable()
+        if (targets.length === 0) {
+          // Decided from the isolate's cache: a price set a moment ago must apply on this request.
+          if (!current) {
+            const latest = await fromStore('redis', requestId, () => configVersion(deps))
+            current = true
+            if (latest !== version) {
+              await reload(latest)
+              continue
+            }
           }
-        }
-        throw new OpenAIError(
-          'service_unavailable',
-          `No price is in effect for the model ${quoted(String(c.get('body').model))} or the upstream models it routes to, so this key's (or its project's) budget cannot be enforced. An operator must set one (PUT /admin/prices/{model}).`,
-          null,
-          { 'x-should-retry': 'false' },
-        )
-      }
-      const now = deps.now()
-      const input: GuardInput = {
-        version,
-        now,
-        // The request's event id: unique, and a round that is refused or retried commits nothing under it.
-        ticket: draft.eventId,
-        tokens,
-        // The worst-case charge: the most the request can cost × the project's price ratio, rounded up.
-        costPico: chargeCeilPico(
-          reservationPico(route, c.get('body'), estimate.prompt, targets),
-          ratioMillionths(key.project?.priceRatio),
-        ),
-        period: { day: dayTag(now), month: monthTag(now) },
-        reservationTtlMs: RESERVATION_TTL_MS,
-        scopes: [
-          { scope: { kind: 'key', id: key.id }, limits: limitsOf(key) },
-          { scope: { kind: 'project', id: key.projectId }, limits: limitsOf(key.project) },
-        ],
-        circuits: targets.map((t) => ({
-          providerId: t.providerId,
-          probeLeaseMs: probeLeaseMs(t),
-          label: labels({ provider: t.provider }),
-        })),
-        windows: [
-          ...windowsOf({ kind: 'key', id: key.id }, key.windows),
-          ...windowsOf({ kind: 'project', id: key.projectId }, key.project?.windows),
-        ],
-        balance: key.project?.prepaidSince ? { projectId: key.projectId } : null,
-        pinKey,
-      }
-      c.set('hold', holdOf(input))
-      let decision: GuardDecision
-      try {
-        decision = await runGuard(deps.config, input)
-      } catch (error) {
-        c.set('hold', null)
-        if (!deps.config.REDIS_FAIL_OPEN) {
-          log('error', 'redis unavailable; refusing (fail-closed)', {
-            request_id: requestId,
-            error: (error as Error).message,
-          })
           throw new OpenAIError(
             'service_unavailable',
-            'Rate limits cannot be checked right now. Please retry shortly.',
+            `No price is in effect for the model ${quoted(String(c.get('body').model))} or the upstream models it routes to, so this key's (or its project's) budget cannot be enforced. An operator must set one (PUT /admin/prices/{model}).`,
+            null,
+            { 'x-should-retry': 'false' },
           )
         }
-        log('warn', 'redis unavailable; admitting without limits (REDIS_FAIL_OPEN)', {
-          request_id: requestId,
+        const now = deps.now()
+        const input: GuardInput = {
+          version,
+          now,
+          // The request's event id: unique, and a round that is refused or retried commits nothing under it.
+          ticket: draft.eventId,
+          tokens,
+          // The worst-case charge: the most the request can cost × the project's price ratio, rounded up.
+          costPico: chargeCeilPico(
+            reservationPico(route, c.get('body'), estimate.prompt, targets),
+            ratioMillionths(key.project?.priceRatio),
+          ),
+          period: { day: dayTag(now), month: monthTag(now) },
+          reservationTtlMs: RESERVATION_TTL_MS,
+          scopes: [
+            { scope: { kind: 'key', id: key.id }, limits: limitsOf(key) },
+            { scope: { kind: 'project', id: key.projectId }, limits: limitsOf(key.project) },
+          ],
+          circuits: targets.map((t) => ({
+            providerId: t.providerId,
+            probeLeaseMs: probeLeaseMs(t),
+            label: labels({ provider: t.provider }),
+          })),
+          windows: [
+            ...windowsOf({ kind: 'key', id: key.id }, key.windows),
+            ...windowsOf({ kind: 'project', id: key.projectId }, key.project?.windows),
+          ],
+          balance: key.project?.prepaidSince ? { projectId: key.projectId } : null,
+          pinKey,
+        }
+        c.set('hold', holdOf(input))
+        let decision: GuardDecision
+        try {
+          const sent = Date.now()
+          decision = await runGuard(deps.config, input)
+          observeGuardMs(Date.now() - sent)
+        } catch (error) {
+          c.set('hold', null)
+          if (!deps.config.REDIS_FAIL_OPEN) {
+            log('error', 'redis unavailable; refusing (fail-closed)', {
+              request_id: requestId,
+              error: (error as Error).message,
+            })
+            throw new OpenAIError(
+              'service_unavailable',
+              'Rate limits cannot be checked right now. Please retry shortly.',
+            )
+          }
+          log('warn', 'redis unavailable; admitting without limits (REDIS_FAIL_OPEN)', {
+            request_id: requestId,
+          })
+          return
+        }
+        if (decision.kind !== 'ok') c.set('hold', null)
+        if (decision.kind === 'stale') {
+          await reload(decision.version)
+          continue
+        }
+        if (decision.kind === 'rebuild') {
+          const { scope } = decision
+          await fromStore('postgres', requestId, () =>
+            scope.kind === 'project'
+              ? rebuildProjectSpend(deps, scope.id, now)
+              : rebuildSpend(deps, scope.id, now),
+          )
+          continue
+        }
+        if (decision.kind === 'rebuild-balance') {
+          const since = key.project?.prepaidSince
+          if (since)
+            await fromStore('postgres', requestId, () => syncBalance(deps, key.projectId, new Date(since)))
+          continue
+        }
+        if (decision.kind === 'refused') {
+          noteRefused(key.id, deps.now())
+          draft.rateLimited = decision.by === 'balance' ? 'budget' : decision.by
+          if (decision.by === 'balance') draft.balanceRefused = true
+          if (decision.by === 'budget')
+            draft.budgetRefused = { scope: decision.scope.kind, window: decision.window }
+          refuse(key, decision, { tokens, costPico: input.costPico })
+        }
+        c.set('limitHeaders', limitHeaders(key, decision.limits))
+        decision.circuits.forEach(({ route, moved }, i) => {
+          const provider = targets[i]?.provider
+          if (moved) log('info', 'circuit transition', { request_id: requestId, provider, to: 'half_open' })
+          if (route === 'probe') log('info', 'circuit probe', { request_id: requestId, provider })
         })
-        return next()
+        noteCircuits(targets, decision.circuits)
+        let pin = null
+        if (typeof previous === 'string') c.set('responsePin', decision.pin)
+        else if (conversation) {
+          pin = decodePin(decision.pin)
+          draft.conversationId = conversation.id
+          draft.pin = pin
+        }
+        // Pooled keys cool down on the isolate's wall clock (secrets/pool.ts).
+        const wall = Date.now()
+        // A started first attempt goes first like a pin, when its breaker allows (pipeline/overlap.ts).
+        const preferred = pin ?? (early && { providerId: early.providerId, keyId: early.keyId ?? null })
+        const unpinned = conversation && !preferred ? conversation.id : null
+        const random = unpinned ? seededRandom(unpinned) : Math.random
+        const ordered = orderTargets(targets, decision.circuits, strategyOf(targets), random, preferred, wall)
+        if (unpinned && ordered[0]) ordered[0] = seededKey(ordered[0], unpinned, wall)
+        c.set('targets', ordered)
+        return
       }
-      if (decision.kind !== 'ok') c.set('hold', null)
-      if (decision.kind === 'stale') {
-        await reload(decision.version)
-        continue
-      }
-      if (decision.kind === 'rebuild') {
-        const { scope } = decision
-        await fromStore('postgres', requestId, () =>
-          scope.kind === 'project'
-            ? rebuildProjectSpend(deps, scope.id, now)
-            : rebuildSpend(deps, scope.id, now),
-        )
-        continue
-      }
-      if (decision.kind === 'rebuild-balance') {
-        const since = key.project?.prepaidSince
-        if (since)
-          await fromStore('postgres', requestId, () => syncBalance(deps, key.projectId, new Date(since)))
-        continue
-      }
-      if (decision.kind === 'refused') {
-        draft.rateLimited = decision.by === 'balance' ? 'budget' : decision.by
-        if (decision.by === 'balance') draft.balanceRefused = true
-        if (decision.by === 'budget')
-          draft.budgetRefused = { scope: decision.scope.kind, window: decision.window }
-        refuse(key, decision, { tokens, costPico: input.costPico })
-      }
-      c.set('limitHeaders', limitHeaders(key, decision.limits))
-      decision.circuits.forEach(({ route, moved }, i) => {
-        const provider = targets[i]?.provider
-        if (moved) log('info', 'circuit transition', { request_id: requestId, provider, to: 'half_open' })
-        if (route === 'probe') log('info', 'circuit probe', { request_id: requestId, provider })
-      })
-      let pin = null
-      if (typeof previous === 'string') c.set('responsePin', decision.pin)
-      else if (conversation) {
-        pin = decodePin(decision.pin)
-        draft.conversationId = conversation.id
-        draft.pin = pin
-      }
-      // Pooled keys cool down on the isolate's wall clock (secrets/pool.ts).
-      const wall = Date.now()
-      const unpinned = conversation && !pin ? conversation.id : null
-      const random = unpinned ? seededRandom(unpinned) : Math.random
-      const ordered = orderTargets(targets, decision.circuits, strategyOf(targets), random, pin, wall)
-      if (unpinned && ordered[0]) ordered[0] = seededKey(ordered[0], unpinned, wall)
-      c.set('targets', ordered)
+      throw new OpenAIError('service_unavailable', 'The gateway configuration is changing; please retry.')
+    }
+    if (!early) {
+      await admit()
       return next()
     }
-    throw new OpenAIError('service_unavailable', 'The gateway configuration is changing; please retry.')
+    // The handler (pipeline/relay.ts) starts `early` and waits for the decision before anything else.
+    const decided = admit()
+    decided.catch(() => {})
+    c.set('admission', { target: early, decided })
+    return next()
   })
 }

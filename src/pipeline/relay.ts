@@ -8,6 +8,8 @@ import { chargeUsage, type UsageDraft } from '../usage/draft'
 import { estimateRequest, tokensForChars } from '../usage/tokens'
 import type { ForwardError } from '../upstream/fallback'
 import { forward, type ForwardLog } from '../upstream/forward'
+import { startHead, type HeadStart } from '../upstream/head-start'
+import { serves, type Operation } from '../upstream/operation'
 import { PROVIDERS } from '../upstream/providers'
 import {
   emptyUsage,
@@ -22,6 +24,7 @@ import {
 import { pipeStream, type StreamEncoder } from '../upstream/stream'
 import { pinServed } from '../usage/affinity'
 import { attemptTrace, traceReply } from '../telemetry/trace'
+import { notePin } from './overlap'
 
 // How the client's protocol sees the reply, when it is not Chat Completions. A target of the `native` type
 // gets the client's own request (`inbound`) and its reply is relayed as it came; any other target gets the
@@ -69,6 +72,7 @@ export function noteForwarded(draft: UsageDraft, log: ForwardLog): void {
   draft.fallbacks.push(...log.fallbacks)
   draft.outcomes.push(...log.outcomes)
   draft.keyEvents.push(...log.keyEvents)
+  draft.headStart = log.headStart
   if (!log.served) return
   draft.provider = log.served.provider
   draft.upstreamModel = log.served.upstreamModel
@@ -118,11 +122,28 @@ export async function relay(
   draft.stream = streaming
   const exchange: Exchange = { route, body, stream: streaming, model: String(body.model) }
   if (dialect?.inbound) exchange.inbound = dialect.inbound
-  const forwarded = await forward(
-    c.get('targets'),
-    { kind: 'exchange', exchange },
-    { signal: c.req.raw.signal, readBody: !streaming },
-  )
+  const op: Operation = { kind: 'exchange', exchange }
+  // An overlapped guard (pipeline/overlap.ts): the first attempt starts now, and nothing else happens
+  // until the guard has decided; a refusal cancels it before anything reaches the client.
+  const admission = c.get('admission')
+  let head: HeadStart | undefined
+  if (admission) {
+    if (serves(admission.target, op)) head = startHead(admission.target, op, c.req.raw.signal, !streaming)
+    try {
+      await admission.decided
+    } catch (error) {
+      if (head) {
+        head.cancel()
+        draft.headStart = 'refused'
+      }
+      throw error
+    }
+  }
+  const forwarded = await forward(c.get('targets'), op, {
+    signal: c.req.raw.signal,
+    readBody: !streaming,
+    head,
+  })
   noteForwarded(draft, forwarded.log)
   for (const t of forwarded.log.tried)
     draft.tracing?.attempts.push(attemptTrace(t.target, t.result, t.startedAt, t.endedAt))
@@ -140,6 +161,7 @@ export async function relay(
   draft.ttfbMs = result.value.ttfbMs
   const estimate = c.get('estimate') ?? estimateRequest(route, body)
   pinServed(draft, target)
+  if (draft.conversationId) notePin(draft.conversationId, target)
   const provider = PROVIDERS[target.type]
   const native = dialect?.native === target.type
   // Chat Completions and Responses bodies carry the charge as usage.cost (OpenRouter's convention); every

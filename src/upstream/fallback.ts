@@ -3,6 +3,7 @@ import { attempt, type AttemptError, type AttemptOk } from './attempt'
 import { PROVIDERS } from './providers'
 import type { Operation } from './operation'
 import type { ErrorDecision, OpenAIErrorObject } from './providers/types'
+import { sameTarget, type HeadStart } from './head-start'
 import type { Target } from './targets'
 
 export type ForwardOk = AttemptOk & { target: Target; attempts: number }
@@ -65,7 +66,11 @@ export async function forwardWithFallback(
   signal: AbortSignal | undefined,
   readBody: boolean,
   events: ForwardEvents,
+  // The first attempt, already started (upstream/head-start.ts); used only when its target is first.
+  head?: HeadStart,
 ): Promise<Result<ForwardOk, ForwardError>> {
+  let early = head && targets[0] && sameTarget(head.target, targets[0]) ? head : undefined
+  if (head && !early) head.cancel()
   const deadline = Date.now() + HEAD_DEADLINE_MS
   let attempts = 0
   let last: AttemptError = { reason: 'network' }
@@ -77,8 +82,9 @@ export async function forwardWithFallback(
     for (let retry = 0; retry <= target.maxRetries; retry++) {
       if (signal?.aborted) return err({ reason: 'client_gone', attempts })
       attempts++
-      const startedAt = Date.now()
-      const res = await attempt(target, op, signal, readBody)
+      const startedAt = early?.startedAt ?? Date.now()
+      const res = early ? await early.result : await attempt(target, op, signal, readBody)
+      early = undefined
       events.onAttempt(target, res, startedAt)
       if (res.ok) return ok({ ...res.value, target, attempts })
       const error = res.error

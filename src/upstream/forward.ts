@@ -3,6 +3,7 @@ import { err, type Result } from '../lib/result'
 import { outcomeOf, type AttemptRecord } from './circuit'
 import type { AttemptError, AttemptOk } from './attempt'
 import { forwardWithFallback, type ForwardError, type ForwardOk } from './fallback'
+import { sameTarget, type HeadStart } from './head-start'
 import { refusedStoredKey, rekey, type KeyEvent } from './key-faults'
 import { serves, type Operation } from './operation'
 import type { Target } from './targets'
@@ -24,6 +25,8 @@ export type ForwardLog = {
   served: Target | null
   // Every attempt as it went, in order (telemetry's upstream spans).
   tried: Tried[]
+  // A head start given (pipeline/overlap.ts): used, or cancelled because another target came first.
+  headStart: 'used' | 'reordered' | null
 }
 
 export type Tried = {
@@ -52,7 +55,7 @@ export type Forwarded = {
 export async function forward(
   candidates: readonly Target[],
   op: Operation,
-  opts: { signal?: AbortSignal; readBody: boolean },
+  opts: { signal?: AbortSignal; readBody: boolean; head?: HeadStart },
 ): Promise<Forwarded> {
   const sent: string[] = []
   const redact: Redact = {
@@ -68,23 +71,33 @@ export async function forward(
     upstreamMs: 0,
     served: null,
     tried: [],
+    headStart: null,
   }
   const targets = candidates.filter((t) => serves(t, op))
+  const { head } = opts
+  if (head) log.headStart = targets[0] && sameTarget(head.target, targets[0]) ? 'used' : 'reordered'
   if (targets.length === 0) return { result: err({ reason: 'unserved', attempts: 0 }), log, redact }
   const started = Date.now()
   const triedKeys = new Set<string>()
-  const result = await forwardWithFallback(targets, op, opts.signal, opts.readBody, {
-    onAttempt: (target, res, startedAt) => {
-      log.tried.push({ target, result: res, startedAt, endedAt: Date.now() })
-      if (target.apiKey && !sent.includes(target.apiKey)) sent.push(target.apiKey)
-      if (refusedStoredKey(target, res)) return
-      const outcome = outcomeOf(target, res)
-      if (outcome) log.outcomes.push({ target, outcome })
+  const result = await forwardWithFallback(
+    targets,
+    op,
+    opts.signal,
+    opts.readBody,
+    {
+      onAttempt: (target, res, startedAt) => {
+        log.tried.push({ target, result: res, startedAt, endedAt: Date.now() })
+        if (target.apiKey && !sent.includes(target.apiKey)) sent.push(target.apiKey)
+        if (refusedStoredKey(target, res)) return
+        const outcome = outcomeOf(target, res)
+        if (outcome) log.outcomes.push({ target, outcome })
+      },
+      onRetry: (provider, reason) => log.retries.push({ provider, reason }),
+      onFallback: (from, to) => log.fallbacks.push({ from, to }),
+      onKeyRefused: (target, error) => rekey(target, error, triedKeys, log.keyEvents),
     },
-    onRetry: (provider, reason) => log.retries.push({ provider, reason }),
-    onFallback: (from, to) => log.fallbacks.push({ from, to }),
-    onKeyRefused: (target, error) => rekey(target, error, triedKeys, log.keyEvents),
-  })
+    head,
+  )
   log.upstreamMs = Date.now() - started
   log.attempts = result.ok ? result.value.attempts : result.error.attempts
   if (result.ok) {

@@ -84,6 +84,9 @@ export type UsageDraft = {
   pin: Pin | null
   affinity: AffinityResult | null
   servedPin: string | null
+  // Whether the first upstream attempt started while the guard decided (pipeline/overlap.ts), and its fate:
+  // used, or cancelled because the guard refused the request or put another target first.
+  headStart: 'used' | 'refused' | 'reordered' | null
   // The request's trace (OpenTelemetry), null when no OTLP endpoint is configured.
   tracing: RequestTracing | null
   // Resolves when the response body is complete (streams end later than the handler returns).
@@ -137,6 +140,7 @@ export function newDraft(
     pin: null,
     affinity: null,
     servedPin: null,
+    headStart: null,
     tracing: null,
     finished: Promise.resolve(),
   }
