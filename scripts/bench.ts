@@ -24,6 +24,7 @@ import { cpuMs } from './bench/cpu.ts'
 import { failoverSections, FAILOVER_UNGUARDED, NO_BREAKER_THRESHOLD, runFailover } from './bench/failover.ts'
 import { farRedisSections, runFarRedis } from './bench/far-redis.ts'
 import { runSessions, sessionsSections } from './bench/sessions.ts'
+import { coldLine, coldStart, loneSummary, runLone } from './bench/lone.ts'
 import { startLoadGenerator, type ClosedLoopResult, type Request } from './bench/load.ts'
 import {
   chatRequest,
@@ -270,14 +271,14 @@ async function main() {
     log('wrote bench/results/sessions.json and bench/results/sessions.md')
     return
   }
-  const passthrough: Workerd = await serve({
+  const passthroughServe = {
     ...common,
     name: 'passthrough',
     dir: passDir,
     modules: [{ name: 'worker.js', path: 'worker.js' }],
-    port: passPort,
     bindings: { UPSTREAM_ORIGIN: mock.url, PROBE_ORIGIN: probe.url },
-  })
+  }
+  const passthrough: Workerd = await serve({ ...passthroughServe, port: passPort })
   cleanups.push(() => passthrough.close())
   const workerdVersion = (
     await run(workerdBinary(), ['--version'], { cwd: root, timeoutMs: 10_000 })
@@ -301,6 +302,88 @@ async function main() {
     daily: '1000000',
     monthly: '10000000',
   })
+
+  const coldRequests = {
+    gateway: (origin: string) =>
+      chatRequest(`${origin}/v1/chat/completions`, limitedKey.raw, 'gpt-4o-mini', false),
+    floor: (origin: string) => chatRequest(`${origin}/v1/chat/completions`, MOCK_KEY, 'gpt-4o-mini', false),
+  }
+  if (opts.loneOnly) {
+    log('lone request and cold start (--lone: this scenario only) ...')
+    const loader = startLoadGenerator()
+    cleanups.push(() => loader.close())
+    const lone = await runLone({
+      loader,
+      gateway: {
+        request: coldRequests.gateway(gateway.url),
+        pid: gateway.pid,
+        serve: gatewayServe,
+        cold: coldRequests.gateway,
+      },
+      floor: {
+        request: coldRequests.floor(passthrough.url),
+        pid: passthrough.pid,
+        serve: passthroughServe,
+        cold: coldRequests.floor,
+      },
+      repeats: opts.repeats,
+      durationMs: Math.max(opts.durationMs, 3000),
+      coldSamples: quick ? 3 : 5,
+    })
+    // BENCH_LONE_PROFILE=cold|paced: where the first request on a fresh isolate (or a paced one) spends its CPU.
+    const profileMode = process.env.BENCH_LONE_PROFILE
+    let loneProfile: ReturnType<typeof attribute> | null = null
+    if (profileMode === 'cold' || profileMode === 'paced') {
+      const [port, inspectorPort] = [await freePort(), await freePort()]
+      const profiled = await serve({
+        ...gatewayServe,
+        name: 'gateway-lone-profiled',
+        dir: readable.dir,
+        modules: readable.modules.map((m) => ({ name: m, path: m })),
+        port,
+        inspectorPort,
+      })
+      cleanups.push(() => profiled.close())
+      const req = coldRequests.gateway(profiled.url)
+      if (profileMode === 'paced') await expectOk('gateway-lone-profiled', req)
+      const raw = await profileWorker(inspectorPort, async () => {
+        if (profileMode === 'cold') {
+          await expectOk('gateway-lone-profiled', req)
+          await new Promise((r) => setTimeout(r, 300))
+        } else
+          await loader.closed({
+            request: req,
+            concurrency: 1,
+            warmupMs: 0,
+            durationMs: Math.max(opts.durationMs, 3000),
+            maxRequests: 100_000,
+            pauseMs: 100,
+            cpuPids: {},
+          })
+      })
+      loneProfile = attribute(raw, await readFile(join(readable.dir, readable.main), 'utf8'), readable.main)
+      await profiled.close()
+      console.log(`profile (${profileMode}): busy ${fmt(loneProfile.busyMs, 1)} ms`)
+      for (const p of loneProfile.byPackage.slice(0, 8))
+        console.log(`  ${p.name} ${fmt(p.ms, 1)} ms ${pct(p.share)}`)
+      for (const f of loneProfile.topFunctions)
+        console.log(`  ${f.name} ${f.where} ${fmt(f.ms, 1)} ms ${pct(f.share)}`)
+      for (const f of loneProfile.topOwnFunctions)
+        console.log(`  own: ${f.name} ${f.where} ${fmt(f.ms, 1)} ms ${pct(f.share)}`)
+    }
+    await mkdir(join(root, 'bench', 'results'), { recursive: true })
+    await writeFile(
+      join(root, 'bench', 'results', 'lone.json'),
+      JSON.stringify(
+        { ...lone, bundle: { rawBytes: bundle.rawBytes, gzipBytes: bundle.gzipBytes } },
+        null,
+        2,
+      ) + '\n',
+    )
+    console.log(`${loneSummary(lone)}\nbundle: ${kb(bundle.rawBytes)} raw, ${kb(bundle.gzipBytes)} gzipped`)
+    log('wrote bench/results/lone.json')
+    return
+  }
 
   // 5. The first request of each key (cold: nothing cached for it yet); the warm ones come after the load.
   const cold = {
@@ -495,6 +578,15 @@ async function main() {
       })
     : null
 
+  // 8e. Cold start: a fresh workerd per sample, the first request (limits key) against the floor's.
+  log('cold start: a fresh isolate per sample, gateway and floor ...')
+  const coldStarts = {
+    gateway: await coldStart(gatewayServe, coldRequests.gateway, quick ? 3 : 5),
+    floor: await coldStart(passthroughServe, coldRequests.floor, quick ? 3 : 5),
+  }
+  log(`  ${coldLine('gateway', coldStarts.gateway)}`)
+  log(`  ${coldLine('floor', coldStarts.floor)}`)
+
   // 9. A CPU profile of the gateway under load (its own workerd, with the inspector on, so the timed runs
   //    above never had a debugger attached), attributed to the bundle's packages.
   let profile: Profile | null = null
@@ -571,6 +663,7 @@ async function main() {
     composition,
     tokenizerAssets: await tokenizerAssetSize(root),
     amortized: amortizedRuns,
+    coldStart: coldStarts,
   })
   await mkdir(join(root, 'bench', 'results'), { recursive: true })
   const failoverReport = failoverSections(failover)

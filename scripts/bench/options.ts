@@ -29,6 +29,7 @@ export const opts = {
   sessions: process.env.BENCH_SESSIONS !== '0',
   sessionsOnly: process.argv.includes('--sessions'),
   economyOnly: process.argv.includes('--economy'),
+  loneOnly: process.argv.includes('--lone'),
   maxRequestsPerCell: 200_000,
 }
 export const loads: Load[] = [

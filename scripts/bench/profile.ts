@@ -22,10 +22,15 @@ export type Attribution = {
 }
 
 export async function profileWorker(inspectorPort: number, during: () => Promise<void>): Promise<CpuProfile> {
-  const list = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as {
-    webSocketDebuggerUrl?: string
-  }[]
-  const wsUrl = list.find((t) => t.webSocketDebuggerUrl)?.webSocketDebuggerUrl
+  // A fresh workerd may list its target a moment after it listens.
+  let wsUrl: string | undefined
+  for (let i = 0; i < 40 && !wsUrl; i++) {
+    if (i > 0) await new Promise((r) => setTimeout(r, 50))
+    const list = (await (await fetch(`http://127.0.0.1:${inspectorPort}/json/list`)).json()) as {
+      webSocketDebuggerUrl?: string
+    }[]
+    wsUrl = list.find((t) => t.webSocketDebuggerUrl)?.webSocketDebuggerUrl
+  }
   if (!wsUrl) throw new Error('workerd inspector lists no target')
   const ws = new WebSocket(wsUrl)
   await new Promise<void>((resolve, reject) => {

@@ -7,6 +7,7 @@ import type { bundleComposition } from './profile.ts'
 import type { Amortized } from './amortized.ts'
 import { fmt, kb, markdownTable, median, pct, spread, table } from './stats.ts'
 import type { Bundle } from './workerd.ts'
+import { coldLine, type ColdStart } from './lone.ts'
 
 export function buildReport(r: {
   bundle: Bundle
@@ -28,6 +29,7 @@ export function buildReport(r: {
   composition: ReturnType<typeof bundleComposition>
   tokenizerAssets: { rawBytes: number; gzipBytes: number }
   amortized: { c16: Amortized; burst: Amortized; floorBurst: Amortized }
+  coldStart: { gateway: ColdStart; floor: ColdStart } | null
 }) {
   const targets: Target[] = ['direct', 'passthrough', 'gateway', 'gateway+limits']
   type Agg = {
@@ -169,6 +171,7 @@ export function buildReport(r: {
       // Not in the bundle: served from Workers assets and fetched only when an upstream reports no usage.
       tokenizerAssets: r.tokenizerAssets,
     },
+    coldStart: r.coldStart,
     latencyBreakdown: {
       direct: r.floorTiming.direct,
       passthrough: r.floorTiming.passthrough,
@@ -350,6 +353,12 @@ export function buildReport(r: {
   const noiseLine = noisy
     ? `Noise: MACHINE TOO NOISY — largest spread between repeated runs ${pct(maxSpread)} (> ${pct(NOISY)}); treat the figures as rough.`
     : `Noise: largest spread between repeated runs ${pct(maxSpread)} (≤ ${pct(NOISY)}).`
+  const coldLines = r.coldStart
+    ? [
+        `Cold start (a fresh workerd per sample; first request with its after-response work): ${coldLine('gateway', r.coldStart.gateway)}`,
+        `Cold start of the floor: ${coldLine('passthrough', r.coldStart.floor)}`,
+      ]
+    : []
   const redisLine = `One local Redis round trip through the Upstash endpoint (GET, c=1): p50 ${fmt(redisP50, 3)} ms, p99 ${fmt(r.redisCell.latency.p99, 3)} ms`
 
   const text = [
@@ -379,6 +388,7 @@ export function buildReport(r: {
     '',
     bundleLine,
     compositionLine,
+    ...coldLines,
     '',
     ...(r.profile
       ? [profileTitle, table(profileHeader, profileRows), '', table(functionHeader, functionRows), '']
@@ -398,6 +408,7 @@ export function buildReport(r: {
     `- ${noiseLine}`,
     `- ${bundleLine}`,
     `- ${compositionLine}`,
+    ...coldLines.map((l) => `- ${l}`),
     `- ${redisLine}`,
     '',
     '## Non-streaming chat completions',

@@ -1,4 +1,3 @@
-import { Ratelimit } from '@upstash/ratelimit'
 import type { KeyRecord } from '../db/keys'
 import { findProject } from '../db/projects'
 import { redeemCode } from '../db/redemption-codes'
@@ -8,36 +7,19 @@ import { sha256Hex } from '../lib/ids'
 import { log } from '../lib/log'
 import { usdToPico } from '../lib/money'
 import { keys } from '../redis/keys'
+import { countFailure, failuresLeft, type FixedWindow } from '../redis/scripts/fixed-window'
 import { bumpConfigVersion } from '../cache'
 import { syncBalance, type Balance } from './balance'
 
 // POST /v1/redeem: a key holder turns a code into credit for their key's project. Wrong codes are
-// counted per key; past MAX_FAILURES in a window the key is refused (429) until the window ends, so codes
+// counted per key; past 10 in 10 minutes the key is refused (429) until the window ends, so codes
 // cannot be guessed at volume even with many keys' worth of patience (each code has ~143 random bits).
-const MAX_FAILURES = 10
-const WINDOW = '10 m'
+const REDEEM_FAILURES: FixedWindow = { prefix: keys.redeemFailures(), max: 10, windowMs: 10 * 60_000 }
 const CODE_SHAPE = /^nxr_[0-9A-Za-z]{24}$/
 const INVALID = 'This code cannot be redeemed.'
 
-const limiters = new WeakMap<Deps, Ratelimit>()
-function limiter(deps: Deps): Ratelimit {
-  let hit = limiters.get(deps)
-  if (!hit) {
-    hit = new Ratelimit({
-      redis: deps.redis,
-      limiter: Ratelimit.fixedWindow(MAX_FAILURES, WINDOW),
-      prefix: keys.redeemFailures(),
-      ephemeralCache: false,
-      timeout: 1_000,
-      analytics: false,
-    })
-    limiters.set(deps, hit)
-  }
-  return hit
-}
-
 async function refuseIfThrottled(deps: Deps, keyId: string): Promise<void> {
-  const { remaining, reset } = await limiter(deps).getRemaining(keyId)
+  const { remaining, reset } = await failuresLeft(deps.redis, REDEEM_FAILURES, keyId, Date.now())
   if (remaining > 0) return
   const retryMs = Math.max(1_000, reset - Date.now())
   throw new OpenAIError(
@@ -66,7 +48,7 @@ export async function redeem(
       })
     : null
   if (!redeemed) {
-    await limiter(deps).limit(key.id)
+    await countFailure(deps.redis, REDEEM_FAILURES, key.id, Date.now())
     log('info', 'redemption refused', { request_id: requestId, key_id: key.id })
     throw new OpenAIError('invalid_code', INVALID, 'code')
   }

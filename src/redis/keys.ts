@@ -19,7 +19,7 @@ export const keys = {
   usageSpool: () => `${P}:spool:usage`,
   // Spooled or fresh usage rows Postgres rejected (bad data, not an outage): LIST kept for an operator.
   usageSpoolDead: () => `${P}:spool:usage:dead`,
-  // Failed admin sign-ins per client IP (@upstash/ratelimit fixed window; it appends ":<ip>:<window>").
+  // Failed admin sign-ins per client IP (redis/scripts/fixed-window.ts appends ":<ip>:<window number>").
   adminAuthFailures: () => `${P}:adminfail`,
   // A provider's circuit breaker and health figures (HASH, fields in redis/lua/circuit.lua.ts), 7 days after its last outcome.
   circuit: (providerId: string) => `${P}:circuit:${providerId}`,
@@ -37,7 +37,7 @@ export const keys = {
   // A rolling window's buckets (HASH, src/billing/windows.ts), per key ("k") or project ("p") and period;
   // expires one period after its last write.
   window: (scope: 'k' | 'p', id: string, period: string) => `${P}:win:${scope}:${id}:${period}`,
-  // Wrong redemption codes per virtual key (@upstash/ratelimit fixed window; it appends ":<key id>:<window>").
+  // Wrong redemption codes per virtual key (redis/scripts/fixed-window.ts appends ":<key id>:<window number>").
   redeemFailures: () => `${P}:redeemfail`,
   // Prometheus counters and histograms (HASH field = "<metric>{<labels>}", value = number).
   metrics: () => `${P}:metrics`,
