@@ -13,6 +13,8 @@ import { serializeCredit } from './serialize'
 // Prepaid balances: credits and adjustments go into the append-only credit ledger (Postgres), then Redis's
 // live balance is brought up to it. A project's first credit turns it prepaid, which every isolate's cached
 // key record must learn: that write bumps the config version.
+
+// A pico-USD amount as the admin API answers money (a JSON number).
 export const usdNumber = (pico: bigint) => Number(picoToUsdString(pico))
 
 async function mustFind(admin: Admin, id: string): Promise<ProjectRow> {
