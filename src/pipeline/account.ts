@@ -122,7 +122,7 @@ async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null, ke
       projectId: draft.projectId,
       hold,
       actual: { tokens: draft.promptTokens + draft.completionTokens, costPico: draft.chargePico },
-      outcomes: circuitOutcomes(draft.outcomes),
+      outcomes: circuitOutcomes(draft.outcomes, draft.apiKeyId, draft.keyEvents),
       economy: economyOf(hold, key, draft.balanceRefused),
       period,
       alerts: alertBudgets(key, draft.budgetRefused),

@@ -20,6 +20,7 @@ import {
 import { keys } from '../redis/keys'
 import { decodePin, MIN_CACHEABLE_TOKENS, seededKey, seededRandom } from '../upstream/affinity'
 import { orderTargets, strategyOf } from '../upstream/route-order'
+import { coolSharedKeys } from '../upstream/key-faults'
 import type { Route } from '../usage/draft'
 import { rebuildProjectSpend, rebuildSpend } from '../usage/spend'
 import type { UsageWindow } from '../../drizzle/schema'
@@ -288,6 +289,7 @@ export function guard(route: GuardRoute) {
             providerId: t.providerId,
             probeLeaseMs: probeLeaseMs(t),
             label: labels({ provider: t.provider }),
+            requester: key.id,
           })),
           windows: [
             ...windowsOf({ kind: 'key', id: key.id }, key.windows),
@@ -361,13 +363,15 @@ export function guard(route: GuardRoute) {
           draft.conversationId = conversation.id
           draft.pin = pin
         }
-        // Pooled keys cool down on the isolate's wall clock (secrets/pool.ts).
+        // Pooled keys cool down on the isolate's wall clock (secrets/pool.ts). Stored keys another
+        // isolate saw cooled by a 429 are set aside here too, before the first attempt.
         const wall = Date.now()
+        const rekeyed = targets.map((t, i) => coolSharedKeys(t, decision.circuits[i]?.coolingKeys, wall))
         // A started first attempt goes first like a pin, when its breaker allows (pipeline/overlap.ts).
         const preferred = pin ?? (early && { providerId: early.providerId, keyId: early.keyId ?? null })
         const unpinned = conversation && !preferred ? conversation.id : null
         const random = unpinned ? seededRandom(unpinned) : Math.random
-        const ordered = orderTargets(targets, decision.circuits, strategyOf(targets), random, preferred, wall)
+        const ordered = orderTargets(rekeyed, decision.circuits, strategyOf(rekeyed), random, preferred, wall)
         if (unpinned && ordered[0]) ordered[0] = seededKey(ordered[0], unpinned, wall)
         c.set('targets', ordered)
         return

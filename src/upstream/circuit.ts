@@ -4,6 +4,7 @@ import { labels } from '../metrics/counters'
 import type { CircuitOutcome } from '../redis/scripts/finish'
 import type { AttemptError, AttemptOk } from './attempt'
 import { decide } from './fallback'
+import type { KeyEvent } from './key-faults'
 import type { Target } from './targets'
 import type { CircuitOverrides } from '../../drizzle/columns'
 
@@ -65,15 +66,34 @@ export type ProviderOutcome =
 
 const MAX_COOLDOWN_MS = 10 * 60_000
 
+// What about the request bears on its attempts' outcomes: whether it streams, and the output it asked
+// for (max_tokens and its kin; null: not said).
+export type RequestShape = { stream: boolean; requestedOutputTokens: number | null }
+
+// A healthy provider answers a request that does not stream only once the whole output is written, so
+// a request for more output than it could write before the timeout at a brisk 50 tokens per second
+// makes the time-to-head timeout likely on its own: such a timeout says nothing about the provider.
+const BRISK_TOKENS_PER_SECOND = 50
+export function slowByRequest(target: Target, request: RequestShape | undefined): boolean {
+  if (!request || request.stream || request.requestedOutputTokens === null) return false
+  return (request.requestedOutputTokens * 1000) / BRISK_TOKENS_PER_SECOND >= target.timeoutMs
+}
+
 // The one place that decides whether an attempt was its provider's fault. What the provider's error
-// table relays (the client's own request is wrong) and the client leaving say nothing about the
-// provider; a 429 cools it when it says for how long, and otherwise counts for nothing. Everything
-// else (5xx, 529, timeouts, network errors, 401/403 on our provider key, …) is the provider's fault.
-export function outcomeOf(target: Target, result: Result<AttemptOk, AttemptError>): ProviderOutcome | null {
+// table relays (the client's own request is wrong), the client leaving and a timeout the request made
+// likely (slowByRequest) say nothing about the provider; a 429 cools it when it says for how long, and
+// otherwise counts for nothing. Everything else (5xx, 529, other timeouts, network errors, 401/403 on
+// our provider key, …) is the provider's fault.
+export function outcomeOf(
+  target: Target,
+  result: Result<AttemptOk, AttemptError>,
+  request?: RequestShape,
+): ProviderOutcome | null {
   if (result.ok) return { kind: 'ok', latencyMs: result.value.ttfbMs }
   const error = result.error
   // A request the provider's protocol cannot express never reached it.
   if (error.reason === 'client_gone' || error.reason === 'rejected') return null
+  if (error.reason === 'timeout' && slowByRequest(target, request)) return null
   if (error.reason !== 'upstream_status') return { kind: 'fault' }
   if (error.status === 429) {
     if (!error.retryAfterMs) return null
@@ -84,14 +104,36 @@ export function outcomeOf(target: Target, result: Result<AttemptOk, AttemptError
 
 export type AttemptRecord = { target: Target; outcome: ProviderOutcome }
 
-// One request's outcomes for the finish step's breakers (redis/scripts/finish.ts).
-export function circuitOutcomes(records: AttemptRecord[]): CircuitOutcome[] {
-  return records.map(({ target, outcome }) => ({
+// One request's outcomes for the finish step's breakers (redis/scripts/finish.ts), made by the virtual
+// key `by`; then its stored provider keys that upstreams cooled with a 429, shared with every isolate.
+export function circuitOutcomes(
+  records: AttemptRecord[],
+  by: string,
+  keyEvents: KeyEvent[] = [],
+): CircuitOutcome[] {
+  const outcomes: CircuitOutcome[] = records.map(({ target, outcome }) => ({
     providerId: target.providerId,
     label: labels({ provider: target.provider }),
     kind: outcome.kind,
     latencyMs: outcome.kind === 'ok' ? Math.round(outcome.latencyMs) : 0,
     retryAfterMs: outcome.kind === 'cool' ? Math.round(outcome.retryAfterMs) : 0,
     ...target.circuit,
+    by,
+    poolKey: '',
   }))
+  const now = Date.now()
+  for (const e of keyEvents) {
+    if (e.kind !== 'cooling') continue
+    outcomes.push({
+      providerId: e.providerId,
+      label: labels({ provider: e.provider }),
+      kind: 'keycool',
+      latencyMs: 0,
+      retryAfterMs: Math.max(0, Math.round(e.untilMs - now)),
+      ...CIRCUIT_DEFAULTS,
+      by,
+      poolKey: e.keyId,
+    })
+  }
+  return outcomes
 }

@@ -1,6 +1,7 @@
 import { redactSecrets, removeSecrets } from '../lib/redact'
 import { err, type Result } from '../lib/result'
-import { outcomeOf, type AttemptRecord } from './circuit'
+import { outcomeOf, type AttemptRecord, type RequestShape } from './circuit'
+import { requestedCompletion } from '../usage/tokens'
 import type { AttemptError, AttemptOk } from './attempt'
 import { forwardWithFallback, type ForwardError, type ForwardOk } from './fallback'
 import { sameTarget, type HeadStart } from './head-start'
@@ -47,6 +48,12 @@ export type Forwarded = {
   redact: Redact
 }
 
+// What about the request bears on whose fault a timeout is (upstream/circuit.ts slowByRequest).
+function requestShape(op: Operation): RequestShape | undefined {
+  if (op.kind !== 'exchange' || op.exchange.route === 'embeddings') return undefined
+  return { stream: op.exchange.stream, requestedOutputTokens: requestedCompletion(op.exchange.body as never) }
+}
+
 // The one way to an upstream: the targets in order, with retries, fallback and key-pool turns
 // (upstream/fallback.ts); no redirect followed (attempt.ts); breaker outcomes and key events logged; the
 // keys sent removed from whatever comes back (a non-streamed body here, a stream through `redact`), and
@@ -89,7 +96,7 @@ export async function forward(
         log.tried.push({ target, result: res, startedAt, endedAt: Date.now() })
         if (target.apiKey && !sent.includes(target.apiKey)) sent.push(target.apiKey)
         if (refusedStoredKey(target, res)) return
-        const outcome = outcomeOf(target, res)
+        const outcome = outcomeOf(target, res, requestShape(op))
         if (outcome) log.outcomes.push({ target, outcome })
       },
       onRetry: (provider, reason) => log.retries.push({ provider, reason }),

@@ -61,3 +61,18 @@ export function rekey(
   const next = takeKey(pool, now, tried)
   return next ? { ...target, apiKey: next.secret, keyId: next.id } : null
 }
+
+// Stored keys that some isolate saw cooled by a 429 (shared through the guard's read of the breakers):
+// set aside in this isolate's pool too, and the target moved to a key that is not cooling, if any.
+export function coolSharedKeys(
+  target: Target,
+  cooling: { keyId: string; untilMs: number }[] | undefined,
+  now: number,
+): Target {
+  const pool = target.keyPool
+  if (!cooling?.length || !pool) return target
+  for (const { keyId, untilMs } of cooling) setAside(pool, keyId, untilMs)
+  if (!target.keyId || !cooling.some((c) => c.keyId === target.keyId)) return target
+  const next = takeKey(pool, now)
+  return next && next.id !== target.keyId ? { ...target, apiKey: next.secret, keyId: next.id } : target
+}

@@ -7,7 +7,7 @@ import type { KeyEvent } from '../upstream/key-faults'
 // After the response: what upstreams said about stored keys. A refused key is marked invalid in
 // Postgres (audited as the gateway's own act, the event alerts can follow) and the config version is
 // bumped so every isolate reloads its pools; this isolate skipped the key already. A cooling key is
-// only logged: each isolate cools a key when the upstream tells it to.
+// only logged here: the finish step shares its cooldown with every isolate (upstream/circuit.ts).
 export async function recordKeyEvents(deps: Deps, requestId: string, events: KeyEvent[]): Promise<void> {
   const invalid = new Map<string, KeyEvent>()
   for (const e of events) {

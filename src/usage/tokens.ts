@@ -52,7 +52,7 @@ type CompletionLimits = {
 
 // The completion the request itself allows: max_completion_tokens / max_tokens / max_output_tokens
 // (Responses) (× n), or null.
-function requestedCompletion(body: CompletionLimits): number | null {
+export function requestedCompletion(body: CompletionLimits): number | null {
   const perChoice = body.max_completion_tokens ?? body.max_tokens ?? body.max_output_tokens
   return perChoice === null || perChoice === undefined ? null : perChoice * (body.n ?? 1)
 }

@@ -327,14 +327,15 @@ describe('admin UI in headless Chromium against `npm run dev`', () => {
         upstream_model: 'gpt-4o-mini',
         priority,
       })
-    const key = await send('POST', '/admin/api-keys', {
-      name: 'ui-failover',
-      allowed_models: ['ui-failover'],
-    })
+    // Two keys: one key alone opens a breaker for itself only.
+    const keys = [
+      await send('POST', '/admin/api-keys', { name: 'ui-failover', allowed_models: ['ui-failover'] }),
+      await send('POST', '/admin/api-keys', { name: 'ui-failover-2', allowed_models: ['ui-failover'] }),
+    ]
     for (let i = 0; i < 6; i++) {
       const res = await fetch(`${stack.url}/v1/chat/completions`, {
         method: 'POST',
-        headers: { authorization: `Bearer ${key.raw_key}`, 'content-type': 'application/json' },
+        headers: { authorization: `Bearer ${keys[i % 2]!.raw_key}`, 'content-type': 'application/json' },
         body: JSON.stringify({ model: 'ui-failover', messages: [{ role: 'user', content: 'hi' }] }),
       })
       expect(res.status).toBe(200)

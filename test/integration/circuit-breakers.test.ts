@@ -28,19 +28,21 @@ async function lastRow(keyId: string) {
   return rows[rows.length - 1]!
 }
 
-// A primary that fails with `scenario`, a healthy backup, one model routed primary → backup.
+// A primary that fails with `scenario`, a healthy backup, one model routed primary → backup, and two
+// keys: a breaker every key shares opens only on faults from more than one key (`keys` takes turns).
 async function pair(scenario: string, primaryOptions: { timeoutMs?: number } = {}) {
   const primary = await createProvider({ scenario: `${scenario}~${uid()}`, ...primaryOptions })
   const backup = await createProvider()
   const model = await createModel([primary.id, backup.id])
   const key = await createKey({ models: [model] })
-  return { primary, backup, model, key }
+  const other = await createKey({ models: [model] })
+  return { primary, backup, model, key, other, keys: [key, other] }
 }
 
 describe('circuit breakers', () => {
   it('opens after the threshold: the provider is no longer called, the backup serves at the first attempt', async () => {
-    const { primary, backup, model, key } = await pair('status500')
-    for (let i = 0; i < 5; i++) expect((await call(key.raw, model)).status).toBe(200)
+    const { primary, backup, model, key, keys } = await pair('status500')
+    for (let i = 0; i < 5; i++) expect((await call(keys[i % 2]!.raw, model)).status).toBe(200)
     expect(await calls(primary.scenario)).toBe(5)
     expect(await health(primary.id)).toMatchObject({ state: 'open', failures: 5 })
 
@@ -51,8 +53,8 @@ describe('circuit breakers', () => {
   })
 
   it('after the cooldown exactly one request probes; a failure reopens the breaker', async () => {
-    const { primary, model, key } = await pair('status500')
-    for (let i = 0; i < 5; i++) await call(key.raw, model)
+    const { primary, model, key, keys } = await pair('status500')
+    for (let i = 0; i < 5; i++) await call(keys[i % 2]!.raw, model)
     const later = { CLOCK_OFFSET_MS: String(COOLDOWN_MS + 1_000) }
     const replies = await Promise.all([1, 2, 3, 4].map(() => call(key.raw, model, later)))
     expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200])
@@ -67,8 +69,8 @@ describe('circuit breakers', () => {
   })
 
   it('a successful probe closes the breaker and the provider is first again', async () => {
-    const { primary, model, key } = await pair('fail5x500')
-    for (let i = 0; i < 5; i++) await call(key.raw, model)
+    const { primary, model, key, keys } = await pair('fail5x500')
+    for (let i = 0; i < 5; i++) await call(keys[i % 2]!.raw, model)
     expect(await health(primary.id)).toMatchObject({ state: 'open' })
     const later = { CLOCK_OFFSET_MS: String(COOLDOWN_MS + 1_000) }
     await call(key.raw, model, later)
@@ -76,6 +78,33 @@ describe('circuit breakers', () => {
     expect(await health(primary.id)).toMatchObject({ state: 'closed', failures: 0 })
     await call(key.raw, model, later)
     expect(await calls(primary.scenario)).toBe(7)
+  })
+
+  it('one key alone cannot open a breaker every key shares: its own faults open it for that key only', async () => {
+    const { primary, backup, model, key, other } = await pair('status500')
+    for (let i = 0; i < 5; i++) expect((await call(key.raw, model)).status).toBe(200)
+    expect(await health(primary.id)).toMatchObject({ state: 'closed', failures: 5 })
+    // That key now goes to the backup at once...
+    await call(key.raw, model)
+    expect(await calls(primary.scenario)).toBe(5)
+    expect(await lastRow(key.id)).toMatchObject({ attempts: 1, provider: backup.name })
+    // ...while every other key still reaches the provider; a fault of a second key opens it for all.
+    await call(other.raw, model)
+    expect(await calls(primary.scenario)).toBe(6)
+    expect(await health(primary.id)).toMatchObject({ state: 'open' })
+  })
+
+  it("a timeout the request made likely (a large output, not streamed) is not the provider's fault", async () => {
+    const { primary, model, keys } = await pair('delay1500', { timeoutMs: 500 })
+    const ask = (raw: string, max_tokens: number) =>
+      gatewayWith({}, '/v1/chat/completions', chatRequest(raw, model, { max_tokens }))
+    // 100,000 tokens at 50 per second is far past a 500 ms time to head: every key times out, no fault.
+    for (let i = 0; i < 6; i++) expect((await ask(keys[i % 2]!.raw, 100_000)).res.status).toBe(200)
+    expect(await calls(primary.scenario)).toBe(6)
+    expect(await health(primary.id)).toMatchObject({ state: 'closed', failures: 0 })
+    // 5 tokens could be written well within it: that timeout is the provider's.
+    for (let i = 0; i < 2; i++) await ask(keys[i % 2]!.raw, 5)
+    expect(await health(primary.id)).toMatchObject({ failures: 2 })
   })
 
   it('is shared: what one isolate learns, another acts on', async () => {
@@ -135,7 +164,8 @@ describe('circuit breakers', () => {
     const b = await createProvider({ scenario: `fail5x500~${uid()}` })
     const model = await createModel([a.id, b.id])
     const key = await createKey({ models: [model] })
-    for (let i = 0; i < 5; i++) expect((await call(key.raw, model)).status).toBe(502)
+    const other = await createKey({ models: [model] })
+    for (let i = 0; i < 5; i++) expect((await call([key, other][i % 2]!.raw, model)).status).toBe(502)
     expect(await health(a.id)).toMatchObject({ state: 'open' })
     expect(await health(b.id)).toMatchObject({ state: 'open' })
     expect((await call(key.raw, model)).status).toBe(200)
@@ -159,7 +189,7 @@ describe('circuit breakers', () => {
   })
 
   it('shows health and metrics, and an operator reset closes the breaker', async () => {
-    const { primary, model, key } = await pair('status500')
+    const { primary, model, key, keys } = await pair('status500')
     await call(key.raw, model)
     const ok = await health(primary.id)
     expect(ok).toMatchObject({
@@ -169,7 +199,7 @@ describe('circuit breakers', () => {
       threshold: 5,
       cooldown_ms: 30_000,
     })
-    for (let i = 0; i < 4; i++) await call(key.raw, model)
+    for (let i = 1; i < 5; i++) await call(keys[i % 2]!.raw, model)
     const open = await health(primary.id)
     expect(open).toMatchObject({ state: 'open', failures: 5 })
     expect(Date.parse(open.retry_at as string)).toBeGreaterThan(Date.now())

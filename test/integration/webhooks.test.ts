@@ -350,8 +350,10 @@ describe('other events', () => {
     await webhook(scenario, ['provider.circuit_opened', 'provider.circuit_closed'])
     const failing = await createProvider({ scenario: `status500~${uid()}` })
     const model = await createModel([failing.id])
-    const key = await createKey({ models: [model] })
-    for (let i = 0; i < 5; i++) await gatewayWith({}, '/v1/chat/completions', chatRequest(key.raw, model))
+    // Two keys: one alone opens a breaker for itself only.
+    const keys = [await createKey({ models: [model] }), await createKey({ models: [model] })]
+    for (let i = 0; i < 5; i++)
+      await gatewayWith({}, '/v1/chat/completions', chatRequest(keys[i % 2]!.raw, model))
     const got = await eventually(async () => {
       const list = mine(await received(scenario), 'provider_id', failing.id)
       expect(list).toHaveLength(1)
@@ -368,8 +370,10 @@ describe('other events', () => {
     await webhook(scenario, ['provider.circuit_closed'])
     const failing = await createProvider({ scenario: `status500~${uid()}` })
     const model = await createModel([failing.id])
-    const key = await createKey({ models: [model] })
-    for (let i = 0; i < 5; i++) await gatewayWith({}, '/v1/chat/completions', chatRequest(key.raw, model))
+    // Two keys: one alone opens a breaker for itself only.
+    const keys = [await createKey({ models: [model] }), await createKey({ models: [model] })]
+    for (let i = 0; i < 5; i++)
+      await gatewayWith({}, '/v1/chat/completions', chatRequest(keys[i % 2]!.raw, model))
     expect(
       (await admin('GET', '/providers')).body.data.find((p: any) => p.id === failing.id).health,
     ).toMatchObject({

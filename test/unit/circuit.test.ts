@@ -53,6 +53,19 @@ describe('whose fault an attempt was', () => {
     expect(outcomeOf(t, err(error))?.kind ?? null).toBe(kind)
   })
 
+  it('a timeout is not a fault when the request made it likely: no stream and more output than 50 tokens/s write before the timeout', () => {
+    const timeout = err({ reason: 'timeout' } as AttemptError)
+    const slow = target('s', { timeoutMs: 60_000 })
+    expect(outcomeOf(slow, timeout, { stream: false, requestedOutputTokens: 3000 })).toBeNull()
+    expect(outcomeOf(slow, timeout, { stream: false, requestedOutputTokens: 2999 })?.kind).toBe('fault')
+    expect(outcomeOf(slow, timeout, { stream: true, requestedOutputTokens: 100_000 })?.kind).toBe('fault')
+    expect(outcomeOf(slow, timeout, { stream: false, requestedOutputTokens: null })?.kind).toBe('fault')
+    // Only a timeout: a large request that meets a 5xx is still the provider's fault.
+    expect(outcomeOf(slow, err(status(500)), { stream: false, requestedOutputTokens: 100_000 })?.kind).toBe(
+      'fault',
+    )
+  })
+
   it('a 429 with Retry-After cools the provider that long, at most 10 minutes', () => {
     expect(outcomeOf(t, err(status(429, 7000)))).toEqual({ kind: 'cool', retryAfterMs: 7000 })
     expect(outcomeOf(t, err(status(429, 3_600_000)))).toEqual({ kind: 'cool', retryAfterMs: 600_000 })

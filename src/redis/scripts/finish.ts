@@ -2,7 +2,7 @@ import type { Config } from '../../env'
 import { hotScript, runHotScript } from '../hot-script'
 import { keys, scopeAlertKeys, scopeKeys, type Period, type Scope, type ScopeKind } from '../keys'
 import { BUDGET_ALERTS } from '../lua/alerts.lua'
-import { CIRCUIT_RECORD, CIRCUIT_STATES, type CircuitState } from '../lua/circuit.lua'
+import { CIRCUIT_RECORD, CIRCUIT_STATES, OUTCOME_ARGS, type CircuitState } from '../lua/circuit.lua'
 import { SCOPE_LUA, SCOPE_SETTLE } from '../lua/scope.lua'
 import { BALANCE_SETTLE, ECONOMY_LUA, WINDOW_SETTLE } from '../lua/economy.lua'
 import { inOrder, offsets, Sections, TAKE } from '../sections'
@@ -41,7 +41,10 @@ const OUTCOME = [
   'failureRatio',
   'cooldownMs',
   'label',
+  'by',
+  'poolKey',
 ] as const
+if (OUTCOME.length !== OUTCOME_ARGS) throw new Error('finish: OUTCOME and circuit.lua.ts OUTCOME_ARGS differ')
 
 const FINISH = `${TAKE}${SCOPE_LUA}${BUDGET_ALERTS}${CIRCUIT_RECORD}${ECONOMY_LUA}
 local R = ${offsets(REQUEST_HEAD)}
@@ -99,11 +102,14 @@ export type ScopeAlerts = {
 }
 
 // One upstream attempt's outcome for its provider's breaker (whole milliseconds), with the provider's
-// breaker settings.
+// breaker settings, the virtual key whose request it was (`by`) and, for 'keycool' (a 429 with
+// Retry-After on a stored provider key), that key's id (`poolKey`, else '').
 export type CircuitOutcome = {
   providerId: string
   label: string
-  kind: 'ok' | 'fault' | 'cool'
+  kind: 'ok' | 'fault' | 'cool' | 'keycool'
+  by: string
+  poolKey: string
   latencyMs: number
   retryAfterMs: number
   threshold: number

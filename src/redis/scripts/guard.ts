@@ -50,7 +50,7 @@ for i = 1, tonumber(ARGV[ha + H.scopes]) do
   local k, a = take(SCOPE_KEY_COUNT, SCOPE_LIMIT_COUNT)
   scopes[i] = {k = k, a = a}
 end
-local ck, ca = take(circuits, circuits * 2)
+local ck, ca = take(circuits, circuits * 3)
 local windows = {}
 for i = 1, tonumber(ARGV[ha + H.windows]) do
   local k, a = take(1, ${WINDOW_CHECK.length})
@@ -126,7 +126,8 @@ export type GuardInput = {
   reservationTtlMs: number
   // The key first: its limit state is what every reply carries.
   scopes: { scope: Scope; limits: ScopeLimits }[]
-  circuits: { providerId: string; probeLeaseMs: number; label: string }[]
+  // The candidates' breakers, read for the requesting virtual key (`requester`: its own openings).
+  circuits: { providerId: string; probeLeaseMs: number; label: string; requester: string }[]
   // Rolling windows of either scope (src/billing/windows.ts), decided after every scope's limits.
   windows: WindowInput[]
   // A prepaid project, whose balance must cover the reservation (null: postpaid).
@@ -190,14 +191,26 @@ export type WindowState = { remaining: number; resetMs: number }
 // The first scope's request and token windows (remaining may be negative when the scope has no limit).
 export type LimitState = { requests: WindowState; tokens: WindowState }
 
-// Per candidate provider: use it, use it as this request's half-open probe, or skip it (open, cooling
-// down after a 429, or someone else is probing); its recent success ratio in ‰ and latency (null:
-// unknown); whether this read moved its breaker from open to half-open.
+// Per candidate provider: use it, use it as this request's half-open probe, or skip it (open, open for
+// this virtual key alone, cooling down after a 429, or someone else is probing); its recent success ratio
+// in ‰ and latency (null: unknown); whether this read moved its breaker from open to half-open; its
+// stored keys that some isolate saw cooled by a 429, until when (every isolate skips them).
 export type CircuitRead = {
   route: 'use' | 'probe' | 'skip'
   successPermille: number | null
   latencyMs: number | null
   moved: boolean
+  coolingKeys?: { keyId: string; untilMs: number }[]
+}
+
+// The kc field ("<key id>=<until ms>;…") as still cooling at `now`.
+function coolingKeys(raw: unknown, now: number): { keyId: string; untilMs: number }[] {
+  if (typeof raw !== 'string' || raw === '') return []
+  return raw
+    .split(';')
+    .map((entry) => /^(.+)=(\d+)$/.exec(entry))
+    .filter((m) => m !== null && Number(m[2]) > now)
+    .map((m) => ({ keyId: m![1]!, untilMs: Number(m![2]) }))
 }
 
 export type BudgetWindow = 'daily' | 'monthly'
@@ -278,7 +291,8 @@ export async function runGuard(config: Config, input: GuardInput): Promise<Guard
       }),
     )
   }
-  for (const c of input.circuits) call.add([keys.circuit(c.providerId)], [c.probeLeaseMs, c.label])
+  for (const c of input.circuits)
+    call.add([keys.circuit(c.providerId)], [c.probeLeaseMs, c.label, c.requester])
   input.windows.forEach((w, i) =>
     call.add(
       [windowKey(w)],
@@ -324,12 +338,16 @@ export function decodeGuard(reply: unknown, input: GuardInput): GuardDecision {
       return {
         kind: 'ok',
         limits: limitsOf(reply.slice(1, 5)),
-        circuits: reads.map(([route, permille, latency, moved]) => ({
-          route: ROUTES[num(route)] ?? malformed(),
-          successPermille: num(permille) < 0 ? null : num(permille),
-          latencyMs: num(latency) < 0 ? null : num(latency),
-          moved: moved === 1,
-        })),
+        circuits: reads.map(([route, permille, latency, moved, cooling]) => {
+          const keys = coolingKeys(cooling, input.now)
+          return {
+            route: ROUTES[num(route)] ?? malformed(),
+            successPermille: num(permille) < 0 ? null : num(permille),
+            latencyMs: num(latency) < 0 ? null : num(latency),
+            moved: moved === 1,
+            ...(keys.length ? { coolingKeys: keys } : {}),
+          }
+        }),
         pin: typeof reply[6] === 'string' && reply[6] !== '' ? reply[6] : null,
       }
     }
