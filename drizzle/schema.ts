@@ -221,7 +221,7 @@ export const usageLogs = pgTable(
     ttfbMs: integer('ttfb_ms'),
     stream: boolean('stream').notNull().default(false),
     attempts: integer('attempts').notNull().default(0),
-    // Whether the conversation's pin to a provider and pooled key held (CONTRACT §8.1): hit, new (no pin
+    // Whether the conversation's pin to a provider and pooled key held (docs/affinity.md): hit, new (no pin
     // yet) or moved (it could not hold; the serving target is the new pin); null without a conversation.
     affinity: text('affinity'),
     createdAt: createdAt(),

@@ -31,7 +31,7 @@ const EnvSchema = z.object({
   KEY_MAC_SECRET: z.optional(z.string()),
   MAX_BODY_BYTES: z.pipe(positiveInt(32 * 1024 * 1024), z.number().check(z.lte(32 * 1024 * 1024))),
   REDIS_FAIL_OPEN: flag,
-  // Conversation affinity (CONTRACT §8.1) off: pins are neither read nor written (a comparison switch).
+  // Conversation affinity (docs/affinity.md) off: pins are neither read nor written (a comparison switch).
   AFFINITY_DISABLED: flag,
   // Whether a request's first upstream attempt may start while the guard's Redis step is in flight
   // (pipeline/overlap.ts): auto (on while Redis is far from this isolate), on, or off.

@@ -115,7 +115,7 @@ export function pastCursor(cursor: UsageLogCursor | undefined, direction: 'befor
     : sql`(${usageLogs.createdAt}, ${usageLogs.id}) > (${cursor.at}::timestamptz, ${cursor.id})`
 }
 
-export const usageLogColumns = { ...getTableColumns(usageLogs), cursorAt }
+const usageLogColumns = { ...getTableColumns(usageLogs), cursorAt }
 
 // Raw rows for drill-down, newest first, keyset-paginated on (created_at, id) within the window.
 export async function listUsageLogs(

@@ -1,4 +1,4 @@
-// Which conversation a request belongs to (CONTRACT §8.1), so every turn goes to the provider and key
+// Which conversation a request belongs to (docs/affinity.md), so every turn goes to the provider and key
 // whose prompt cache already holds its prefix. First present: Claude Code's session header, Anthropic's
 // metadata.user_id, OpenAI's prompt_cache_key, Codex's session header; otherwise the conversation's
 // fixed start (system prompt or instructions, first user message). Always scoped to the virtual key and

@@ -11,8 +11,8 @@ export function pinServed(draft: UsageDraft, served: Target): void {
   draft.servedPin = encodePin(served)
 }
 
-// A pin lives this long after the turn that last used it (CONTRACT §8.1: at least an hour).
-export const PIN_TTL_SECONDS = 3600
+// A pin lives this long after the turn that last used it (docs/affinity.md: at least an hour).
+const PIN_TTL_SECONDS = 3600
 
 // What the after-response step writes for a conversation's turn that an upstream served, or null.
 export function pinWrite(draft: UsageDraft): { key: string; value: string; ttlSeconds: number } | null {

@@ -39,7 +39,7 @@ export type UsageRow = {
   ttfb_ms: number | null
   stream: boolean
   attempts: number
-  // Whether the conversation's pin held: hit | new | moved; null without a pin (CONTRACT §8.1).
+  // Whether the conversation's pin held: hit | new | moved; null without a pin (docs/affinity.md).
   affinity?: string | null
   created_at: string
   // The stored upstream key that served it, for that key's last_used_at (not a usage_logs column).

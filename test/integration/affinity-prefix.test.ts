@@ -5,7 +5,7 @@ import { gateway, mockUrl, sdk } from '../helpers/gateway'
 
 // What makes a provider's prompt cache work across turns: the gateway keeps the client's cache
 // breakpoints, tells OpenAI-protocol targets which conversation a translated request belongs to, and never
-// changes a prompt's beginning between turns (CONTRACT §8.1).
+// changes a prompt's beginning between turns (docs/affinity.md).
 
 type Seen = { body: any; raw: string; headers: Record<string, string> }
 

@@ -6,7 +6,7 @@ import { countRows, createKey, usageRows } from '../helpers/fixtures'
 import { parsePrometheus } from '../helpers/prometheus'
 
 // A conversation sticks to the provider and the pooled key that served its previous turn, whatever the
-// routing strategy, so every turn meets the prompt cache its earlier turns wrote (CONTRACT §8.1). The
+// routing strategy, so every turn meets the prompt cache its earlier turns wrote (docs/affinity.md). The
 // mock upstream caches prompts per provider and key as the real APIs do.
 
 type Seen = { scenario: string; headers: Record<string, string>; body: any }
