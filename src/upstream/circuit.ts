@@ -74,7 +74,7 @@ export type RequestShape = { stream: boolean; requestedOutputTokens: number | nu
 // a request for more output than it could write before the timeout at a brisk 50 tokens per second
 // makes the time-to-head timeout likely on its own: such a timeout says nothing about the provider.
 const BRISK_TOKENS_PER_SECOND = 50
-export function slowByRequest(target: Target, request: RequestShape | undefined): boolean {
+function slowByRequest(target: Target, request: RequestShape | undefined): boolean {
   if (!request || request.stream || request.requestedOutputTokens === null) return false
   return (request.requestedOutputTokens * 1000) / BRISK_TOKENS_PER_SECOND >= target.timeoutMs
 }
