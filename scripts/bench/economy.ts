@@ -108,9 +108,11 @@ export async function runEconomy(o: {
       roundTrips: { limits: rt.limits.typicalBlocking, economy: rt.economy.typicalBlocking },
       cpuMsPerRequest: { limits: median(cpu.limits), economy: median(cpu.economy), samples: cpu },
       ratio: median(cpu.economy) / median(cpu.limits),
+      // Each economy cell against the limits cell just before it: drift in the machine's load hits both.
+      pairedRatio: median(cpu.economy.map((x, i) => x / cpu.limits[i]!)),
     }
     log(
-      `economy: CPU per request ${fmt(result.cpuMsPerRequest.economy, 3)} ms vs ${fmt(result.cpuMsPerRequest.limits, 3)} ms without (×${fmt(result.ratio, 3)}); round trips ${result.roundTrips.economy.redis}/${result.roundTrips.economy.postgres} vs ${result.roundTrips.limits.redis}/${result.roundTrips.limits.postgres}`,
+      `economy: CPU per request ${fmt(result.cpuMsPerRequest.economy, 3)} ms vs ${fmt(result.cpuMsPerRequest.limits, 3)} ms without (×${fmt(result.ratio, 3)}; paired cells ×${fmt(result.pairedRatio, 3)}); round trips ${result.roundTrips.economy.redis}/${result.roundTrips.economy.postgres} vs ${result.roundTrips.limits.redis}/${result.roundTrips.limits.postgres}`,
     )
     return result
   } finally {

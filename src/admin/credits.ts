@@ -6,7 +6,7 @@ import { OpenAIError } from '../errors'
 import { log } from '../lib/log'
 import { picoToUsdString, usdToPico } from '../lib/money'
 import { audit, type Admin } from './context'
-import { decodeCursor, notFound, page } from './query'
+import { decodeCursor, notFound, page, storedText } from './query'
 import type { CreditCreate } from './schemas'
 import { serializeCredit } from './serialize'
 
@@ -18,7 +18,7 @@ import { serializeCredit } from './serialize'
 export const usdNumber = (pico: bigint) => Number(picoToUsdString(pico))
 
 async function mustFind(admin: Admin, id: string): Promise<ProjectRow> {
-  const row = await findProject(admin.deps.db, id)
+  const row = await findProject(admin.deps.db, storedText(id, 'id'))
   if (!row) throw notFound('project', id)
   return row
 }

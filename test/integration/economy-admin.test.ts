@@ -249,3 +249,16 @@ describe('redemption codes', () => {
     expect((await redeem(other.raw_key, 'garbage')).status).toBe(400)
   })
 })
+
+describe('credit and code routes refuse what Postgres cannot store', () => {
+  it('answers a project id with a NUL as a 400 naming it, never a 503', async () => {
+    expectOpenAIError(await admin('GET', '/projects/a%00b/credits'), 400, 'invalid_request_error', 'id')
+    expectOpenAIError(
+      await admin('POST', '/projects/a%00b/credits', { amount_usd: 1 }),
+      400,
+      'invalid_request_error',
+      'id',
+    )
+    expectOpenAIError(await admin('POST', '/redemption-codes/not-a-uuid/revoke'), 404, 'not_found')
+  })
+})
