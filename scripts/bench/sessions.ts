@@ -26,7 +26,7 @@ type Family = 'claude' | 'codex'
 type Mode = 'ceiling' | 'off' | 'on' | 'breaker'
 type Turn = { prompt: number; cacheRead: number; costUsd: number; ms: number; gatewayMs: number }
 
-export type SessionRow = {
+type SessionRow = {
   family: Family
   mode: Mode
   // Σ cache reads / Σ prompt tokens over turns 2..20 of every conversation.
@@ -39,7 +39,7 @@ export type SessionRow = {
   affinity: Record<string, number>
 }
 
-export type SessionsResult = { conversations: number; turns: number; rows: SessionRow[] }
+type SessionsResult = { conversations: number; turns: number; rows: SessionRow[] }
 
 type Admin = (method: string, path: string, body?: unknown) => Promise<Record<string, unknown>>
 

@@ -7,7 +7,7 @@
 
 export type ConversationProtocol = 'openai' | 'anthropic' | 'responses' | 'gemini'
 
-export type ConversationSource =
+type ConversationSource =
   'claude_code_session' | 'metadata_user_id' | 'prompt_cache_key' | 'session_header' | 'prompt'
 
 export type ConversationInput = {

@@ -85,7 +85,7 @@ function anthropicBlocks(body: Json) {
 }
 
 // `total`: the prompt's tokens counted block by block (null when no breakpoint applies: nothing cached).
-export type AnthropicCache = { read: number; write5m: number; write1h: number; total: number | null }
+type AnthropicCache = { read: number; write5m: number; write1h: number; total: number | null }
 
 // What one Messages request reads from and writes to its key's cache (and records the writes).
 export function anthropicCache(
