@@ -74,6 +74,18 @@ describe('GET /v1/me', () => {
       project: { id: projectId, balance_usd: 3, price_ratio: 2 },
     })
     expect((await get('lgw_nope', '/v1/me')).status).toBe(401)
+
+    // A request costs $0.005 and is charged $0.01 at ratio 2: spend, windows and balance count the charge.
+    await chat(key.raw_key, model)
+    const after = await eventually(async () => {
+      const body = (await (await get(key.raw_key, '/v1/me')).json()) as any
+      expect(body.spend.today_usd).toBe(0.01)
+      return body
+    })
+    expect(after.spend.month_usd).toBe(0.01)
+    expect(after.windows[0]).toMatchObject({ scope: 'key', used_requests: 1 })
+    expect(after.windows[1]).toMatchObject({ scope: 'project', used_usd: 0.01, used_requests: 1 })
+    expect(after.project.balance_usd).toBe(2.99)
   })
 })
 
