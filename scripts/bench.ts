@@ -58,6 +58,7 @@ import {
   createKey,
   expectOk,
   seedBenchRoutes,
+  SLOW_UPSTREAM_MS,
   startMockProcess,
   wranglerSettings,
 } from './bench/setup.ts'
@@ -190,7 +191,12 @@ async function main() {
   neonConfig.fetchEndpoint = stack.neon.url
   const sql = neon(stack.vars.DATABASE_URL!)
   const gapScenario = `gap${opts.gapMs}+chunks${opts.chunks}`
-  await seedBenchRoutes(sql, `${mock.url}/s/${gapScenario}/v1`, `${probe.url}/v1`)
+  await seedBenchRoutes(
+    sql,
+    `${mock.url}/s/${gapScenario}/v1`,
+    `${probe.url}/v1`,
+    `${mock.url}/s/delay${SLOW_UPSTREAM_MS}/v1`,
+  )
 
   const { bundle, readable } = await bundlePromise
   log(
@@ -569,16 +575,29 @@ async function main() {
 
   // 8d. Far Redis: the guard's round trip at 0, 20 and 60 ms one way.
   if (opts.farRedis) log('far Redis: a key with limits at c=1, Redis 0 / 20 / 60 ms away ...')
-  const farRedis = opts.farRedis
-    ? await runFarRedis({
-        loader,
-        latency: stack.upstash.latency,
-        gatewayUrl: gateway.url,
-        adminToken: ADMIN_TOKEN,
-        request: requests['gateway+limits'],
-        durationMs: Math.min(opts.durationMs, 3000),
-      })
-    : null
+  let farRedis = null
+  if (opts.farRedis) {
+    // The same bundle and stores with the guard never overlapped, for comparison.
+    const noOverlap = await serve({
+      ...gatewayServe,
+      name: 'gateway-no-overlap',
+      port: await freePort(),
+      bindings: { ...gatewayServe.bindings, GUARD_OVERLAP: 'off' },
+    })
+    cleanups.push(() => noOverlap.close())
+    const slow = (url: string) =>
+      chatRequest(`${url}/v1/chat/completions`, limitedKey.raw, 'bench-slow', false)
+    farRedis = await runFarRedis({
+      loader,
+      latency: stack.upstash.latency,
+      gatewayUrl: gateway.url,
+      adminToken: ADMIN_TOKEN,
+      requests: { overlap: slow(gateway.url), noOverlap: slow(noOverlap.url) },
+      upstreamMs: SLOW_UPSTREAM_MS,
+      durationMs: Math.min(opts.durationMs, 3000),
+    })
+    await noOverlap.close()
+  }
 
   // 8e. Cold start: a fresh workerd per sample, the first request (limits key) against the floor's.
   log('cold start: a fresh isolate per sample, gateway and floor ...')

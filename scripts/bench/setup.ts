@@ -56,7 +56,7 @@ export async function startMockProcess(
   })
 }
 
-const BENCH_MODELS = ['gpt-4o-mini', 'bench-stream', 'bench-probe']
+const BENCH_MODELS = ['gpt-4o-mini', 'bench-stream', 'bench-probe', 'bench-slow']
 
 // Keys come from the admin API, as an operator would make them.
 export async function createKey(gatewayUrl: string, adminToken: string, spec: KeySpec): Promise<BenchKey> {
@@ -79,24 +79,34 @@ export async function createKey(gatewayUrl: string, adminToken: string, spec: Ke
   return { raw: body.raw_key, spec, via: 'admin-api' }
 }
 
-// Two extra providers routed by the catalog: the mock with spaced stream chunks, and the probe.
-export async function seedBenchRoutes(sql: Sql, gapBaseUrl: string, probeBaseUrl: string) {
+// Extra providers routed by the catalog: the mock with spaced stream chunks, the probe, and the mock
+// answering after SLOW_UPSTREAM_MS (a model's time to first token, for the far-Redis scenario).
+export const SLOW_UPSTREAM_MS = 300
+export async function seedBenchRoutes(
+  sql: Sql,
+  gapBaseUrl: string,
+  probeBaseUrl: string,
+  slowBaseUrl: string,
+) {
   await sql.transaction([
     sql.query(
       `INSERT INTO providers (name, type, base_url, api_key_ref, enabled, timeout_ms, max_retries)
        VALUES ('bench-gap', 'openai', $1, 'PROVIDER_OPENAI_MAIN_API_KEY', true, 30000, 0),
-              ('bench-probe', 'openai', $2, 'PROVIDER_OPENAI_MAIN_API_KEY', true, 30000, 0)`,
-      [gapBaseUrl, probeBaseUrl],
+              ('bench-probe', 'openai', $2, 'PROVIDER_OPENAI_MAIN_API_KEY', true, 30000, 0),
+              ('bench-slow', 'openai', $3, 'PROVIDER_OPENAI_MAIN_API_KEY', true, 30000, 0)`,
+      [gapBaseUrl, probeBaseUrl, slowBaseUrl],
     ),
     sql.query(
       `INSERT INTO model_mappings (model, provider_id, upstream_model, priority, weight, enabled)
        SELECT m.model, p.id, 'gpt-4o-mini', 1, 1, true
-       FROM (VALUES ('bench-stream', 'bench-gap'), ('bench-probe', 'bench-probe')) AS m(model, provider)
+       FROM (VALUES ('bench-stream', 'bench-gap'), ('bench-probe', 'bench-probe'), ('bench-slow', 'bench-slow'))
+         AS m(model, provider)
        JOIN providers p ON p.name = m.provider`,
     ),
     sql.query(
       `INSERT INTO prices (model, input_per_million, output_per_million, effective_from)
-       VALUES ('bench-stream', 0.15, 0.60, '2024-07-18T00:00:00Z'), ('bench-probe', 0.15, 0.60, '2024-07-18T00:00:00Z')`,
+       VALUES ('bench-stream', 0.15, 0.60, '2024-07-18T00:00:00Z'), ('bench-probe', 0.15, 0.60, '2024-07-18T00:00:00Z'),
+              ('bench-slow', 0.15, 0.60, '2024-07-18T00:00:00Z')`,
     ),
   ])
 }
