@@ -369,10 +369,18 @@ export function guard(route: GuardRoute) {
         const rekeyed = targets.map((t, i) => coolSharedKeys(t, decision.circuits[i]?.coolingKeys, wall))
         // A started first attempt goes first like a pin, when its breaker allows (pipeline/overlap.ts).
         const preferred = pin ?? (early && { providerId: early.providerId, keyId: early.keyId ?? null })
-        const unpinned = conversation && !preferred ? conversation.id : null
-        const random = unpinned ? seededRandom(unpinned) : Math.random
+        // A conversation's draws and keys are seeded with its identity (upstream/affinity.ts): the same
+        // target and key in every isolate before its first pin, and the same fallback after a move even
+        // when that move's pin write is lost.
+        const seed = conversation?.id
+        const random = seed ? seededRandom(seed) : Math.random
         const ordered = orderTargets(rekeyed, decision.circuits, strategyOf(rekeyed), random, preferred, wall)
-        if (unpinned && ordered[0]) ordered[0] = seededKey(ordered[0], unpinned, wall)
+        if (seed)
+          ordered.forEach((t, i) => {
+            const held =
+              i === 0 && preferred?.providerId === t.providerId && preferred.keyId === (t.keyId ?? null)
+            if (!held) ordered[i] = seededKey(t, seed, wall)
+          })
         c.set('targets', ordered)
         return
       }
