@@ -228,6 +228,11 @@ describe('admin UI in headless Chromium against `npm run dev`', () => {
     await expectText(page.getByTestId('credit-row').first(), /invoice 1/)
     await expectText(page.getByTestId('billing-margin'), /Cost \$[\d.]+ · charged \$[\d.]+ · margin \$[\d.]+/)
     expect((await admin(`/admin/projects/${PROJECT}`)).balance_usd).toBe(3)
+    const keyWindows = page.getByTestId('key-window-row').filter({ hasText: KEY_NAME })
+    await keyWindows.getByTestId('edit-key-windows').click()
+    await page.locator('dialog[open] [name="windows"]').fill('[{"period":"5h","limit_requests":100}]')
+    await page.getByTestId('key-windows-submit').click()
+    await expectText(page.getByTestId('key-window-row').filter({ hasText: KEY_NAME }), /5h: 100 req/)
 
     await page.getByTestId('mint-codes').click()
     await page.locator('dialog[open] [name="amount_usd"]').fill('2')

@@ -50,7 +50,7 @@ export default {
 
     const detail = () => {
       if (!ledger) return null
-      const { project, credits, statement } = ledger
+      const { project, credits, statement, keys } = ledger
       const t = statement.totals
       return h(
         'div',
@@ -72,6 +72,40 @@ export default {
           ],
           statement.data,
           { testid: 'billing-statement', empty: 'No usage this month.' },
+        ),
+        h('div', { class: 'card-head' }, h('h2', null, 'Key windows')),
+        table(
+          [
+            {
+              label: 'Key',
+              cell: (k) => [
+                h('div', { class: 'strong' }, k.name),
+                h('code', { class: 'muted small' }, `${k.key_prefix}…`),
+              ],
+            },
+            { label: 'Windows', cell: (k) => windowsText(k.windows) },
+            {
+              label: '',
+              class: 'actions',
+              cell: (k) =>
+                h(
+                  'button',
+                  {
+                    type: 'button',
+                    class: 'btn btn-sm',
+                    testid: 'edit-key-windows',
+                    onclick: () => keyWindows(k),
+                  },
+                  'Windows',
+                ),
+            },
+          ],
+          keys,
+          {
+            testid: 'key-windows',
+            rowAttrs: () => ({ testid: 'key-window-row' }),
+            empty: 'No keys in this project.',
+          },
         ),
         h('div', { class: 'card-head' }, h('h2', null, 'Credit ledger')),
         table(
@@ -179,11 +213,20 @@ export default {
     const open = async (p) => {
       selected = p.id
       const id = encodeURIComponent(p.id)
-      const [credits, statement] = (await attempt(() =>
-        Promise.all([get(`/admin/projects/${id}/credits?limit=100`), get(`/admin/projects/${id}/statement`)]),
-      )) ?? [null, null]
+      const [credits, statement, keys] = (await attempt(() =>
+        Promise.all([
+          get(`/admin/projects/${id}/credits?limit=100`),
+          get(`/admin/projects/${id}/statement`),
+          list('/admin/api-keys'),
+        ]),
+      )) ?? [null, null, null]
       if (!credits || !isCurrent()) return
-      ledger = { project: p, credits: credits.data, statement }
+      ledger = {
+        project: p,
+        credits: credits.data,
+        statement,
+        keys: keys.filter((k) => k.project_id === p.id),
+      }
       draw()
     }
 
@@ -239,6 +282,28 @@ export default {
         onSubmit: async (_all, changed) => {
           if (Object.keys(changed).length) await patch(`/admin/projects/${encodeURIComponent(p.id)}`, changed)
           await load()
+        },
+      })
+
+    const keyWindows = (k) =>
+      formDialog({
+        title: `Windows of key “${k.name}”`,
+        fields: [
+          {
+            name: 'windows',
+            label: 'Rolling windows',
+            type: 'json',
+            wide: true,
+            hint: 'e.g. [{"period":"5h","limit_requests":200}] (periods 5h, 1d, 7d, 30d)',
+          },
+        ],
+        values: k,
+        submitLabel: 'Save',
+        submitTestId: 'key-windows-submit',
+        onSubmit: async (_all, changed) => {
+          if (Object.keys(changed).length) await patch(`/admin/api-keys/${k.id}`, changed)
+          const current = projects.find((x) => x.id === selected)
+          if (current) await open(current)
         },
       })
 
