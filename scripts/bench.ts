@@ -11,9 +11,9 @@
 // BENCH_STREAMS (6), BENCH_RT_REQUESTS (20), BENCH_PAUSE_MS (15: the paced load), BENCH_PROFILE (1),
 // BENCH_PROFILE_CONCURRENCY (16), BENCH_PROFILE_PAUSE_MS (0), BENCH_FAILOVER_REQUESTS (30), BENCH_FAR_REDIS
 // (1; 0 skips the far-Redis scenario), BENCH_SESSIONS (1; 0 skips the agent-sessions scenario; flag
-// --sessions runs it alone; --economy runs the balance-and-windows scenario alone), REDIS_URL (default: a private redis-server), BENCH_POSTGRES_URL (admin URL;
-// default the local one, else PGlite). Flag --quick: 1.5 s cells, 2 repeats. `--ledger N`: the usage ledger
-// scenario at N rows.
+// --sessions runs it alone; --economy runs the balance-and-windows scenario alone), REDIS_URL (default: a
+// private redis-server), BENCH_POSTGRES_URL (admin URL; default the local one, else PGlite). Flag --quick:
+// 1.5 s cells, 2 repeats. `--ledger N`: the usage ledger scenario at N rows.
 import { randomBytes } from 'node:crypto'
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { gzipSync } from 'node:zlib'
@@ -226,7 +226,7 @@ async function main() {
       PROVIDER_OPENAI_MAIN_API_KEY: MOCK_KEY,
       // The mock upstreams listen on 127.0.0.1: a local deployment, like npm run dev.
       ALLOW_PRIVATE_UPSTREAMS: 'true',
-      // The economy scenario times the guard's own step before the upstream call, not the overlap that hides it.
+      // The economy scenario times the guard's own step before the upstream call, not the overlap hiding it.
       ...(opts.economyOnly ? { GUARD_OVERLAP: 'off' } : {}),
       ...Object.fromEntries(
         FAILOVER_UNGUARDED.map((name) => [
@@ -338,7 +338,7 @@ async function main() {
       durationMs: Math.max(opts.durationMs, 3000),
       coldSamples: quick ? 3 : 5,
     })
-    // BENCH_LONE_PROFILE=cold|paced: where the first request on a fresh isolate (or a paced one) spends its CPU.
+    // BENCH_LONE_PROFILE=cold|paced: where the first request of a fresh isolate (or a paced one) spends CPU.
     const profileMode = process.env.BENCH_LONE_PROFILE
     let loneProfile: ReturnType<typeof attribute> | null = null
     if (profileMode === 'cold' || profileMode === 'paced') {

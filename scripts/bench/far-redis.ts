@@ -10,7 +10,7 @@ import { createKey } from './setup.ts'
 import { log } from './options.ts'
 import { fmt, markdownTable, table, type Summary } from './stats.ts'
 
-export const FAR_REDIS_ONE_WAY_MS = [0, 20, 60]
+const FAR_REDIS_ONE_WAY_MS = [0, 20, 60]
 
 type Variant = 'overlap' | 'noOverlap'
 type Row = { oneWayMs: number; latency: Record<Variant, Summary> }

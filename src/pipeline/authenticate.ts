@@ -17,10 +17,10 @@ export function bearerToken(header: string | undefined): string | null {
   return match?.[1] ?? null
 }
 
-// Looks a virtual key up (isolate cache first) and refuses unknown, disabled and expired keys, and the
-// keys of a disabled project, all with the same message (a distinct one would confirm that a leaked old key is real; the reason goes
-// to the log). A cached refusal of a known key is re-checked against the current config version
-// first, so a key re-enabled a moment ago is not refused from a stale cache. An unknown hash is not:
+// Looks a virtual key up (isolate cache first) and refuses unknown, disabled and expired keys, and the keys
+// of a disabled project, all with the same message (a distinct one would confirm that a leaked old key is
+// real; the reason goes to the log). A cached refusal of a known key is re-checked against the current config
+// version first, so a key re-enabled a moment ago is not refused from a stale cache. An unknown hash is not:
 // no row can appear for it later (raw keys are random), so the cache answers it with no store call.
 export async function resolveKey(deps: Deps, requestId: string, keyHash: string, version?: string) {
   let entry = await fromStore('postgres', requestId, () => getKey(deps, keyHash, version))

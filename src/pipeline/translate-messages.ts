@@ -4,11 +4,11 @@ import { OpenAIError } from '../errors'
 import { toChatRequest } from '../protocols/anthropic/request'
 import { DEFAULT_MAX_OUTPUT_TOKENS } from '../usage/tokens'
 
-// An Anthropic Messages request becomes the chat request the rest of the pipeline (guard, relay) works
-// on; the client's own body stays in `inbound` for Anthropic targets (passthrough). max_tokens is clamped
-// to what the routed models can write (Claude Code always asks for 128,000, which most OpenAI-compatible
-// models refuse), so the reservation uses the clamped number. A request only Anthropic can serve (server tools…) goes to the Anthropic targets alone,
-// with a rough chat body for the estimates.
+// An Anthropic Messages request becomes the chat request the rest of the pipeline (guard, relay) works on;
+// the client's own body stays in `inbound` for Anthropic targets (passthrough). max_tokens is clamped to what
+// the routed models can write (Claude Code always asks for 128,000, which most OpenAI-compatible models
+// refuse), so the reservation uses the clamped number. A request only Anthropic can serve (server tools…)
+// goes to the Anthropic targets alone, with a rough chat body for the estimates.
 export const translateMessages = createMiddleware<AppEnv>(async (c, next) => {
   const inbound = c.get('body')
   let chat: Record<string, unknown>

@@ -21,7 +21,8 @@ export const keys = {
   usageSpoolDead: () => `${P}:spool:usage:dead`,
   // Failed admin sign-ins per client IP (redis/scripts/fixed-window.ts appends ":<ip>:<window number>").
   adminAuthFailures: () => `${P}:adminfail`,
-  // A provider's circuit breaker and health figures (HASH, fields in redis/lua/circuit.lua.ts), 7 days after its last outcome.
+  // A provider's circuit breaker and health figures (HASH, fields in redis/lua/circuit.lua.ts), 7 days after
+  // its last outcome.
   circuit: (providerId: string) => `${P}:circuit:${providerId}`,
   // Which provider created a Responses API response (JSON: key, model, provider), so follow-ups
   // (previous_response_id, GET, DELETE) go to the provider that stores it.
@@ -29,15 +30,17 @@ export const keys = {
   // A conversation's pin (docs/affinity.md): "<provider id>|<stored key id or ''>" that served its last
   // turn, read by the guard and written after the response, 1 hour after its last use.
   pin: (conversationId: string) => `${P}:pin:${conversationId}`,
-  // A prepaid project's balance (HASH: credit, cid, spent; redis/scripts/balance.ts), no TTL: rebuilt from Postgres
-  // when missing.
+  // A prepaid project's balance (HASH: credit, cid, spent; redis/scripts/balance.ts), no TTL: rebuilt from
+  // Postgres when missing.
   balance: (projectId: string) => `${P}:pj:bal:${projectId}`,
-  // Its in-flight reservations (ZSET member = reservationMember() in redis/scripts/guard.ts, score = expiry ms).
+  // Its in-flight reservations (ZSET member = reservationMember() in redis/scripts/guard.ts, score =
+  // expiry in ms).
   balanceHolds: (projectId: string) => `${P}:pj:balresv:${projectId}`,
   // A rolling window's buckets (HASH, src/billing/windows.ts), per key ("k") or project ("p") and period;
   // expires one period after its last write.
   window: (scope: 'k' | 'p', id: string, period: string) => `${P}:win:${scope}:${id}:${period}`,
-  // Wrong redemption codes per virtual key (redis/scripts/fixed-window.ts appends ":<key id>:<window number>").
+  // Wrong redemption codes per virtual key (redis/scripts/fixed-window.ts appends
+  // ":<key id>:<window number>").
   redeemFailures: () => `${P}:redeemfail`,
   // Prometheus counters and histograms (HASH field = "<metric>{<labels>}", value = number).
   metrics: () => `${P}:metrics`,

@@ -44,9 +44,9 @@ const openaiEncoder = (clientWantsUsage: boolean): StreamEncoder => ({
 })
 
 // The protocol-neutral stream pipe: upstream bytes → SSE events → the provider's decoder (native event →
-// OpenAI chunks, usage, end) → the client protocol's encoder (OpenAI SSE by default), as each event arrives. Hides the usage-only
-// chunk from a client that did not ask for it, turns a failure after the first byte into one error
-// event and a clean close (no [DONE]), and cancels the upstream as soon as our client goes away.
+// OpenAI chunks, usage, end) → the client protocol's encoder (OpenAI SSE by default), as each event arrives.
+// Hides the usage-only chunk from a client that did not ask for it, turns a failure after the first byte into
+// one error event and a clean close (no [DONE]), and cancels the upstream as soon as our client goes away.
 export function pipeStream(
   upstream: ReadableStream<Uint8Array>,
   decoder: StreamDecoder,

@@ -2,8 +2,8 @@
 export const BUCKETS = 60
 
 // The relay's economy in the guard's and the finish step's own atomic step: rolling windows (per key or
-// project and period, one HASH of time buckets: src/billing/windows.ts) and a prepaid project's balance
-// (HASH credit/cid/spent: redis/scripts/balance.ts, with its in-flight reservations in a ZSET scored by expiry, so
+// project and period, one HASH of time buckets: src/billing/windows.ts) and a prepaid project's balance (HASH
+// credit/cid/spent: redis/scripts/balance.ts, with its in-flight reservations in a ZSET scored by expiry, so
 // a crashed isolate's hold lapses). Money is integer pico-USD written with HINCRBY as the exact decimal
 // string; Lua compares as doubles (exact to the pico below $9,000, a few pico above).
 //
