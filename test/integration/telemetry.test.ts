@@ -136,20 +136,26 @@ describe('GenAI traces from the gateway', () => {
     expect(server.parentSpanId).toBeUndefined()
   })
 
-  it('sends one export for requests that finish together, and nothing for a client trace that is not sampled', async () => {
+  it('sends the spans of requests that finish together in one export, and nothing for a client trace that is not sampled', async () => {
     const { model, key } = await tracedModel()
     const receiver = `otel~${uid()}`
     const env = { OTEL_EXPORTER_OTLP_ENDPOINT: `${mockUrl()}/s/${receiver}` }
-    await Promise.all([1, 2, 3].map(() => gatewayWith(env, '/v1/chat/completions', ask(key.raw_key, model))))
+    const n = 8
+    await Promise.all(
+      Array.from({ length: n }, () => gatewayWith(env, '/v1/chat/completions', ask(key.raw_key, model))),
+    )
+    // Requests finishing within a batch window share one export (how many windows they span depends on
+    // the machine's timing): every span arrives, in fewer POSTs than requests.
     const exports = await mockRequests(receiver)
-    expect(exports).toHaveLength(1)
-    expect(spansOf(exports[0]).filter((s) => s.kind === 2)).toHaveLength(3)
+    expect(exports.length).toBeLessThan(n)
+    const servers = exports.flatMap((e) => spansOf(e).filter((s) => s.kind === 2))
+    expect(servers).toHaveLength(n)
     await gatewayWith(
       env,
       '/v1/chat/completions',
       ask(key.raw_key, model, { traceparent: `00-${CLIENT_TRACE}-${CLIENT_SPAN}-00` }),
     )
-    expect(await mockRequests(receiver)).toHaveLength(1)
+    expect(await mockRequests(receiver)).toHaveLength(exports.length)
   })
 
   it('answers normally when the collector is down', async () => {
