@@ -18,7 +18,7 @@ import {
   type WindowInput,
 } from '../redis/scripts/guard'
 import { keys } from '../redis/keys'
-import { decodePin, MIN_CACHEABLE_TOKENS, seededKey, seededRandom } from '../upstream/affinity'
+import { decodePin, MIN_CACHEABLE_TOKENS, seededKey, seededRandom, inFixedOrder } from '../upstream/affinity'
 import { orderTargets, strategyOf } from '../upstream/route-order'
 import { coolSharedKeys } from '../upstream/key-faults'
 import type { Route } from '../usage/draft'
@@ -373,8 +373,11 @@ export function guard(route: GuardRoute) {
         // target and key in every isolate before its first pin, and the same fallback after a move even
         // when that move's pin write is lost.
         const seed = conversation?.id
+        const [candidates, reads] = seed
+          ? inFixedOrder(rekeyed, decision.circuits)
+          : [rekeyed, decision.circuits]
         const random = seed ? seededRandom(seed) : Math.random
-        const ordered = orderTargets(rekeyed, decision.circuits, strategyOf(rekeyed), random, preferred, wall)
+        const ordered = orderTargets(candidates, reads, strategyOf(candidates), random, preferred, wall)
         if (seed)
           ordered.forEach((t, i) => {
             const held =

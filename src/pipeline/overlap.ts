@@ -1,5 +1,6 @@
 import type { CircuitRead } from '../redis/scripts/guard'
-import { withPinnedKey, type Pin } from '../upstream/affinity'
+import { inFixedOrder, seededKey, seededRandom, withPinnedKey, type Pin } from '../upstream/affinity'
+import { orderTargets, strategyOf } from '../upstream/route-order'
 import type { Target } from '../upstream/targets'
 
 // Whether a request's first upstream attempt may start while the guard's Redis step is in flight
@@ -51,8 +52,9 @@ export function notePin(conversationId: string, served: Target): void {
 
 const usable = (t: Target) => (lastRoute.get(t.providerId) ?? 'use') === 'use'
 
-// The target to start early, or null: the conversation's pin as this isolate last saw it, else the first
-// candidate whose breaker this isolate last saw closed (or has not seen), for a key not refused here lately.
+// The target to start early, or null: the conversation's pin as this isolate last saw it, else the target its
+// identity draws, else the first candidate whose breaker this isolate last saw closed (or has not seen),
+// for a key not refused here lately.
 export function headStartTarget(
   mode: OverlapMode,
   keyId: string,
@@ -66,5 +68,14 @@ export function headStartTarget(
   if (refused !== undefined && now - refused < REFUSED_HOLD_MS) return null
   const pin = conversationId === undefined ? undefined : pins.get(conversationId)
   const pinned = pin && candidates.find((t) => t.providerId === pin.providerId && usable(t))
-  return (pinned && withPinnedKey(pinned, pin, Date.now())) || candidates.find(usable) || null
+  const held = pinned && withPinnedKey(pinned, pin, Date.now())
+  if (held) return held
+  // Not served here lately: the target and key the conversation's identity draws (upstream/affinity.ts),
+  // where its pin points unless it had to move.
+  if (conversationId !== undefined) {
+    const [open] = inFixedOrder(candidates.filter(usable), [])
+    const [drawn] = orderTargets(open, [], strategyOf(open), seededRandom(conversationId))
+    return drawn ? seededKey(drawn, conversationId, Date.now()) : null
+  }
+  return candidates.find(usable) || null
 }

@@ -64,3 +64,17 @@ export function seededKey(target: Target, conversationId: string, now: number): 
   const key = sorted[Number.parseInt(conversationId.slice(8, 16), 16) % sorted.length]!
   return key.id === target.keyId ? target : { ...target, apiKey: key.secret, keyId: key.id }
 }
+
+// The candidates in a fixed order (provider id, then upstream model) with their reads alongside: the
+// catalog shuffles candidates per request, and a seeded draw must not depend on that order.
+export function inFixedOrder<R>(targets: readonly Target[], reads: readonly R[]): [Target[], R[]] {
+  const order = targets
+    .map((t, i) => i)
+    .sort((x, y) => {
+      const a = targets[x]!
+      const b = targets[y]!
+      if (a.providerId !== b.providerId) return a.providerId < b.providerId ? -1 : 1
+      return a.upstreamModel < b.upstreamModel ? -1 : a.upstreamModel > b.upstreamModel ? 1 : 0
+    })
+  return [order.map((i) => targets[i]!), order.map((i) => reads[i]!)]
+}

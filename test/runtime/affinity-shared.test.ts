@@ -67,5 +67,13 @@ describe('conversation affinity across isolates', () => {
     const seen = all.filter((r) => scenarios.includes(r.scenario))
     expect(seen).toHaveLength(8)
     expect(new Set(seen.map((r) => `${r.scenario} ${r.headers['x-api-key']}`)).size).toBe(1)
+    // Every turn after the first found the pin the other process wrote (a draw alone would say `new`).
+    let rows: { affinity: string | null; created_at: string }[] = []
+    for (const deadline = Date.now() + 10_000; rows.length < 8 && Date.now() < deadline;) {
+      rows = (await rt.admin('GET', `/usage/logs?api_key_id=${key.body.id}&limit=20`)).body.data
+      if (rows.length < 8) await new Promise((r) => setTimeout(r, 100))
+    }
+    const results = rows.sort((x, y) => x.created_at.localeCompare(y.created_at)).map((r) => r.affinity)
+    expect(results).toEqual(['new', 'hit', 'hit', 'hit', 'hit', 'hit', 'hit', 'hit'])
   })
 })

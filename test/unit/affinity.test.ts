@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import type { CircuitRead } from '../../src/redis/scripts/guard'
 import type { KeyPool } from '../../src/secrets/pool'
-import { affinityResult, decodePin, encodePin, seededKey, seededRandom } from '../../src/upstream/affinity'
+import {
+  affinityResult,
+  decodePin,
+  encodePin,
+  inFixedOrder,
+  seededKey,
+  seededRandom,
+} from '../../src/upstream/affinity'
 import { CIRCUIT_DEFAULTS } from '../../src/upstream/circuit'
 import { orderTargets } from '../../src/upstream/route-order'
 import type { Target } from '../../src/upstream/targets'
@@ -80,19 +87,13 @@ describe('a conversation pinned to a provider and one of its pooled keys', () =>
 describe('a conversation before its first pin', () => {
   const id = (n: number) => n.toString(16).padStart(8, '0').repeat(4)
 
-  it('draws the same target and pooled key in every isolate (whatever turn its pools are at)', () => {
+  it('draws the same target and pooled key in every isolate (whatever turn its pools are at, whatever order the catalog shuffled)', () => {
     const pick = (turn: number) => {
       const a = pooled('a', ['a1', 'a2', 'a3'], `a${(turn % 3) + 1}`)
       const b = pooled('b', ['b1', 'b2', 'b3'], `b${(turn % 3) + 1}`)
       const conversation = 'c0ffee01d00d0002' + '0'.repeat(16)
-      const [first] = orderTargets(
-        [a, b],
-        [closed, closed],
-        'weighted',
-        seededRandom(conversation),
-        null,
-        NOW,
-      )
+      const [targets, reads] = inFixedOrder(turn % 2 ? [a, b] : [b, a], [closed, closed])
+      const [first] = orderTargets(targets, reads, 'weighted', seededRandom(conversation), null, NOW)
       const t = seededKey(first!, conversation, NOW)
       return `${t.provider}/${t.keyId}`
     }

@@ -59,7 +59,14 @@ describe('when the first attempt may overlap the guard (GUARD_OVERLAP)', () => {
     const chosen = headStartTarget('on', 'k1', [a, pooled], now, 'conv-1')
     expect(chosen?.providerId).toBe('b')
     expect(chosen?.keyId).toBe('key-2')
-    expect(headStartTarget('on', 'k1', [a, pooled], now, 'conv-other')).toBe(a)
+    // A conversation not served here lately: the target its identity draws, whatever the candidates' order.
+    const id = 'c0ffee01d00d0002'.repeat(2)
+    const drawn = headStartTarget('on', 'k1', [a, b], now, id)?.providerId
+    expect(headStartTarget('on', 'k1', [b, a], now, id)?.providerId).toBe(drawn)
+    const ids = Array.from({ length: 40 }, (_, i) => (i * 2654435761).toString(16).padStart(8, '0').repeat(4))
+    expect(new Set(ids.map((c) => headStartTarget('on', 'k1', [a, b], now, c)?.providerId))).toEqual(
+      new Set(['a', 'b']),
+    )
   })
 
   it('a key refused here waits for the guard for a minute', () => {
