@@ -338,10 +338,11 @@ async function main() {
       durationMs: Math.max(opts.durationMs, 3000),
       coldSamples: quick ? 3 : 5,
     })
-    // BENCH_LONE_PROFILE=cold|paced: where the first request of a fresh isolate (or a paced one) spends CPU.
+    // BENCH_LONE_PROFILE=cold|paced|c16: where the first request of a fresh isolate (or a paced one, or c=16)
+    // spends its CPU.
     const profileMode = process.env.BENCH_LONE_PROFILE
     let loneProfile: ReturnType<typeof attribute> | null = null
-    if (profileMode === 'cold' || profileMode === 'paced') {
+    if (profileMode === 'cold' || profileMode === 'paced' || profileMode === 'c16') {
       const [port, inspectorPort] = [await freePort(), await freePort()]
       const profiled = await serve({
         ...gatewayServe,
@@ -353,7 +354,7 @@ async function main() {
       })
       cleanups.push(() => profiled.close())
       const req = coldRequests.gateway(profiled.url)
-      if (profileMode === 'paced') await expectOk('gateway-lone-profiled', req)
+      if (profileMode !== 'cold') await expectOk('gateway-lone-profiled', req)
       const raw = await profileWorker(inspectorPort, async () => {
         if (profileMode === 'cold') {
           await expectOk('gateway-lone-profiled', req)
@@ -361,11 +362,11 @@ async function main() {
         } else
           await loader.closed({
             request: req,
-            concurrency: 1,
+            concurrency: profileMode === 'c16' ? 16 : 1,
             warmupMs: 0,
             durationMs: Math.max(opts.durationMs, 3000),
             maxRequests: 100_000,
-            pauseMs: 100,
+            pauseMs: profileMode === 'c16' ? 0 : 100,
             cpuPids: {},
           })
       })

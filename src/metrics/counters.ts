@@ -9,14 +9,18 @@ export const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.
 
 export type Increment = [field: string, by: number]
 
+const NEEDS_ESCAPE = /[\\\n"]/
+
 function escapeLabel(value: string): string {
+  if (!NEEDS_ESCAPE.test(value)) return value
   return value.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')
 }
 
+// Several per request on the hot path: one pass, no intermediate arrays.
 export function labels(pairs: Record<string, string | number>): string {
-  return Object.entries(pairs)
-    .map(([k, v]) => `${k}="${escapeLabel(String(v))}"`)
-    .join(',')
+  let out = ''
+  for (const k in pairs) out += `${out ? ',' : ''}${k}="${escapeLabel(String(pairs[k]))}"`
+  return out
 }
 
 const counter = (family: string, l: Record<string, string | number>, by = 1): Increment => [

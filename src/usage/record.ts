@@ -55,8 +55,13 @@ const MODEL_MAX = 200
 const CONTROL = /[\u0000-\u001f]/g
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
 
+// Text with neither (almost every field of almost every row) is kept as it is, after one test.
+const CLEAN = /^[^\u0000-\u001f\ud800-\udfff]*$/
+
 function cleanText(value: unknown, max = Infinity): string {
-  const text = String(value ?? '').replace(CONTROL, '')
+  const raw = String(value ?? '')
+  if (raw.length <= max && CLEAN.test(raw)) return raw
+  const text = raw.replace(CONTROL, '')
   return (text.length > max ? text.slice(0, max) : text).replace(LONE_SURROGATE, '\ufffd')
 }
 
