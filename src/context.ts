@@ -2,7 +2,7 @@ import type { KeyRecord } from './db/keys'
 import type { Deps } from './deps'
 import type { Conversation } from './protocols/conversation'
 import type { Target } from './upstream/targets'
-import type { UsageDraft } from './usage/draft'
+import type { Meter } from './usage/meter'
 import type { Hold } from './redis/scripts/guard'
 
 export type Bindings = CloudflareBindings & Record<string, unknown>
@@ -17,7 +17,8 @@ export type AppEnv = {
     apiKey: KeyRecord
     // The config version the cached key/catalog were loaded under; the guard checks it atomically.
     configVersion: string
-    draft: UsageDraft
+    // The request's usage row, metrics and after-response facts (usage/meter.ts): stages report to it.
+    meter: Meter
     body: Record<string, unknown>
     // The client's own body when `body` is its translation (an Anthropic Messages request).
     inbound: Record<string, unknown>

@@ -1,4 +1,4 @@
-import type { UsageDraft } from '../usage/draft'
+import type { MeterView } from '../usage/meter'
 
 // Metrics live in one Redis hash. A field is "<family>\t<labels>\t<kind>": kind is "" for a counter,
 // "sum"/"count" for a histogram, or a bucket's upper bound ("0.1", "+Inf"), stored non-cumulative and
@@ -39,7 +39,7 @@ function histogram(family: string, l: Record<string, string | number>, seconds: 
   ]
 }
 
-export function requestIncrements(draft: UsageDraft, endedAt: number): Increment[] {
+export function requestIncrements(draft: MeterView, endedAt: number): Increment[] {
   const provider = draft.provider ?? 'none'
   const model = draft.metricModel
   const out: Increment[] = [

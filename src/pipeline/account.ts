@@ -5,8 +5,8 @@ import { OpenAIError } from '../errors'
 import { log } from '../lib/log'
 import { requestIncrements } from '../metrics/counters'
 import { circuitOutcomes } from '../upstream/circuit'
-import { newDraft, type Route, type UsageDraft } from '../usage/draft'
-import { countWithTokenizer } from '../usage/tokenizer'
+import type { Route } from '../usage/draft'
+import { Meter } from '../usage/meter'
 import { pinWrite } from '../usage/affinity'
 import { telemetryOf } from '../telemetry/exporter'
 import { draftSpans, newTracing } from '../telemetry/trace'
@@ -24,7 +24,7 @@ import { alertBudgets, budgetEvents } from '../webhooks/alerts'
 import { emitSafely } from '../webhooks/deliver'
 import { circuitEvents, keyInvalidEvents } from '../webhooks/provider-events'
 
-// Opens the request's usage draft right after authentication and, once the response (or its stream)
+// Opens the request's Meter right after authentication and, once the response (or its stream)
 // is over, settles the guard's hold, writes the usage row and counts the metrics — all in waitUntil, in
 // a batch with the other requests finishing around the same time (usage/batch.ts).
 // That work is registered before the request runs: on the production runtime a client that leaves
@@ -33,11 +33,13 @@ import { circuitEvents, keyInvalidEvents } from '../webhooks/provider-events'
 export function account(route: Route) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const deps = c.get('deps')
-    const draft = newDraft(crypto.randomUUID(), c.get('requestId'), c.get('apiKey'), route, deps.now())
     const telemetry = telemetryOf(deps)
-    if (telemetry)
-      draft.tracing = newTracing(traceContext(c.req.header('traceparent')), telemetry.captureContent)
-    c.set('draft', draft)
+    const tracing = telemetry
+      ? newTracing(traceContext(c.req.header('traceparent')), telemetry.captureContent)
+      : null
+    const ids = { eventId: crypto.randomUUID(), requestId: c.get('requestId') }
+    const meter = new Meter(ids, c.get('apiKey'), route, deps.now(), tracing)
+    c.set('meter', meter)
     c.set('hold', null)
     c.set('limitHeaders', {})
     let handled: () => void = () => {}
@@ -46,22 +48,22 @@ export function account(route: Route) {
       Promise.race([responded, clientGone(c.req.raw.signal)]).then(async (first) => {
         // A runtime that lets the handler go on (wrangler dev, tests) finishes it at once, since the
         // upstream call stops on the same signal; on the edge the grace just runs out.
-        if (first === 'gone' && (await Promise.race([responded, sleep(GONE_GRACE_MS)])) !== 'handled') {
-          draft.status = 499
-          draft.errorCode = 'client_disconnected'
-        }
-        await draft.finished
-        await closeRequest(deps, draft, c.get('hold'), c.get('apiKey'))
+        if (first === 'gone' && (await Promise.race([responded, sleep(GONE_GRACE_MS)])) !== 'handled')
+          meter.ended({ status: 499, code: 'client_disconnected' })
+        await meter.done
+        await closeRequest(deps, meter, c.get('hold'), c.get('apiKey'))
       }),
     )
     try {
       await next()
-      draft.status ||= c.res.status
-      if (c.error instanceof OpenAIError) draft.errorCode = c.error.code
-      else if (c.error) draft.errorCode = 'internal_error'
-      const gatewayMs = Math.max(0, deps.now() - draft.startedAt - draft.upstreamMs)
+      meter.responded(
+        c.res.status,
+        c.error instanceof OpenAIError ? c.error.code : c.error ? 'internal_error' : undefined,
+      )
+      const { startedAt, upstreamMs } = meter.view
+      const gatewayMs = Math.max(0, deps.now() - startedAt - upstreamMs)
       for (const [name, value] of Object.entries(c.get('limitHeaders'))) c.res.headers.set(name, value)
-      c.res.headers.set('server-timing', `gateway;dur=${gatewayMs}, upstream;dur=${draft.upstreamMs}`)
+      c.res.headers.set('server-timing', `gateway;dur=${gatewayMs}, upstream;dur=${upstreamMs}`)
     } finally {
       handled()
     }
@@ -98,15 +100,16 @@ function economyOf(hold: Hold | null, key: KeyRecord, balanceRefused: boolean): 
   }
 }
 
-async function closeRequest(deps: Deps, draft: UsageDraft, hold: Hold | null, key: KeyRecord): Promise<void> {
+async function closeRequest(deps: Deps, meter: Meter, hold: Hold | null, key: KeyRecord): Promise<void> {
   const endedAt = deps.now()
   const period = hold?.period ?? { day: dayTag(endedAt), month: monthTag(endedAt) }
-  await countWithTokenizer(deps.assets, draft).catch((error) =>
+  await meter.recount(deps.assets).catch((error) =>
     log('warn', 'tokenizer unavailable; tokens estimated from characters', {
-      request_id: draft.requestId,
+      request_id: meter.view.requestId,
       error: String(error),
     }),
   )
+  const draft = meter.view
   // What upstreams said about stored provider keys is rare and goes on beside the batch.
   const keyEvents = draft.keyEvents.length
     ? recordKeyEvents(deps, draft.requestId, draft.keyEvents).then(

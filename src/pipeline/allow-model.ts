@@ -70,11 +70,10 @@ export const olderVersion = (a: string, b: string) => (Number(a) <= Number(b) ? 
 
 export const allowModel = createMiddleware<AppEnv>(async (c, next) => {
   const deps = c.get('deps')
-  const draft = c.get('draft')
   const apiKey = c.get('apiKey')
   const model = String(c.get('body').model)
   const route = await resolveRoute(deps, c.get('requestId'), apiKey, model)
-  draft.metricModel = model
+  c.get('meter').named(model, model)
   c.set('apiKey', route.key)
   c.set('targets', route.targets)
   c.set('configVersion', olderVersion(c.get('configVersion'), route.version))

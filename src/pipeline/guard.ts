@@ -210,7 +210,7 @@ function reservationPico(
 export function guard(route: GuardRoute) {
   return createMiddleware<AppEnv>(async (c, next) => {
     const deps = c.get('deps')
-    const draft = c.get('draft')
+    const meter = c.get('meter')
     const requestId = c.get('requestId')
     const estimate = estimateRequest(route, c.get('body'))
     c.set('estimate', estimate)
@@ -272,7 +272,7 @@ export function guard(route: GuardRoute) {
           version,
           now,
           // The request's event id: unique, and a round that is refused or retried commits nothing under it.
-          ticket: draft.eventId,
+          ticket: meter.view.eventId,
           tokens,
           // The worst-case charge: the most the request can cost × the project's price ratio, rounded up.
           costPico: chargeCeilPico(
@@ -343,10 +343,11 @@ export function guard(route: GuardRoute) {
         }
         if (decision.kind === 'refused') {
           noteRefused(key.id, deps.now())
-          draft.rateLimited = decision.by === 'balance' ? 'budget' : decision.by
-          if (decision.by === 'balance') draft.balanceRefused = true
-          if (decision.by === 'budget')
-            draft.budgetRefused = { scope: decision.scope.kind, window: decision.window }
+          meter.refused({
+            by: decision.by,
+            budget:
+              decision.by === 'budget' ? { scope: decision.scope.kind, window: decision.window } : undefined,
+          })
           refuse(key, decision, { tokens, costPico: input.costPico })
         }
         c.set('limitHeaders', limitHeaders(key, decision.limits))
@@ -360,8 +361,7 @@ export function guard(route: GuardRoute) {
         if (typeof previous === 'string') c.set('responsePin', decision.pin)
         else if (conversation) {
           pin = decodePin(decision.pin)
-          draft.conversationId = conversation.id
-          draft.pin = pin
+          meter.conversation(conversation.id, pin)
         }
         // Pooled keys cool down on the isolate's wall clock (secrets/pool.ts). Stored keys another
         // isolate saw cooled by a 429 are set aside here too, before the first attempt.

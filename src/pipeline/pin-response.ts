@@ -53,7 +53,7 @@ export const loadPinned = createMiddleware<AppEnv>(async (c, next) => {
   const { deps, requestId, apiKey } = c.var
   const pin = await fromStore('redis', requestId, () => pinnedTo(deps, id, apiKey.id))
   if (!pin) throw unknown(id, null)
-  c.var.draft.model = pin.model
+  c.var.meter.named(pin.model)
   c.set('body', { model: pin.model, provider: pin.provider, id })
   await next()
 })

@@ -4,7 +4,7 @@ import { OpenAIError, type ErrorCode, quoted } from '../errors'
 import type { AppliedPrice } from '../db/catalog'
 import { chargePico, costHeader, usdText, withUsageCost } from '../billing/charge'
 import { costOfBuckets } from '../lib/money'
-import { chargeUsage, type UsageDraft } from '../usage/draft'
+import type { Meter } from '../usage/meter'
 import { estimateRequest, tokensForChars } from '../usage/tokens'
 import type { ForwardError } from '../upstream/fallback'
 import { forward, type ForwardLog } from '../upstream/forward'
@@ -22,8 +22,6 @@ import {
   type Usage,
 } from '../upstream/providers/types'
 import { pipeStream, type StreamEncoder } from '../upstream/stream'
-import { pinServed } from '../usage/affinity'
-import { attemptTrace, traceReply } from '../telemetry/trace'
 import { notePin } from './overlap'
 
 // How the client's protocol sees the reply, when it is not Chat Completions. A target of the `native` type
@@ -42,52 +40,14 @@ export type ClientDialect = {
   showsCost?: boolean
 }
 
-// The usage the row and the budget get: the upstream's own numbers, or the estimate when it sent none.
-// A stream cut short keeps the upstream's input numbers and counts at least the output it delivered.
-function applyUsage(
-  draft: UsageDraft,
-  usage: Usage | null,
-  estimate: { prompt: number; completion: number },
-  price: AppliedPrice | undefined,
-  complete = true,
-) {
-  const counted: Usage = usage
-    ? { ...usage, output: complete ? usage.output : Math.max(usage.output, estimate.completion) }
-    : { ...emptyUsage(), inputUncached: estimate.prompt, output: estimate.completion }
-  draft.usage = counted
-  draft.usageSource = usage === null ? 'estimated' : complete ? 'upstream' : 'partial'
-  draft.promptTokens = promptTokensOf(counted)
-  draft.completionTokens = counted.output
-  draft.tokensEstimated = usage === null
-  draft.tokensMethod = usage === null ? 'chars' : null
-  draft.price = price ?? null
-  chargeUsage(draft)
-}
-
-// What the upstreams did, onto the usage row (the served target's provider, model and stored key).
-export function noteForwarded(draft: UsageDraft, log: ForwardLog): void {
-  draft.attempts = log.attempts
-  draft.upstreamMs = log.upstreamMs
-  draft.retries.push(...log.retries)
-  draft.fallbacks.push(...log.fallbacks)
-  draft.outcomes.push(...log.outcomes)
-  draft.keyEvents.push(...log.keyEvents)
-  draft.headStart = log.headStart
-  if (!log.served) return
-  draft.provider = log.served.provider
-  draft.upstreamModel = log.served.upstreamModel
-  draft.providerKeyId = log.served.keyId ?? null
-}
-
-function failure(draft: UsageDraft, error: ForwardError, dialect?: ClientDialect): Response {
+function failure(meter: Meter, error: ForwardError, dialect?: ClientDialect): Response {
   if (error.reason === 'client_error') {
-    draft.errorCode = 'upstream_client_error'
+    meter.ended({ code: 'upstream_client_error' })
     if (dialect) return dialect.clientError(error.status, error.error)
     return Response.json({ error: error.error }, { status: error.status })
   }
   if (error.reason === 'client_gone') {
-    draft.status = 499
-    draft.errorCode = 'client_disconnected'
+    meter.ended({ status: 499, code: 'client_disconnected' })
     return new Response(null, { status: 499 })
   }
   const { last } = error
@@ -116,10 +76,9 @@ export async function relay(
   route: UpstreamRoute,
   dialect?: ClientDialect,
 ): Promise<Response> {
-  const draft = c.get('draft')
+  const meter = c.get('meter')
   const body = c.get('body')
   const streaming = route !== 'embeddings' && body.stream === true
-  draft.stream = streaming
   const exchange: Exchange = { route, body, stream: streaming, model: String(body.model) }
   if (dialect?.inbound) exchange.inbound = dialect.inbound
   const op: Operation = { kind: 'exchange', exchange }
@@ -134,7 +93,7 @@ export async function relay(
     } catch (error) {
       if (head) {
         head.cancel()
-        draft.headStart = 'refused'
+        meter.headRefused()
       }
       throw error
     }
@@ -144,11 +103,9 @@ export async function relay(
     readBody: !streaming,
     head,
   })
-  noteForwarded(draft, forwarded.log)
-  for (const t of forwarded.log.tried)
-    draft.tracing?.attempts.push(attemptTrace(t.target, t.result, t.startedAt, t.endedAt))
+  meter.forwarded(forwarded, { stream: streaming })
   const { result, redact } = forwarded
-  if (!result.ok && result.error.reason !== 'unserved') return failure(draft, result.error, dialect)
+  if (!result.ok && result.error.reason !== 'unserved') return failure(meter, result.error, dialect)
   if (!result.ok)
     throw new OpenAIError(
       'invalid_request_error',
@@ -158,10 +115,9 @@ export async function relay(
       'model',
     )
   const { response, target, text } = result.value
-  draft.ttfbMs = result.value.ttfbMs
   const estimate = c.get('estimate') ?? estimateRequest(route, body)
-  pinServed(draft, target)
-  if (draft.conversationId) notePin(draft.conversationId, target)
+  const { conversationId } = meter.view
+  if (conversationId) notePin(conversationId, target)
   const provider = PROVIDERS[target.type]
   const native = dialect?.native === target.type
   // Chat Completions and Responses bodies carry the charge as usage.cost (OpenRouter's convention); every
@@ -171,61 +127,73 @@ export async function relay(
   if (!streaming || !response.body) {
     const decoded = provider.decodeResponse(text ?? '', exchange)
     if (!decoded.ok && decoded.clientError) {
-      draft.errorCode = 'upstream_client_error'
+      meter.ended({ code: 'upstream_client_error' })
       const { error, status } = decoded.clientError
       return Response.json({ error: { ...error, message: redact.message(error.message) } }, { status })
     }
     if (!decoded.ok) {
-      draft.errorCode = 'upstream_bad_response'
+      meter.ended({ code: 'upstream_bad_response' })
       throw new OpenAIError('upstream_error', redact.message(decoded.message))
     }
-    if (draft.tracing) traceReply(draft.tracing, body, decoded.text, decoded.outputText)
-    const completion = tokensForChars(decoded.outputText.length)
-    applyUsage(draft, decoded.usage, { prompt: estimate.prompt, completion }, target.price)
-    // The tokenizer knows chat and embeddings bodies; a Responses estimate stays in characters.
-    if (!decoded.usage && route !== 'responses')
-      draft.recount = {
-        model: target.upstreamModel,
-        route,
-        body,
-        output: route === 'chat' ? decoded.outputText : null,
-      }
+    meter.answered({
+      usage: decoded.usage,
+      estimate: { prompt: estimate.prompt, completion: tokensForChars(decoded.outputText.length) },
+      price: target.price,
+      complete: true,
+      // The tokenizer knows chat and embeddings bodies; a Responses estimate stays in characters.
+      recount:
+        decoded.usage || route === 'responses'
+          ? null
+          : {
+              model: target.upstreamModel,
+              route,
+              body,
+              output: route === 'chat' ? decoded.outputText : null,
+            },
+      content: { body, reply: decoded.text, output: decoded.outputText },
+    })
     const reply = dialect ? dialect.reply(decoded.text, estimate.prompt, native) : decoded.text
-    return new Response(showsCost ? withUsageCost(reply, draft.chargePico) : reply, {
+    return new Response(showsCost ? withUsageCost(reply, meter.view.chargePico) : reply, {
       status: response.status,
-      headers: { 'content-type': 'application/json', [costHeader]: usdText(draft.chargePico) },
+      headers: { 'content-type': 'application/json', [costHeader]: usdText(meter.view.chargePico) },
     })
   }
 
-  let done: () => void = () => {}
-  draft.finished = new Promise<void>((resolve) => (done = resolve))
+  meter.streaming()
   const options = body.stream_options as { include_usage?: boolean } | null | undefined
   const stream = pipeStream(response.body, provider.streamDecoder(exchange), {
     clientWantsUsage: options?.include_usage === true,
     idleTimeoutMs: target.timeoutMs,
     encoder: dialect?.encoder(estimate.prompt, native),
     chargeOf: showsCost
-      ? (usage) => chargePico(costOfBuckets(usage, target.price), draft.priceRatio)
+      ? (usage) => chargePico(costOfBuckets(usage, target.price), meter.view.priceRatio)
       : undefined,
     redact,
     onEnd: (outcome) => {
-      // Whatever happens here, the request must close (usage row, settled hold).
+      // Whatever happens here, the request must close (usage row, settled hold): `ended` comes last.
       try {
-        if (draft.tracing?.captureContent) traceReply(draft.tracing, body, null, outcome.contentText)
-        const completion = tokensForChars(outcome.contentChars)
-        const complete = outcome.end === 'done'
-        applyUsage(draft, outcome.usage, { prompt: estimate.prompt, completion }, target.price, complete)
-        if (!outcome.usage && route !== 'responses')
-          draft.recount = { model: target.upstreamModel, route, body, output: outcome.contentText }
-        if (outcome.end === 'client_gone') {
-          draft.status = 499
-          draft.errorCode = 'client_disconnected'
-        } else if (outcome.end !== 'done') {
-          draft.status = 502
-          draft.errorCode = outcome.end === 'idle_timeout' ? 'upstream_timeout' : 'upstream_stream_broken'
-        }
+        meter.answered({
+          usage: outcome.usage,
+          estimate: { prompt: estimate.prompt, completion: tokensForChars(outcome.contentChars) },
+          price: target.price,
+          complete: outcome.end === 'done',
+          recount:
+            outcome.usage || route === 'responses'
+              ? null
+              : { model: target.upstreamModel, route, body, output: outcome.contentText },
+          content: { body, reply: null, output: outcome.contentText },
+        })
       } finally {
-        done()
+        meter.ended(
+          outcome.end === 'done'
+            ? {}
+            : outcome.end === 'client_gone'
+              ? { status: 499, code: 'client_disconnected' }
+              : {
+                  status: 502,
+                  code: outcome.end === 'idle_timeout' ? 'upstream_timeout' : 'upstream_stream_broken',
+                },
+        )
       }
     },
   })

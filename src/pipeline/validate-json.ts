@@ -70,7 +70,7 @@ export function validateJson<S extends z.ZodMiniType<Record<string, unknown>>>(s
       if (error instanceof OpenAIError) throw error
       // The body stream broke: the client left (499, nobody to answer) or sent less than it announced.
       if (c.req.raw.signal?.aborted) {
-        if (c.get('draft')) Object.assign(c.get('draft'), { status: 499, errorCode: 'client_disconnected' })
+        c.get('meter')?.ended({ status: 499, code: 'client_disconnected' })
         return new Response(null, { status: 499 })
       }
       throw new OpenAIError(
@@ -87,8 +87,8 @@ export function validateJson<S extends z.ZodMiniType<Record<string, unknown>>>(s
       throw new OpenAIError('invalid_request_error', 'We could not parse the JSON body of your request.')
     }
     if (json && typeof json === 'object' && typeof (json as { model?: unknown }).model === 'string') {
-      // Only the /v1 routes open a usage draft; admin routes reuse this validator without one.
-      if (c.get('draft')) c.get('draft').model = (json as { model: string }).model
+      // Only the /v1 routes open a meter; admin routes reuse this validator without one.
+      c.get('meter')?.named((json as { model: string }).model)
     }
     const parsed = schema.safeParse(json)
     if (!parsed.success) {

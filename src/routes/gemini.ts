@@ -7,7 +7,7 @@ import { account } from '../pipeline/account'
 import { allowModel } from '../pipeline/allow-model'
 import { guard } from '../pipeline/guard'
 import { identify } from '../pipeline/identify'
-import { noteForwarded, relay } from '../pipeline/relay'
+import { relay } from '../pipeline/relay'
 import { validateJson } from '../pipeline/validate-json'
 import { geminiDialect, geminiEmbedDialect } from '../protocols/gemini/dialect'
 import { geminiClientError } from '../protocols/gemini/errors'
@@ -41,7 +41,7 @@ const translate = (stream: boolean) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const inbound = c.get('body')
     const model = c.req.param('call')!.replace(CALL, '$1')
-    c.get('draft').model = model
+    c.get('meter').named(model)
     c.set('inbound', inbound)
     c.set('body', toChatRequest(model, inbound, stream))
     await next()
@@ -51,7 +51,7 @@ const translateEmbeddings = (single: boolean) =>
   createMiddleware<AppEnv>(async (c, next) => {
     const inbound = c.get('body')
     const model = c.req.param('call')!.replace(CALL, '$1')
-    c.get('draft').model = model
+    c.get('meter').named(model)
     c.set('inbound', inbound)
     c.set('body', toEmbeddingsRequest(model, single ? [inbound] : (inbound.requests as Json[])))
     await next()
@@ -70,14 +70,14 @@ function generate(stream: boolean) {
 async function countTokens(c: Context<AppEnv>): Promise<Response> {
   const target = c.get('targets')[0]
   if (target?.type === 'gemini') {
-    const draft = c.get('draft')
-    const { result, log } = await forward(
+    const meter = c.get('meter')
+    const forwarded = await forward(
       [target],
       { kind: 'count_tokens', inbound: inboundOf(c, c.get('inbound')) },
       { signal: c.req.raw.signal, readBody: true },
     )
-    noteForwarded(draft, log)
-    Object.assign(draft, { provider: target.provider, upstreamModel: target.upstreamModel })
+    meter.forwarded(forwarded, { asked: target })
+    const { result } = forwarded
     if (result.ok)
       return new Response(result.value.text, {
         status: result.value.response.status,
@@ -85,12 +85,11 @@ async function countTokens(c: Context<AppEnv>): Promise<Response> {
       })
     const error = result.error
     if (error.reason === 'client_error' && error.status === 400) {
-      draft.errorCode = 'upstream_client_error'
+      meter.ended({ code: 'upstream_client_error' })
       return geminiClientError(error.status, error.error.message)
     }
     if (error.reason === 'client_gone') {
-      draft.status = 499
-      draft.errorCode = 'client_disconnected'
+      meter.ended({ status: 499, code: 'client_disconnected' })
       return new Response(null, { status: 499 })
     }
     // Any other failure: the estimate below answers instead.
@@ -107,7 +106,7 @@ const countable = createMiddleware<AppEnv>(async (c, next) => {
   const inbound = c.get('body')
   const inner = (inbound.generateContentRequest ?? {}) as Json
   const model = c.req.param('call')!.replace(CALL, '$1')
-  c.get('draft').model = model
+  c.get('meter').named(model)
   c.set('inbound', inbound)
   c.set('body', toChatRequest(model, { ...inner, contents: inner.contents ?? inbound.contents ?? [] }, false))
   await next()

@@ -4,7 +4,7 @@ import { account } from '../pipeline/account'
 import { allowModel } from '../pipeline/allow-model'
 import { guard } from '../pipeline/guard'
 import { identify } from '../pipeline/identify'
-import { noteForwarded, relay } from '../pipeline/relay'
+import { relay } from '../pipeline/relay'
 import { translateMessages } from '../pipeline/translate-messages'
 import { validateJson } from '../pipeline/validate-json'
 import { estimateInputTokens } from '../protocols/anthropic/count-tokens'
@@ -34,15 +34,15 @@ function inboundOf(c: Context<AppEnv>, body: Record<string, unknown>): Inbound {
 async function countTokens(c: Context<AppEnv>): Promise<Response> {
   const target = c.get('targets')[0]
   if (target?.type === 'anthropic') {
-    const draft = c.get('draft')
+    const meter = c.get('meter')
     const inbound = inboundOf(c, c.get('body'))
-    const { result, log } = await forward(
+    const forwarded = await forward(
       [target],
       { kind: 'count_tokens', inbound },
       { signal: c.req.raw.signal, readBody: true },
     )
-    noteForwarded(draft, log)
-    Object.assign(draft, { provider: target.provider, upstreamModel: target.upstreamModel })
+    meter.forwarded(forwarded, { asked: target })
+    const { result } = forwarded
     if (result.ok)
       return new Response(result.value.text, {
         status: result.value.response.status,
@@ -50,12 +50,11 @@ async function countTokens(c: Context<AppEnv>): Promise<Response> {
       })
     const error = result.error
     if (error.reason === 'client_error' && (error.status === 400 || error.status === 413)) {
-      draft.errorCode = 'upstream_client_error'
+      meter.ended({ code: 'upstream_client_error' })
       return anthropicClientError(error.status, error.error.message, c.get('requestId'))
     }
     if (error.reason === 'client_gone') {
-      draft.status = 499
-      draft.errorCode = 'client_disconnected'
+      meter.ended({ status: 499, code: 'client_disconnected' })
       return new Response(null, { status: 499 })
     }
     // Any other failure: the estimate below answers instead.

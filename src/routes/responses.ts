@@ -7,7 +7,7 @@ import { allowModel } from '../pipeline/allow-model'
 import { guard } from '../pipeline/guard'
 import { identify } from '../pipeline/identify'
 import { loadPinned, pinFollowUp } from '../pipeline/pin-response'
-import { noteForwarded, relay } from '../pipeline/relay'
+import { relay } from '../pipeline/relay'
 import { translateResponses } from '../pipeline/translate-responses'
 import { validateJson } from '../pipeline/validate-json'
 import { responsesDialect } from '../protocols/responses/dialect'
@@ -21,10 +21,10 @@ import { PROVIDERS } from '../upstream/providers'
 // client may follow up at once), in waitUntil for a stream (the id arrives in its first event, long before
 // the client can follow up).
 async function create(c: Context<AppEnv>): Promise<Response> {
-  const { deps, apiKey, draft } = c.var
+  const { deps, apiKey, meter } = c.var
   const model = String(c.var.body.model)
   const pin = (id: string) =>
-    pinResponse(deps, id, { keyId: apiKey.id, model, provider: draft.provider ?? '' }).catch((error) =>
+    pinResponse(deps, id, { keyId: apiKey.id, model, provider: meter.view.provider ?? '' }).catch((error) =>
       log('warn', 'response pin not written', { request_id: c.var.requestId, error: String(error) }),
     )
   let created: string | null = null
@@ -50,13 +50,13 @@ async function stored(c: Context<AppEnv>, method: 'GET' | 'DELETE'): Promise<Res
   )
   if (!target)
     throw new OpenAIError('not_found', `The provider that stores response '${id}' no longer serves it.`)
-  const { result, log } = await forward(
+  const forwarded = await forward(
     [target],
     { kind: 'stored_response', method, id },
     { signal: c.req.raw.signal, readBody: true },
   )
-  noteForwarded(c.var.draft, log)
-  Object.assign(c.var.draft, { provider: target.provider, upstreamModel: target.upstreamModel })
+  c.var.meter.forwarded(forwarded, { asked: target })
+  const { result } = forwarded
   if (result.ok) {
     if (method === 'DELETE') await unpin(c.var.deps, id)
     return new Response(result.value.text, {
@@ -66,12 +66,11 @@ async function stored(c: Context<AppEnv>, method: 'GET' | 'DELETE'): Promise<Res
   }
   const error = result.error
   if (error.reason === 'client_error') {
-    c.var.draft.errorCode = 'upstream_client_error'
+    c.var.meter.ended({ code: 'upstream_client_error' })
     return Response.json({ error: error.error }, { status: error.status })
   }
   if (error.reason === 'client_gone') {
-    c.var.draft.status = 499
-    c.var.draft.errorCode = 'client_disconnected'
+    c.var.meter.ended({ status: 499, code: 'client_disconnected' })
     return new Response(null, { status: 499 })
   }
   throw new OpenAIError(

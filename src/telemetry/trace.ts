@@ -2,7 +2,7 @@ import { picoToUsdString } from '../lib/money'
 import type { Result } from '../lib/result'
 import type { AttemptError, AttemptOk } from '../upstream/attempt'
 import type { Target } from '../upstream/targets'
-import type { UsageDraft } from '../usage/draft'
+import type { MeterView } from '../usage/meter'
 import type { Span } from './otlp'
 import { requestSpans, type AttemptTrace } from './spans'
 import type { TraceContext } from './traceparent'
@@ -65,7 +65,7 @@ export function traceReply(
   if (tracing.captureContent) tracing.content = { input: body.messages ?? body.input ?? null, output }
 }
 
-export function draftSpans(draft: UsageDraft, tracing: RequestTracing, endedAt: number): Span[] {
+export function draftSpans(draft: MeterView, tracing: RequestTracing, endedAt: number): Span[] {
   return requestSpans({
     context: tracing.context,
     route: draft.route,

@@ -107,9 +107,9 @@ export type AttemptRecord = { target: Target; outcome: ProviderOutcome }
 // One request's outcomes for the finish step's breakers (redis/scripts/finish.ts), made by the virtual
 // key `by`; then its stored provider keys that upstreams cooled with a 429, shared with every isolate.
 export function circuitOutcomes(
-  records: AttemptRecord[],
+  records: readonly AttemptRecord[],
   by: string,
-  keyEvents: KeyEvent[] = [],
+  keyEvents: readonly KeyEvent[] = [],
 ): CircuitOutcome[] {
   const outcomes: CircuitOutcome[] = records.map(({ target, outcome }) => ({
     providerId: target.providerId,

@@ -20,8 +20,8 @@ export type Route =
   // Every call of the Gemini API (generate, stream, count, embed, list); the guard is given the operation.
   | 'gemini'
 
-// Everything one request's usage row and metrics need, filled in as the request moves along the
-// pipeline and closed when the response (or the stream) ends.
+// Everything one request's usage row and metrics need, written only by its Meter (usage/meter.ts) as the
+// stages report to it, and read when the response (or the stream) has ended.
 export type UsageDraft = {
   eventId: string
   requestId: string
@@ -89,8 +89,6 @@ export type UsageDraft = {
   headStart: 'used' | 'refused' | 'reordered' | null
   // The request's trace (OpenTelemetry), null when no OTLP endpoint is configured.
   tracing: RequestTracing | null
-  // Resolves when the response body is complete (streams end later than the handler returns).
-  finished: Promise<void>
 }
 
 export function newDraft(
@@ -142,7 +140,6 @@ export function newDraft(
     servedPin: null,
     headStart: null,
     tracing: null,
-    finished: Promise.resolve(),
   }
 }
 

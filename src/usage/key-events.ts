@@ -8,7 +8,11 @@ import type { KeyEvent } from '../upstream/key-faults'
 // Postgres (audited as the gateway's own act, the event alerts can follow) and the config version is
 // bumped so every isolate reloads its pools; this isolate skipped the key already. A cooling key is
 // only logged here: the finish step shares its cooldown with every isolate (upstream/circuit.ts).
-export async function recordKeyEvents(deps: Deps, requestId: string, events: KeyEvent[]): Promise<void> {
+export async function recordKeyEvents(
+  deps: Deps,
+  requestId: string,
+  events: readonly KeyEvent[],
+): Promise<void> {
   const invalid = new Map<string, KeyEvent>()
   for (const e of events) {
     log('warn', e.kind === 'invalid' ? 'provider key refused; marked invalid' : 'provider key cooling', {

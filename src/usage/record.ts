@@ -6,7 +6,7 @@ import { log } from '../lib/log'
 import { picoToUsdString } from '../lib/money'
 import { keys } from '../redis/keys'
 import { runSpoolStep } from '../redis/scripts/spool'
-import type { UsageDraft } from './draft'
+import type { MeterView } from './meter'
 
 export type UsageRow = {
   event_id: string
@@ -111,7 +111,7 @@ function sanitizeRow(row: UsageRow): UsageRow {
   }
 }
 
-export function toRow(draft: UsageDraft, endedAt: number): UsageRow {
+export function toRow(draft: MeterView, endedAt: number): UsageRow {
   return sanitizeRow({
     event_id: draft.eventId,
     request_id: draft.requestId,

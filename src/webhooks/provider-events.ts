@@ -6,7 +6,11 @@ import { event, type WebhookEvent } from './events'
 
 // provider.circuit_opened / provider.circuit_closed from the breaker transitions the finish step
 // returned; each transition is decided once, atomically, in Redis.
-export function circuitEvents(moves: CircuitMove[], outcomes: AttemptRecord[], at: number): WebhookEvent[] {
+export function circuitEvents(
+  moves: CircuitMove[],
+  outcomes: readonly AttemptRecord[],
+  at: number,
+): WebhookEvent[] {
   const events: WebhookEvent[] = []
   for (const { outcome, to } of moves) {
     const target = outcomes[outcome]?.target
@@ -35,7 +39,7 @@ export function circuitResetEvent(provider: { id: string; name: string }, at: nu
 
 // provider.key_invalid when an upstream refused one of a provider's stored keys (401/403): the key is
 // marked invalid. Announced once per key per UTC day, however many requests saw the refusal.
-export function keyInvalidEvents(events: KeyEvent[], at: number): WebhookEvent[] {
+export function keyInvalidEvents(events: readonly KeyEvent[], at: number): WebhookEvent[] {
   const seen = new Map<string, KeyEvent>()
   for (const e of events) if (e.kind === 'invalid') seen.set(e.keyId, e)
   return [...seen.values()].map((e) =>
