@@ -38,9 +38,10 @@ export function addUsageCost(json: Record<string, unknown> | null, pico: bigint)
   return true
 }
 
-export function withUsageCost(text: string, pico: bigint): string {
+// `parsed`: the text already parsed (it is changed), so it is not parsed twice.
+export function withUsageCost(text: string, pico: bigint, parsed?: Record<string, unknown> | null): string {
   try {
-    const json = JSON.parse(text) as Record<string, unknown>
+    const json = parsed === undefined ? (JSON.parse(text) as Record<string, unknown>) : parsed
     return addUsageCost(json, pico) ? JSON.stringify(json) : text
   } catch {
     return text

@@ -153,7 +153,9 @@ export async function relay(
       content: { body, reply: decoded.text, output: decoded.outputText },
     })
     const reply = dialect ? dialect.reply(decoded.text, estimate.prompt, native) : decoded.text
-    return new Response(showsCost ? withUsageCost(reply, meter.view.chargePico) : reply, {
+    // A reply relayed as it came is the one the adapter parsed already.
+    const parsed = reply === decoded.text ? decoded.json : undefined
+    return new Response(showsCost ? withUsageCost(reply, meter.view.chargePico, parsed) : reply, {
       status: response.status,
       headers: { 'content-type': 'application/json', [costHeader]: usdText(meter.view.chargePico) },
     })

@@ -39,7 +39,7 @@ function outputText(response: Json | null): string {
 
 export function decodeResponses(text: string): Decoded {
   const json = parse(text)
-  return { ok: true, text, usage: usageFromResponses(json?.usage), outputText: outputText(json) }
+  return { ok: true, text, usage: usageFromResponses(json?.usage), outputText: outputText(json), json }
 }
 
 // The events that end a Responses stream, each carrying the final response (and its usage).

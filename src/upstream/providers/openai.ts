@@ -113,6 +113,7 @@ export const openai: Provider = {
       text,
       usage: usageFromOpenAI(json?.usage),
       outputText: generatedText(json?.choices, 'message'),
+      json,
     }
   },
   streamDecoder(exchange) {

@@ -60,7 +60,9 @@ export type OpenAIErrorObject = { message: string; type: string; param: string |
 // A non-streamed reply translated to OpenAI's JSON (the bytes sent to the client), with its usage.
 // `usage: null` means the upstream reported none; `outputText` (the generated text) then feeds the estimate.
 export type Decoded =
-  | { ok: true; text: string; usage: Usage | null; outputText: string }
+  // `json`: the reply as the adapter parsed it, when it did (the relay adds the charge to it instead of
+  // parsing the reply again); the relay's to change, nothing else reads it.
+  | { ok: true; text: string; usage: Usage | null; outputText: string; json?: Record<string, unknown> | null }
   | { ok: false; message: string; clientError?: { status: number; error: OpenAIErrorObject } }
 
 // An OpenAI chat.completion.chunk (or any event the client should see). `raw` is the upstream's own text
