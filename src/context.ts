@@ -29,8 +29,8 @@ export type AppEnv = {
     // unset: the guard did not read it).
     responsePin: string | null | undefined
     hold: Hold | null
-    // The guard's token estimate (prompt, completion allowance), reused by the relay; unset when the guard
-    // admitted without limits (Redis down, REDIS_FAIL_OPEN).
+    // The guard's token estimate (prompt, completion allowance), made before its Redis step and reused by
+    // the relay (which estimates for itself where no guard ran).
     estimate: { prompt: number; completion: number } | undefined
     // Set when the guard's Redis step is still deciding while the handler runs (pipeline/overlap.ts): the
     // target to start early, and the decision, which rejects with the refusal.
