@@ -16,6 +16,17 @@ afterAll(async () => {
 const uid = () => crypto.randomUUID().slice(0, 8)
 
 type Seen = { scenario: string; headers: Record<string, string> }
+type Row = { affinity: string | null; created_at: string }
+
+// The key's usage rows once there are `n` (they are written after each response).
+async function rowsOf(keyId: string, n: number): Promise<Row[]> {
+  let rows: Row[] = []
+  for (const deadline = Date.now() + 10_000; rows.length < n && Date.now() < deadline;) {
+    rows = (await rt.admin('GET', `/usage/logs?api_key_id=${keyId}&limit=20`)).body.data
+    if (rows.length < n) await new Promise((r) => setTimeout(r, 50))
+  }
+  return rows
+}
 
 // Long enough for a provider to cache (shorter prompts are routed without a pin).
 const SYSTEM = 'You are a coding agent; keep to the repository conventions. '.repeat(100)
@@ -59,20 +70,17 @@ describe('conversation affinity across isolates', () => {
       const reply = (await res.json()) as { content: { text: string }[] }
       expect(res.status).toBe(200)
       messages.push({ role: 'assistant', content: reply.content[0]!.text })
-      // The pin is written after the response; the next turn follows it at once in practice, but a test
-      // must not race the after-response step.
-      await new Promise((r) => setTimeout(r, 150))
+      // The pin is written after the response, beside the usage row; an agent's next turn comes after its
+      // tools ran, a test waits for the row (and a moment for the Redis step that runs beside it).
+      await rowsOf(key.body.id, turn + 1)
+      await new Promise((r) => setTimeout(r, 100))
     }
     const all = (await (await fetch(`${rt.stack.mock.url}/__requests`)).json()) as Seen[]
     const seen = all.filter((r) => scenarios.includes(r.scenario))
     expect(seen).toHaveLength(8)
     expect(new Set(seen.map((r) => `${r.scenario} ${r.headers['x-api-key']}`)).size).toBe(1)
     // Every turn after the first found the pin the other process wrote (a draw alone would say `new`).
-    let rows: { affinity: string | null; created_at: string }[] = []
-    for (const deadline = Date.now() + 10_000; rows.length < 8 && Date.now() < deadline;) {
-      rows = (await rt.admin('GET', `/usage/logs?api_key_id=${key.body.id}&limit=20`)).body.data
-      if (rows.length < 8) await new Promise((r) => setTimeout(r, 100))
-    }
+    const rows = await rowsOf(key.body.id, 8)
     const results = rows.sort((x, y) => x.created_at.localeCompare(y.created_at)).map((r) => r.affinity)
     expect(results).toEqual(['new', 'hit', 'hit', 'hit', 'hit', 'hit', 'hit', 'hit'])
   })
