@@ -28,6 +28,7 @@ const SUMS = [
   'cache_write_tokens',
   'reasoning_tokens',
   'cost_usd',
+  'charge_usd',
   'cache_read_share',
 ] as const
 

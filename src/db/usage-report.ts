@@ -17,8 +17,9 @@ export type UsageSums = {
   cache_read_tokens: number
   cache_write_tokens: number
   reasoning_tokens: number
-  // Exact decimal string, 12 places.
+  // Exact decimal strings, 12 places: what the upstreams cost, what key holders were charged (× ratio).
   cost_usd: string
+  charge_usd: string
   // cache_read_tokens / prompt_tokens (4 decimals), null without prompt tokens: how well prompts met
   // their provider's cache (docs/affinity.md).
   cache_read_share: number | null
@@ -49,6 +50,7 @@ function rollupSums(t: Rollup) {
     cache_write_tokens: sql<string>`coalesce(sum(${t.cacheWriteTokens}), 0)::text`,
     reasoning_tokens: sql<string>`coalesce(sum(${t.reasoningTokens}), 0)::text`,
     cost_usd: sql<string>`coalesce(sum(${t.costUsd}), 0)::numeric(24, 12)::text`,
+    charge_usd: sql<string>`coalesce(sum(${t.chargeUsd}), 0)::numeric(24, 12)::text`,
   }
 }
 
@@ -67,6 +69,7 @@ function toSums(row: Record<Exclude<keyof UsageSums, 'cache_read_share'>, string
     cache_write_tokens: Number(row.cache_write_tokens),
     reasoning_tokens: Number(row.reasoning_tokens),
     cost_usd: row.cost_usd,
+    charge_usd: row.charge_usd,
     cache_read_share: cacheReadShare(Number(row.cache_read_tokens), Number(row.prompt_tokens)),
   }
 }

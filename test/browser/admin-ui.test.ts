@@ -174,14 +174,16 @@ describe('admin UI in headless Chromium against `npm run dev`', () => {
     }
     await screenshot(page, '05-usage')
     const cells = (await row.locator('td').allInnerTexts()).map((s) => s.trim())
-    // Day, Requests, Success, Failed, Prompt tokens, Completion tokens, Total tokens, Cost
-    expect(cells).toHaveLength(8)
+    // Day, Requests, Success, Failed, Prompt tokens, Completion tokens, Total tokens, Cost, Charged
+    expect(cells).toHaveLength(9)
     const n = (s: string) => Number(s.replace(/,/g, ''))
     expect(n(cells[1]!)).toBeGreaterThanOrEqual(1)
     expect(n(cells[2]!)).toBeGreaterThanOrEqual(1)
     expect(n(cells[6]!)).toBeGreaterThan(0)
     expect(cells[7]).toMatch(/^\$\d[\d,]*\.\d{2,6}$/)
     expect(cells[7]).not.toMatch(/^\$0\.0+$/)
+    // At price ratio 1 the charge is the cost.
+    expect(cells[8]).toBe(cells[7])
     const totals = await page.getByTestId('usage-totals').innerText()
     expect(totals).toMatch(/Requests\s+[1-9]/)
   })

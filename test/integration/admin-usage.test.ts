@@ -17,13 +17,17 @@ const SUMS = [
   'cache_write_tokens',
   'reasoning_tokens',
   'cost_usd',
+  'charge_usd',
   'cache_read_share',
 ] as const
 
 // Exact sums of the raw rows, in the report's shape; cost as a 12-decimal string via integer pico-USD.
 function expected(rows: Row[]) {
-  const pico = rows.reduce((sum, r) => sum + BigInt(r.costUsd.replace('.', '')), 0n)
-  const cost = pico.toString().padStart(13, '0')
+  const usd = (field: 'costUsd' | 'chargeUsd') => {
+    const pico = rows.reduce((sum, r) => sum + BigInt(r[field].replace('.', '')), 0n)
+    const text = pico.toString().padStart(13, '0')
+    return `${text.slice(0, -12)}.${text.slice(-12)}`
+  }
   const prompt = rows.reduce((s, r) => s + r.promptTokens, 0)
   const read = rows.reduce((s, r) => s + r.cacheReadTokens, 0)
   return {
@@ -36,7 +40,8 @@ function expected(rows: Row[]) {
     cache_read_tokens: rows.reduce((s, r) => s + r.cacheReadTokens, 0),
     cache_write_tokens: rows.reduce((s, r) => s + r.cacheWrite5mTokens + r.cacheWrite1hTokens, 0),
     reasoning_tokens: rows.reduce((s, r) => s + r.reasoningTokens, 0),
-    cost_usd: `${cost.slice(0, -12)}.${cost.slice(-12)}`,
+    cost_usd: usd('costUsd'),
+    charge_usd: usd('chargeUsd'),
     cache_read_share: prompt > 0 ? Math.round((read / prompt) * 10_000) / 10_000 : null,
   }
 }

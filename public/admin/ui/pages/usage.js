@@ -160,6 +160,7 @@ export default {
         stat('Completion tokens', int(t.completion_tokens)),
         stat('Total tokens', int(t.total_tokens)),
         stat('Cost', money(t.cost_usd)),
+        stat('Charged', money(t.charge_usd)),
       )
       drawChart()
       const g = GROUPS[state.group_by] ?? GROUPS.day
@@ -188,6 +189,7 @@ export default {
             { ...num('completion_tokens'), label: 'Completion tokens' },
             { ...num('total_tokens'), label: 'Total tokens' },
             { ...num('cost_usd', money), label: 'Cost' },
+            { ...num('charge_usd', money), label: 'Charged' },
           ],
           rows,
           {
