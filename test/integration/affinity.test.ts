@@ -48,10 +48,12 @@ async function seenAt(scenarios: string[]): Promise<Seen[]> {
 
 const servedBy = (r: Seen) => `${r.scenario} ${r.headers['x-api-key'] ?? r.headers.authorization}`
 
-// A turn's pin is written after its response, with its usage row: the next turn of an agent comes after
+// A turn's pin is written after its response, beside its usage row: the next turn of an agent comes after
 // it has run its tools; a test waits for the row instead.
 async function settled(keyId: string, n: number) {
   await eventually(async () => expect(await countRows(keyId)).toBe(n))
+  // The pin's Redis step runs beside the row's insert: a moment for it too.
+  await new Promise((r) => setTimeout(r, 50))
 }
 
 async function affinities(keyId: string, n: number) {
