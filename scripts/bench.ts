@@ -8,7 +8,7 @@
 //
 // Options (environment): BENCH_DURATION_MS (3000 per cell), BENCH_WARMUP_MS (500), BENCH_REPEATS (3),
 // BENCH_CONCURRENCY ("1,16,64"), BENCH_MOCK_LATENCY_MS (0), BENCH_GAP_MS (50), BENCH_CHUNKS (10),
-// BENCH_STREAMS (6), BENCH_RT_REQUESTS (20), BENCH_PAUSE_MS (15: the paced load), BENCH_PROFILE (1),
+// BENCH_STREAMS (6), BENCH_RT_REQUESTS (20), BENCH_PAUSE_MS (100: the paced load, a lone request), BENCH_PROFILE (1),
 // BENCH_PROFILE_CONCURRENCY (16), BENCH_PROFILE_PAUSE_MS (0), BENCH_FAILOVER_REQUESTS (30), BENCH_FAR_REDIS
 // (1; 0 skips the far-Redis scenario), BENCH_SESSIONS (1; 0 skips the agent-sessions scenario; flag
 // --sessions runs it alone; --economy runs the balance-and-windows scenario alone), REDIS_URL (default: a

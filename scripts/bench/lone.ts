@@ -106,7 +106,7 @@ export async function coldStart(
 }
 
 export function coldLine(name: string, c: ColdStart): string {
-  return `${name.padEnd(12)} listening after ${fmt(c.listenMs, 0)} ms; first request ${fmt(c.firstMs, 1)} ms, ${fmt(c.firstCpuMs, 2)} ms CPU; second ${fmt(c.secondMs, 1)} ms, ${fmt(c.secondCpuMs, 2)} ms CPU (median of ${c.samples})`
+  return `${name}: listening after ${fmt(c.listenMs, 0)} ms; first request ${fmt(c.firstMs, 1)} ms, ${fmt(c.firstCpuMs, 2)} ms CPU; second ${fmt(c.secondMs, 1)} ms, ${fmt(c.secondCpuMs, 2)} ms CPU (median of ${c.samples})`
 }
 
 export type LoneReport = {

@@ -23,7 +23,7 @@ export const opts = {
   profile: process.env.BENCH_PROFILE !== '0',
   profileConcurrency: Math.max(1, envNum('BENCH_PROFILE_CONCURRENCY', 16)),
   profilePauseMs: envNum('BENCH_PROFILE_PAUSE_MS', 0),
-  pauseMs: envNum('BENCH_PAUSE_MS', 15),
+  pauseMs: envNum('BENCH_PAUSE_MS', 100),
   failoverRequests: Math.max(5, envNum('BENCH_FAILOVER_REQUESTS', 30)),
   farRedis: process.env.BENCH_FAR_REDIS !== '0',
   sessions: process.env.BENCH_SESSIONS !== '0',

@@ -139,10 +139,16 @@ export function buildReport(r: {
       measured: cpuRatio === null ? 'n/a' : `${fmt(cpuRatio)}× (median over the loads)`,
       met: cpuRatio !== null && cpuRatio <= 2,
     },
+    // Issue 25: kept below 200 KB while features land (issue 16 had aimed at 120 KB).
+    loneRequestCpu: {
+      target: `≤ 2× the floor for a lone request (paced, one every ${opts.pauseMs} ms)`,
+      measured: paced?.cpuRatioVsFloor == null ? 'n/a (no paced load)' : `${fmt(paced.cpuRatioVsFloor)}×`,
+      met: paced?.cpuRatioVsFloor != null && paced.cpuRatioVsFloor <= 2,
+    },
     bundleGzip: {
-      target: '≤ 120 KB gzipped',
+      target: '< 200 KB gzipped',
       measured: kb(r.bundle.gzipBytes),
-      met: r.bundle.gzipBytes <= 120 * 1024,
+      met: r.bundle.gzipBytes < 200 * 1024,
     },
   }
   const cpus = os.cpus()
