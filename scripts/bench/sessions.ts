@@ -277,8 +277,8 @@ async function runOne(
       conversation(gatewayUrl, key.raw_key, family, model, beforeTurn),
     ),
   )
-  // The counters are written after the responses: give the last batch a moment.
-  await new Promise((r) => setTimeout(r, 300))
+  // The counters are written after the responses (a batch waits up to 400 ms for company).
+  await new Promise((r) => setTimeout(r, 1500))
   const after = await affinityCounts(gatewayUrl)
   const affinity = Object.fromEntries(
     Object.entries(after)
