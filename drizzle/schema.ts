@@ -307,6 +307,32 @@ export const usageProjectDaily = pgTable(
   ],
 )
 
+// The same sums per key and day, without model, provider or price: reports grouped or filtered by key
+// alone read this one (keys × days rows, a fraction of usage_daily's keys × models × days).
+export const usageKeyDaily = pgTable(
+  'usage_key_daily',
+  {
+    day: date('day').notNull(),
+    projectId: text('project_id').notNull(),
+    apiKeyId: uuid('api_key_id').notNull(),
+    requests: bigint('requests', { mode: 'number' }).notNull().default(0),
+    success: bigint('success', { mode: 'number' }).notNull().default(0),
+    failed: bigint('failed', { mode: 'number' }).notNull().default(0),
+    promptTokens: bigint('prompt_tokens', { mode: 'number' }).notNull().default(0),
+    completionTokens: bigint('completion_tokens', { mode: 'number' }).notNull().default(0),
+    totalTokens: bigint('total_tokens', { mode: 'number' }).notNull().default(0),
+    cacheReadTokens: bigint('cache_read_tokens', { mode: 'number' }).notNull().default(0),
+    cacheWriteTokens: bigint('cache_write_tokens', { mode: 'number' }).notNull().default(0),
+    reasoningTokens: bigint('reasoning_tokens', { mode: 'number' }).notNull().default(0),
+    costUsd: numeric('cost_usd', { precision: 24, scale: 12 }).notNull().default('0'),
+    chargeUsd: numeric('charge_usd', { precision: 24, scale: 12 }).notNull().default('0'),
+  },
+  (t) => [
+    primaryKey({ name: 'usage_key_daily_pkey', columns: [t.day, t.projectId, t.apiKeyId] }),
+    index('usage_key_daily_key_idx').on(t.apiKeyId, t.day),
+  ],
+)
+
 export const adminAudit = pgTable(
   'admin_audit',
   {

@@ -47,6 +47,15 @@ const MODELS = [
 
 type Timed = { name: string; ms: number[]; note?: string }
 
+// The rollups' sum columns (the seeded rows' project and key rollups are summed from usage_daily).
+const ROLLUP_SUMS = `requests, success, failed, prompt_tokens, completion_tokens, total_tokens, cache_read_tokens,
+  cache_write_tokens, reasoning_tokens, cost_usd, charge_usd`
+const sumsOf = (columns: string) =>
+  columns
+    .split(',')
+    .map((c) => `sum(${c.trim()})`)
+    .join(', ')
+
 export async function runLedgerBench(rows: number, cleanups: (() => Promise<unknown>)[]) {
   const tmp = await mkdtemp(join(os.tmpdir(), 'nexusai-ledger-'))
   cleanups.push(() => rm(tmp, { recursive: true, force: true }))
@@ -297,10 +306,17 @@ async function seed(db: pg.Client, rows: number) {
       sum(completion_tokens), sum(total_tokens), sum(cache_read_tokens),
       sum(cache_write_5m_tokens + cache_write_1h_tokens), sum(reasoning_tokens), sum(cost_usd), sum(charge_usd)
     FROM usage_logs WHERE api_key_id IN (SELECT id FROM bench_keys) GROUP BY 1, 2, 3, 4, 5, 6
-    ON CONFLICT (day, project_id, api_key_id, model, provider, price_version) DO NOTHING;`)
+    ON CONFLICT (day, project_id, api_key_id, model, provider, price_version) DO NOTHING;
+    INSERT INTO usage_project_daily (day, project_id, model, provider, price_version, ${ROLLUP_SUMS})
+    SELECT day, project_id, model, provider, price_version, ${sumsOf(ROLLUP_SUMS)}
+    FROM usage_daily WHERE api_key_id IN (SELECT id FROM bench_keys) GROUP BY 1, 2, 3, 4, 5;
+    INSERT INTO usage_key_daily (day, project_id, api_key_id, ${ROLLUP_SUMS})
+    SELECT day, project_id, api_key_id, ${sumsOf(ROLLUP_SUMS)}
+    FROM usage_daily WHERE api_key_id IN (SELECT id FROM bench_keys) GROUP BY 1, 2, 3;`)
   // As autovacuum would get to eventually; measuring while it works on the fresh rows would time it.
   await db.query('VACUUM ANALYZE usage_logs')
-  await db.query('VACUUM ANALYZE usage_daily')
+  for (const table of ['usage_daily', 'usage_project_daily', 'usage_key_daily'])
+    await db.query(`VACUUM ANALYZE ${table}`)
 }
 
 // ---- measuring -------------------------------------------------------------------------------------------

@@ -46,5 +46,6 @@ export async function dropUsageBefore(db: Db, months: string[], cutoff: Date): P
     db.execute(
       sql`DELETE FROM usage_project_daily WHERE day < (${at}::timestamptz AT TIME ZONE 'UTC')::date`,
     ),
+    db.execute(sql`DELETE FROM usage_key_daily WHERE day < (${at}::timestamptz AT TIME ZONE 'UTC')::date`),
   ])
 }

@@ -1,5 +1,5 @@
 import { and, eq, getTableColumns, gte, lt, sql, type SQL } from 'drizzle-orm'
-import { usageDaily, usageLogs, usageProjectDaily } from '../../drizzle/schema'
+import { usageDaily, usageKeyDaily, usageLogs, usageProjectDaily } from '../../drizzle/schema'
 import type { Db } from './client'
 
 export type UsageGroup = 'day' | 'model' | 'provider' | 'api_key' | 'project'
@@ -25,16 +25,24 @@ export type UsageSums = {
   cache_read_share: number | null
 }
 
-// The key rollup (usage_daily) has the key; the project rollup (usage_project_daily), far smaller, serves
-// every report that neither groups nor filters by key.
-type Rollup = typeof usageDaily | typeof usageProjectDaily
+// Three rollups, the smallest that can answer: usage_project_daily (no key) for every report that neither
+// groups nor filters by key; usage_key_daily (key and day only) when the key is involved but the model
+// and provider are not; usage_daily (key, model, provider, price) otherwise.
+type Rollup = typeof usageDaily | typeof usageProjectDaily | typeof usageKeyDaily
+
+function rollupFor(group: UsageGroup, filter: UsageFilter): Rollup {
+  const byKey = group === 'api_key' || filter.apiKeyId !== undefined
+  const byModel =
+    group === 'model' || group === 'provider' || filter.model !== undefined || filter.provider !== undefined
+  return !byKey ? usageProjectDaily : byModel ? usageDaily : usageKeyDaily
+}
 
 function groupColumn(t: Rollup, group: UsageGroup): SQL {
   if (group === 'day') return sql`to_char(${t.day}, 'YYYY-MM-DD')`
-  if (group === 'model') return sql`${t.model}`
-  if (group === 'provider') return sql`${t.provider}`
+  if (group === 'model') return sql`${(t as typeof usageDaily).model}`
+  if (group === 'provider') return sql`${(t as typeof usageDaily).provider}`
   if (group === 'project') return sql`${t.projectId}`
-  return sql`${usageDaily.apiKeyId}::text`
+  return sql`${(t as typeof usageDaily).apiKeyId}::text`
 }
 
 // Sums as text: bigint and numeric sums stay exact through the driver, converted once in toSums.
@@ -78,10 +86,10 @@ function rollupWhere(t: Rollup, fromDay: string, toDay: string, filter: UsageFil
   return and(
     gte(t.day, fromDay),
     lt(t.day, toDay),
-    filter.apiKeyId === undefined ? undefined : eq(usageDaily.apiKeyId, filter.apiKeyId),
+    filter.apiKeyId === undefined ? undefined : eq((t as typeof usageDaily).apiKeyId, filter.apiKeyId),
     filter.projectId === undefined ? undefined : eq(t.projectId, filter.projectId),
-    filter.model === undefined ? undefined : eq(t.model, filter.model),
-    filter.provider === undefined ? undefined : eq(t.provider, filter.provider),
+    filter.model === undefined ? undefined : eq((t as typeof usageDaily).model, filter.model),
+    filter.provider === undefined ? undefined : eq((t as typeof usageDaily).provider, filter.provider),
   )
 }
 
@@ -94,7 +102,7 @@ export async function usageReport(
   toDay: string,
   filter: UsageFilter,
 ) {
-  const t: Rollup = group === 'api_key' || filter.apiKeyId !== undefined ? usageDaily : usageProjectDaily
+  const t = rollupFor(group, filter)
   const key = groupColumn(t, group)
   const rows = await db
     .select({ key: sql<string>`${key}`, ...rollupSums(t), is_total: sql<number>`grouping(${key})` })

@@ -19,7 +19,8 @@ const SUM_COLUMNS = `requests, success, failed, prompt_tokens, completion_tokens
   charge_usd, cache_read_tokens, cache_write_tokens, reasoning_tokens`
 
 // Many rows in one statement (the rows travel as one JSON parameter, $1): each rollup gets one upsert
-// per group (per key in usage_daily, per project in usage_project_daily) and each virtual and upstream
+// per group (per key and model in usage_daily, per project in usage_project_daily, per key in
+// usage_key_daily) and each virtual and upstream
 // key's last_used_at is set once. Only inserted rows are rolled up, so replaying the spool never double
 // counts. Rollup rows are upserted in the conflict key's order, so concurrent batches lock them in the
 // same order. The text is built once: the hot path sends it through the driver without the query builder.
@@ -63,6 +64,13 @@ const INSERT_USAGE_ROWS = `
       GROUP BY 1, 2, 3, 4, 5
       ORDER BY 1, 2, 3, 4, 5
       ON CONFLICT (day, project_id, model, provider, price_version) DO UPDATE SET ${ADD_SUMS}
+    ), key_rollup AS (
+      INSERT INTO usage_key_daily AS d (day, project_id, api_key_id, ${SUM_COLUMNS})
+      SELECT (created_at AT TIME ZONE 'UTC')::date, project_id, api_key_id, ${SUMS}
+      FROM ins
+      GROUP BY 1, 2, 3
+      ORDER BY 1, 2, 3
+      ON CONFLICT (day, project_id, api_key_id) DO UPDATE SET ${ADD_SUMS}
     ), provider_key AS (
       UPDATE provider_keys pk SET last_used_at = GREATEST(COALESCE(pk.last_used_at, 'epoch'), u.at)
       FROM (SELECT provider_key_id, max(created_at) AS at FROM v WHERE provider_key_id IS NOT NULL

@@ -201,6 +201,16 @@ async function insertUsage(deps: Deps, row: UsageRow): Promise<void> {
         ${(row.cache_write_5m_tokens ?? 0) + (row.cache_write_1h_tokens ?? 0)}::int, ${row.reasoning_tokens ?? 0}::int
       FROM ins
       ON CONFLICT (day, project_id, model, provider, price_version) DO UPDATE SET ${ADD_SUMS}
+    ), key_rollup AS (
+      INSERT INTO usage_key_daily AS d (day, project_id, api_key_id, requests, success, failed, prompt_tokens,
+        completion_tokens, total_tokens, cost_usd, charge_usd, cache_read_tokens, cache_write_tokens,
+        reasoning_tokens)
+      SELECT (created_at AT TIME ZONE 'UTC')::date, project_id, api_key_id, 1, ${ok}::int, ${1 - ok}::int,
+        ${row.prompt_tokens}::int, ${row.completion_tokens}::int, ${row.total_tokens}::int, ${row.cost_usd}::numeric,
+        charge_usd, ${row.cache_read_tokens ?? 0}::int,
+        ${(row.cache_write_5m_tokens ?? 0) + (row.cache_write_1h_tokens ?? 0)}::int, ${row.reasoning_tokens ?? 0}::int
+      FROM ins
+      ON CONFLICT (day, project_id, api_key_id) DO UPDATE SET ${ADD_SUMS}
     ), provider_key AS (
       UPDATE provider_keys SET last_used_at = GREATEST(COALESCE(last_used_at, 'epoch'), ${row.created_at}::timestamptz)
       WHERE id = ${row.provider_key_id ?? null}::uuid

@@ -164,6 +164,8 @@ describe('usage partitions', () => {
       VALUES ('1990-01-15', ${project}, ${keyId}, 'm', 3), ('1990-02-15', ${project}, ${keyId}, 'm', 1)`)
     await db.execute(sql`INSERT INTO usage_project_daily (day, project_id, model, requests)
       VALUES ('1990-01-15', ${project}, 'm', 3), ('1990-02-15', ${project}, 'm', 1)`)
+    await db.execute(sql`INSERT INTO usage_key_daily (day, project_id, api_key_id, requests)
+      VALUES ('1990-01-15', ${project}, ${keyId}, 3), ('1990-02-15', ${project}, ${keyId}, 1)`)
     for (const [m, from, to] of [
       ['1990-01', '1990-01-01', '1990-02-01'],
       ['1990-02', '1990-02-01', '1990-03-01'],
@@ -192,6 +194,10 @@ describe('usage partitions', () => {
       sql`SELECT day::text FROM usage_project_daily WHERE ${where} ORDER BY day`,
     )
     expect(projectDays.map((d) => d.day)).toEqual(['1990-02-15'])
+    const { rows: keyDays } = await db.execute<{ day: string }>(
+      sql`SELECT day::text FROM usage_key_daily WHERE ${where} ORDER BY day`,
+    )
+    expect(keyDays.map((d) => d.day)).toEqual(['1990-02-15'])
     await dropUsageBefore(db, ['1990-02'], new Date('1990-03-01T00:00:00Z'))
   })
 })

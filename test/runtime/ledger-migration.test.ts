@@ -95,6 +95,10 @@ describe('migration 0011 (usage_logs partitioned by month)', () => {
       )
     ).rows[0]!
     expect(projectDaily).toEqual({ requests: '100', cost: before.cost.replace(/(\.\d{12})\d*$/, '$1') })
+    const keyDaily = (
+      await db.query<{ requests: string }>(`SELECT sum(requests)::text AS requests FROM usage_key_daily`)
+    ).rows
+    expect(keyDaily).toEqual([{ requests: '100' }])
     await db.close()
   })
 })
