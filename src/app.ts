@@ -2,7 +2,8 @@ import { Hono, type MiddlewareHandler } from 'hono'
 import { requestId } from 'hono/request-id'
 import type { AppEnv } from './context'
 import { getDeps } from './deps'
-import { notFound, OpenAIError, onError } from './errors'
+import { GatewayError } from './errors'
+import { notFound, onError } from './on-error'
 import { log } from './lib/log'
 import { newRequestId } from './lib/ids'
 import { admin } from './routes/admin'
@@ -46,7 +47,10 @@ export function createApp() {
             request_id: c.get('requestId'),
             error: (error as Error).message,
           })
-          throw new OpenAIError('service_unavailable', 'The gateway is not configured correctly.')
+          throw new GatewayError({
+            code: 'service_unavailable',
+            message: 'The gateway is not configured correctly.',
+          })
         }
         await next()
       })

@@ -1,5 +1,6 @@
 import type { KeyRecord } from './db/keys'
 import type { Deps } from './deps'
+import type { Dialect } from './protocols/renderers'
 import type { Conversation } from './protocols/conversation'
 import type { Target } from './upstream/targets'
 import type { Meter } from './usage/meter'
@@ -12,7 +13,7 @@ export type AppEnv = {
   Variables: {
     requestId: string
     // The protocol the client speaks on this route, which decides the shape of every error.
-    dialect: 'openai' | 'anthropic' | 'gemini'
+    dialect: Dialect
     deps: Deps
     apiKey: KeyRecord
     // The config version the cached key/catalog were loaded under; the guard checks it atomically.

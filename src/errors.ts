@@ -1,12 +1,9 @@
-import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
-import { log } from './lib/log'
-import { anthropicError } from './protocols/anthropic/errors'
-import { geminiError } from './protocols/gemini/errors'
 
-// One error class, one wire shape: OpenAI's {"error":{"message","type","param","code"}}.
-const ERROR_CODES = {
+// The gateway's error codes, each with its HTTP status and OpenAI's `type`. Every client dialect renders
+// them (protocols/renderers.ts), with a compiler-checked table of its own.
+export const ERROR_CODES = {
   invalid_request_error: { status: 400, type: 'invalid_request_error' },
   // A redemption code that cannot be redeemed (unknown, used, revoked, expired: never said which).
   invalid_code: { status: 400, type: 'invalid_request_error' },
@@ -28,75 +25,55 @@ const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES
 
-export class OpenAIError extends HTTPException {
+// OpenAI's error object: what every adapter turns an upstream's refusal into.
+export type ErrorObject = { message: string; type: string; param: string | null; code: string | null }
+
+export type GatewayErrorOptions = {
+  code: ErrorCode
+  message: string
+  param?: string | null
+  // Sent with the error (Retry-After, x-should-retry, rate-limit state).
+  headers?: Record<string, string>
+  // OpenAI's `type` where it depends on more than the code (a TPM refusal is "tokens", not "requests").
+  type?: string
+  // An upstream's refusal of the request itself, relayed with its own status and message (the keys sent
+  // already removed); `code` is then the gateway's nearest one.
+  upstream?: { status: ContentfulStatusCode; error: ErrorObject }
+}
+
+// Every error a client sees: thrown anywhere, rendered once in the client's dialect (app.ts onError).
+export class GatewayError extends HTTPException {
   readonly code: ErrorCode
   readonly param: string | null
   readonly headers: Record<string, string>
-  // OpenAI's `type` where it depends on more than the code (a TPM refusal is "tokens", not "requests").
   readonly type: string
-  constructor(
-    code: ErrorCode,
-    message: string,
-    param: string | null = null,
-    headers: Record<string, string> = {},
-    type: string = ERROR_CODES[code].type,
-  ) {
-    super(ERROR_CODES[code].status, { message })
-    this.code = code
-    this.param = param
-    this.headers = headers
-    this.type = type
+  readonly upstream: GatewayErrorOptions['upstream']
+  constructor(o: GatewayErrorOptions) {
+    super(o.upstream?.status ?? ERROR_CODES[o.code].status, { message: o.message })
+    this.code = o.code
+    this.param = o.param ?? null
+    this.headers = o.headers ?? {}
+    this.type = o.type ?? ERROR_CODES[o.code].type
+    this.upstream = o.upstream
   }
 }
 
-function errorBody(
-  code: ErrorCode,
-  message: string,
-  param: string | null = null,
-  type: string = ERROR_CODES[code].type,
-) {
-  return { error: { message, type, param, code } }
-}
-
-function errorResponse(error: OpenAIError): Response {
-  return Response.json(errorBody(error.code, error.message, error.param, error.type), {
-    status: error.status,
-    headers: error.headers,
+// An upstream's refusal of the request itself (its own status and message, the keys sent removed),
+// relayed to the client in its dialect.
+export const refusal = (status: number, error: ErrorObject) =>
+  new GatewayError({
+    code: 'invalid_request_error',
+    message: error.message,
+    upstream: { status: status as ContentfulStatusCode, error },
   })
-}
 
-function asGatewayError(error: Error, c: Context): OpenAIError {
-  if (error instanceof OpenAIError) return error
-  if (error instanceof HTTPException) {
-    const code: ErrorCode =
-      error.status === 413
-        ? 'request_too_large'
-        : error.status === 401
-          ? 'unauthorized'
-          : 'invalid_request_error'
-    return new OpenAIError(code, error.message || 'Bad request')
+// A store the request needs did not answer (thrown by the store wrappers, mapped once to a 503).
+export class StoreUnavailable extends Error {
+  readonly store: 'redis' | 'postgres'
+  constructor(store: 'redis' | 'postgres', cause?: unknown) {
+    super(`${store} unavailable`, { cause })
+    this.store = store
   }
-  log('error', 'unhandled error', { request_id: c.get('requestId'), error: error.message })
-  return new OpenAIError('internal_error', 'The server had an error while processing your request.')
-}
-
-// The route decides the shape (its `dialect`), never the code that throws.
-function render(error: OpenAIError, c: Context): Response {
-  const dialect = c.get('dialect')
-  if (dialect === 'anthropic') return anthropicError(error, c.get('requestId'))
-  if (dialect === 'gemini') return geminiError(error)
-  return errorResponse(error)
-}
-
-export function onError(error: Error, c: Context): Response {
-  return render(asGatewayError(error, c), c)
-}
-
-export function notFound(c: Context): Response {
-  return render(
-    new OpenAIError('not_found', `Unknown route: ${c.req.method} ${new URL(c.req.url).pathname}`),
-    c,
-  )
 }
 
 // A client-chosen name quoted in an error message, cut to a readable length (a model name can be as

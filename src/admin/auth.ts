@@ -1,7 +1,7 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../context'
 import type { Deps } from '../deps'
-import { OpenAIError } from '../errors'
+import { GatewayError } from '../errors'
 import { timingSafeEqual } from '../lib/compare'
 import { sha256Hex } from '../lib/ids'
 import { bearerToken } from '../pipeline/authenticate'
@@ -25,18 +25,20 @@ export const adminAuth = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearerToken(c.req.header('authorization'))
   const digest = token ? await sha256Hex(token) : ''
   if (!token)
-    throw new OpenAIError('unauthorized', 'Missing admin token; send "Authorization: Bearer <ADMIN_TOKEN>".')
+    throw new GatewayError({
+      code: 'unauthorized',
+      message: 'Missing admin token; send "Authorization: Bearer <ADMIN_TOKEN>".',
+    })
   if (!timingSafeEqual(digest, await sha256Hex(deps.config.ADMIN_TOKEN))) {
     const ip = trustedIp(c.req.raw, deps)
     const wait = ip ? await recordFailure(deps, ip) : 0
     if (wait > 0)
-      throw new OpenAIError(
-        'rate_limit_exceeded',
-        'Too many failed admin sign-ins from this address; try again later.',
-        null,
-        { 'retry-after': String(Math.ceil(wait / 1000)) },
-      )
-    throw new OpenAIError('unauthorized', 'Incorrect admin token.')
+      throw new GatewayError({
+        code: 'rate_limit_exceeded',
+        message: 'Too many failed admin sign-ins from this address; try again later.',
+        headers: { 'retry-after': String(Math.ceil(wait / 1000)) },
+      })
+    throw new GatewayError({ code: 'unauthorized', message: 'Incorrect admin token.' })
   }
   c.set('adminActor', digest.slice(0, 12))
   await next()

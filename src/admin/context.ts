@@ -5,7 +5,7 @@ import { write, type WriteError } from '../db/admin-write'
 import { describeDbError, sqlState } from '../db/errors'
 import type { AuditEntry } from '../db/audit'
 import type { Deps } from '../deps'
-import { OpenAIError } from '../errors'
+import { GatewayError } from '../errors'
 import { log } from '../lib/log'
 
 // What every admin operation needs: the stores, who acts (the token fingerprint), the request id, and
@@ -31,22 +31,28 @@ export async function act<T>(c: Context<AppEnv>, operation: (admin: Admin) => Pr
   try {
     return await operation(admin)
   } catch (error) {
-    if (error instanceof OpenAIError) throw error
+    if (error instanceof GatewayError) throw error
     log('error', 'admin operation failed', { request_id: admin.requestId, ...describeDbError(error) })
     throw storeFailure(error)
   }
 }
 
-export function storeFailure(error: unknown): OpenAIError {
+export function storeFailure(error: unknown): GatewayError {
   const state = sqlState(error)?.code
   if (state === undefined)
-    return new OpenAIError(
-      'service_unavailable',
-      'The gateway cannot reach its database. Please retry shortly.',
-    )
+    return new GatewayError({
+      code: 'service_unavailable',
+      message: 'The gateway cannot reach its database. Please retry shortly.',
+    })
   if (state.startsWith('22'))
-    return new OpenAIError('invalid_request_error', 'The database cannot store a value in this request.')
-  return new OpenAIError('internal_error', 'The server had an error while processing your request.')
+    return new GatewayError({
+      code: 'invalid_request_error',
+      message: 'The database cannot store a value in this request.',
+    })
+  return new GatewayError({
+    code: 'internal_error',
+    message: 'The server had an error while processing your request.',
+  })
 }
 
 export function audit(
@@ -65,7 +71,7 @@ export function audit(
 export async function commit<T>(
   admin: Admin,
   writeOp: () => Promise<T>,
-  refuse: (e: WriteError) => OpenAIError,
+  refuse: (e: WriteError) => GatewayError,
 ): Promise<T> {
   const result = await write(writeOp)
   if (!result.ok) throw refuse(result.error)

@@ -2,7 +2,7 @@ import { bumpConfigVersion } from '../cache'
 import { insertCredit, listCreditsPage } from '../db/credits'
 import { findProject, type ProjectRow } from '../db/projects'
 import { readBalance, syncBalance, type Balance } from '../billing/balance'
-import { OpenAIError } from '../errors'
+import { GatewayError } from '../errors'
 import { log } from '../lib/log'
 import { picoToUsdString, usdToPico } from '../lib/money'
 import { audit, type Admin } from './context'
@@ -34,11 +34,11 @@ export async function addCredit(admin: Admin, projectId: string, body: CreditCre
   if (amountPico < 0n) {
     const left = (await balanceOfProject(admin, project))?.balancePico ?? 0n
     if (-amountPico > left)
-      throw new OpenAIError(
-        'invalid_request_error',
-        `An adjustment of ${body.amount_usd} USD would take the balance below zero (it is ${picoToUsdString(left)} USD).`,
-        'amount_usd',
-      )
+      throw new GatewayError({
+        code: 'invalid_request_error',
+        message: `An adjustment of ${body.amount_usd} USD would take the balance below zero (it is ${picoToUsdString(left)} USD).`,
+        param: 'amount_usd',
+      })
   }
   const credit = {
     projectId,

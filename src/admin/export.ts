@@ -4,7 +4,7 @@ import type { UsageLogCursor } from '../db/usage-report'
 import type { Deps } from '../deps'
 import { log } from '../lib/log'
 import { startOfNextUtcDay, startOfUtcDay } from '../lib/time'
-import { OpenAIError } from '../errors'
+import { GatewayError } from '../errors'
 import { toCsv } from './csv'
 import { storable, Uuid } from './schemas'
 import { instant } from './usage'
@@ -44,7 +44,12 @@ function lines(page: ExportPage, format: 'csv' | 'ndjson'): string {
 export function exportFilter(q: ExportQuery, now: number): ExportFilter {
   const from = q.from ?? new Date(startOfUtcDay(now).getTime() - 29 * DAY_MS)
   const to = q.to ?? new Date(startOfNextUtcDay(now))
-  if (to <= from) throw new OpenAIError('invalid_request_error', "'to' must be later than 'from'.", 'to')
+  if (to <= from)
+    throw new GatewayError({
+      code: 'invalid_request_error',
+      message: "'to' must be later than 'from'.",
+      param: 'to',
+    })
   return { from, to, projectId: q.project_id, apiKeyId: q.api_key_id }
 }
 

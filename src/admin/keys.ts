@@ -1,7 +1,7 @@
 import { findKeyById, insertKey, listKeysPage, updateKey, type KeyChanges } from '../db/admin-keys'
 import type { KeyRow } from '../db/keys'
 import { keysSpend, type Spend } from '../db/spend-report'
-import { OpenAIError } from '../errors'
+import { GatewayError } from '../errors'
 import { keyPrefixOf, sha256Hex } from '../lib/ids'
 import { issueRawKey } from '../lib/key-mac'
 import { audit, commit, toColumns, type Admin } from './context'
@@ -28,7 +28,8 @@ const CURSOR = [/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/, /^[0-9a-f-]{36}$/i]
 const TARGET = 'api_key'
 
 // A key hash colliding is as likely as guessing a key; it would still be refused, not overwritten.
-const refuse = () => new OpenAIError('conflict', 'A key with the same hash already exists; retry.')
+const refuse = () =>
+  new GatewayError({ code: 'conflict', message: 'A key with the same hash already exists; retry.' })
 
 async function mustFind(admin: Admin, id: string): Promise<KeyRow> {
   const row = await findKeyById(admin.deps.db, rowId(id, 'API key'))

@@ -8,7 +8,7 @@ import {
 } from '../db/admin-catalog'
 import type { WriteError } from '../db/admin-write'
 import type { MappingRow } from '../db/catalog'
-import { OpenAIError } from '../errors'
+import { GatewayError } from '../errors'
 import { audit, commit, toColumns, type Admin } from './context'
 import { notFound, providerRef, rowId } from './query'
 import type { MappingCreate, MappingPatch } from './schemas'
@@ -29,12 +29,20 @@ const COLUMNS: Record<string, keyof MappingRow> = {
 const TARGET = 'model_mapping'
 
 const unknownProvider = (ref: string) =>
-  new OpenAIError('invalid_request_error', `No provider with id, number or name '${ref}'.`, 'provider_id')
+  new GatewayError({
+    code: 'invalid_request_error',
+    message: `No provider with id, number or name '${ref}'.`,
+    param: 'provider_id',
+  })
 
 function refuse(providerId: string) {
   return (error: WriteError) =>
     error.reason === 'duplicate'
-      ? new OpenAIError('conflict', 'This model is already mapped to this provider.', 'provider_id')
+      ? new GatewayError({
+          code: 'conflict',
+          message: 'This model is already mapped to this provider.',
+          param: 'provider_id',
+        })
       : unknownProvider(providerId)
 }
 

@@ -1,5 +1,5 @@
 import { insertPrice, listPrices as selectPrices, type PriceRow } from '../db/admin-catalog'
-import { OpenAIError } from '../errors'
+import { GatewayError } from '../errors'
 import { audit, commit, type Admin } from './context'
 import { ModelName, type PricePut } from './schemas'
 import { serializePrice } from './serialize'
@@ -25,11 +25,11 @@ export async function listPrices(admin: Admin) {
 export async function putPrice(admin: Admin, model: string, body: PricePut) {
   const name = ModelName.safeParse(model)
   if (!name.success)
-    throw new OpenAIError(
-      'invalid_request_error',
-      `Invalid model name: ${name.error.issues[0]!.message}`,
-      'model',
-    )
+    throw new GatewayError({
+      code: 'invalid_request_error',
+      message: `Invalid model name: ${name.error.issues[0]!.message}`,
+      param: 'model',
+    })
   const row: PriceRow = {
     id: crypto.randomUUID(),
     model: name.data,
@@ -48,11 +48,11 @@ export async function putPrice(admin: Admin, model: string, body: PricePut) {
   const { current: _, ...version } = serializePrice(row, false)
   const entry = audit(admin, 'price.create', { type: 'price', id: row.model }, null, version)
   const refuse = () =>
-    new OpenAIError(
-      'conflict',
-      `A price version for '${row.model}' already starts at that instant.`,
-      'effective_from',
-    )
+    new GatewayError({
+      code: 'conflict',
+      message: `A price version for '${row.model}' already starts at that instant.`,
+      param: 'effective_from',
+    })
   const { created, versions } = await commit(admin, () => insertPrice(admin.deps.db, row, entry), refuse)
   return serializePrice(created, currentOf(versions, admin.deps.now())?.id === created.id)
 }

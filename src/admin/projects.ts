@@ -8,7 +8,7 @@ import {
   type ProjectRow,
 } from '../db/projects'
 import { projectSpend, projectsSpend } from '../db/spend-report'
-import { OpenAIError } from '../errors'
+import { GatewayError } from '../errors'
 import type { Balance } from '../billing/balance'
 import { balanceOfProject, usdNumber } from './credits'
 import { audit, commit, toColumns, type Admin } from './context'
@@ -36,11 +36,12 @@ const TARGET = 'project'
 const balanceUsd = (balance: Balance | null) => (balance ? usdNumber(balance.balancePico) : null)
 
 const refuse = (error: WriteError) =>
-  new OpenAIError(
-    'conflict',
-    error.reason === 'duplicate' ? 'A project with this id already exists.' : 'The write was refused.',
-    'id',
-  )
+  new GatewayError({
+    code: 'conflict',
+    message:
+      error.reason === 'duplicate' ? 'A project with this id already exists.' : 'The write was refused.',
+    param: 'id',
+  })
 
 async function mustFind(admin: Admin, id: string): Promise<ProjectRow> {
   const row = await findProject(admin.deps.db, storedText(id, 'id'))

@@ -1,7 +1,7 @@
 import type { ProviderRow } from '../db/catalog'
 import { keyWrites, listProviderKeys, type NewProviderKey, type ProviderKeyRow } from '../db/provider-keys'
 import { providerApiKey, providerVar, type Config } from '../env'
-import { OpenAIError } from '../errors'
+import { GatewayError } from '../errors'
 import { KEY_HELP, keyringFor } from '../secrets/keyring'
 import { hintOf, open, seal } from '../secrets/seal'
 import { audit, type Admin } from './context'
@@ -61,7 +61,11 @@ export async function sealKeys(
   const kek = ring.current
   if (!kek) {
     const why = ring.problem ?? `SECRETS_KEY is not set. ${KEY_HELP}`
-    throw new OpenAIError('invalid_request_error', `Provider keys cannot be stored: ${why}`, param)
+    throw new GatewayError({
+      code: 'invalid_request_error',
+      message: `Provider keys cannot be stored: ${why}`,
+      param,
+    })
   }
   const now = new Date(admin.deps.now())
   return Promise.all(

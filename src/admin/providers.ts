@@ -7,7 +7,7 @@ import {
 import type { WriteError } from '../db/admin-write'
 import type { ProviderRow } from '../db/catalog'
 import { providerEnvName, type Config } from '../env'
-import { OpenAIError } from '../errors'
+import { GatewayError } from '../errors'
 import { readHealth, withHealth } from './circuits'
 import { audit, commit, toColumns, type Admin } from './context'
 import { replaceKeys, requestedKeys, viewsOf } from './provider-keys'
@@ -31,10 +31,14 @@ const COLUMNS: Record<string, keyof ProviderRow> = {
 }
 const TARGET = 'provider'
 
-function refuse(error: WriteError): OpenAIError {
+function refuse(error: WriteError): GatewayError {
   if (error.reason === 'duplicate')
-    return new OpenAIError('conflict', 'A provider with this name already exists.', 'name')
-  return new OpenAIError('conflict', 'The provider is referenced by other rows.')
+    return new GatewayError({
+      code: 'conflict',
+      message: 'A provider with this name already exists.',
+      param: 'name',
+    })
+  return new GatewayError({ code: 'conflict', message: 'The provider is referenced by other rows.' })
 }
 
 // PROVIDER_<NAME>_* overrides are found by the upper-cased name with non-alphanumerics as "_", so
@@ -45,11 +49,11 @@ async function refuseEnvCollision(admin: Admin, name: string, id: string) {
     (p) => p.id !== id && providerEnvName(p.name) === envName,
   )
   if (other)
-    throw new OpenAIError(
-      'conflict',
-      `The name '${name}' uses the same environment variables (PROVIDER_${envName}_*) as the provider '${other.name}'; choose another name.`,
-      'name',
-    )
+    throw new GatewayError({
+      code: 'conflict',
+      message: `The name '${name}' uses the same environment variables (PROVIDER_${envName}_*) as the provider '${other.name}'; choose another name.`,
+      param: 'name',
+    })
 }
 
 // The provider as its audit entries record it: stored keys have entries of their own (added/removed,

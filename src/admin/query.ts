@@ -1,6 +1,6 @@
 import * as z from 'zod/mini'
 import type { ProviderRef } from '../db/admin-catalog'
-import { OpenAIError } from '../errors'
+import { GatewayError } from '../errors'
 import { isStorableText, Uuid } from './schemas'
 
 // Query strings and path ids of the admin routes, checked like bodies: a bad value is a 400 naming it.
@@ -12,11 +12,11 @@ export function parseQuery<S extends z.ZodMiniType>(schema: S, query: Record<str
   if (parsed.success) return parsed.data
   const issue = parsed.error.issues[0]!
   const param = issue.path.map(String).join('.') || null
-  throw new OpenAIError(
-    'invalid_request_error',
-    `Invalid value for '${param ?? 'query'}': ${issue.message}`,
+  throw new GatewayError({
+    code: 'invalid_request_error',
+    message: `Invalid value for '${param ?? 'query'}': ${issue.message}`,
     param,
-  )
+  })
 }
 
 // A malformed id cannot name a row, so it is answered like an unknown one.
@@ -28,11 +28,11 @@ export function rowId(id: string, what: string): string {
 // A free-text path id (a project's) Postgres could not even compare: a 400 naming it, not a store failure.
 export function storedText(value: string, param: string): string {
   if (isStorableText(value)) return value
-  throw new OpenAIError(
-    'invalid_request_error',
-    `Invalid value for '${param}': must not contain NUL characters or unpaired surrogates.`,
+  throw new GatewayError({
+    code: 'invalid_request_error',
+    message: `Invalid value for '${param}': must not contain NUL characters or unpaired surrogates.`,
     param,
-  )
+  })
 }
 
 // How an operator names a provider in a path or a body: its id, its number (the seed's
@@ -44,8 +44,8 @@ export function providerRef(ref: string): ProviderRef {
   return { name: ref }
 }
 
-export function notFound(what: string, id: string): OpenAIError {
-  return new OpenAIError('not_found', `No ${what} with id '${id}'.`)
+export function notFound(what: string, id: string): GatewayError {
+  return new GatewayError({ code: 'not_found', message: `No ${what} with id '${id}'.` })
 }
 
 export const PageQuery = z.object({
@@ -66,11 +66,11 @@ export function decodeCursor(cursor: string, patterns: RegExp[]): string[] {
     // fall through to the refusal below
   }
   if (parts.length !== patterns.length || !parts.every((part, i) => patterns[i]!.test(part))) {
-    throw new OpenAIError(
-      'invalid_request_error',
-      'Invalid cursor; pass the next_cursor of a previous page.',
-      'cursor',
-    )
+    throw new GatewayError({
+      code: 'invalid_request_error',
+      message: 'Invalid cursor; pass the next_cursor of a previous page.',
+      param: 'cursor',
+    })
   }
   return parts
 }

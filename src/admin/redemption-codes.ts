@@ -1,5 +1,5 @@
 import { findCode, insertCodes, listCodesPage, revokeCode, type NewCode } from '../db/redemption-codes'
-import { OpenAIError } from '../errors'
+import { GatewayError } from '../errors'
 import { newRedemptionCode, sha256Hex } from '../lib/ids'
 import { audit, type Admin } from './context'
 import { decodeCursor, notFound, page, rowId } from './query'
@@ -58,13 +58,14 @@ export async function listCodes(
 export async function revoke(admin: Admin, id: string) {
   const current = await findCode(admin.deps.db, rowId(id, 'redemption code'))
   if (!current) throw notFound('redemption code', id)
-  if (current.state !== 'active') throw new OpenAIError('conflict', `This code is already ${current.state}.`)
+  if (current.state !== 'active')
+    throw new GatewayError({ code: 'conflict', message: `This code is already ${current.state}.` })
   const at = new Date(admin.deps.now())
   const entry = audit(admin, 'redemption_code.revoke', { type: TARGET, id }, serializeCode(current), {
     ...serializeCode(current),
     state: 'revoked',
   })
   const revoked = await revokeCode(admin.deps.db, id, at, entry)
-  if (!revoked) throw new OpenAIError('conflict', 'This code was redeemed a moment ago.')
+  if (!revoked) throw new GatewayError({ code: 'conflict', message: 'This code was redeemed a moment ago.' })
   return serializeCode(revoked)
 }

@@ -1,5 +1,5 @@
 import { listProviderKeys, resealProviderKeys } from '../db/provider-keys'
-import { OpenAIError } from '../errors'
+import { GatewayError } from '../errors'
 import { listWebhookRows, resealWebhookSecret } from '../db/webhooks'
 import { KEY_HELP, keyringFor, type Kek, type Keyring } from '../secrets/keyring'
 import { open, openFor, seal, sealFor, webhookSecret } from '../secrets/seal'
@@ -39,10 +39,10 @@ export async function rotateSecrets(admin: Admin) {
   const ring = await keyringFor(admin.deps.config)
   const kek = ring.current
   if (!kek) {
-    throw new OpenAIError(
-      'invalid_request_error',
-      `Nothing to rotate to: ${ring.problem ?? `SECRETS_KEY is not set. ${KEY_HELP}`}`,
-    )
+    throw new GatewayError({
+      code: 'invalid_request_error',
+      message: `Nothing to rotate to: ${ring.problem ?? `SECRETS_KEY is not set. ${KEY_HELP}`}`,
+    })
   }
   const rows = await listProviderKeys(admin.deps.db)
   const updates: Parameters<typeof resealProviderKeys>[1] = []
@@ -91,7 +91,10 @@ export async function rotateSecrets(admin: Admin) {
           hooks.updates.map((u) => resealWebhookSecret(db, u)),
         ),
       () => {
-        throw new OpenAIError('conflict', 'Stored keys changed during the rotation; retry.')
+        throw new GatewayError({
+          code: 'conflict',
+          message: 'Stored keys changed during the rotation; retry.',
+        })
       },
     )
   }

@@ -1,4 +1,4 @@
-import { OpenAIError } from '../errors'
+import { GatewayError } from '../errors'
 import { addressKind } from '../lib/address'
 
 // A provider's base_url as the admin API writes it (the rules: src/lib/address.ts). Rows written while
@@ -6,11 +6,12 @@ import { addressKind } from '../lib/address'
 export function checkUpstreamAddress(baseUrl: string, allowPrivate: boolean): void {
   const kind = addressKind(baseUrl)
   if (kind === 'public' || (kind === 'private' && allowPrivate)) return
-  throw new OpenAIError(
-    'invalid_request_error',
-    kind === 'forbidden'
-      ? "Invalid value for 'base_url': link-local, cloud metadata, multicast and reserved addresses are not allowed."
-      : "Invalid value for 'base_url': loopback and private addresses are only allowed on a local deployment (ALLOW_PRIVATE_UPSTREAMS=true).",
-    'base_url',
-  )
+  throw new GatewayError({
+    code: 'invalid_request_error',
+    message:
+      kind === 'forbidden'
+        ? "Invalid value for 'base_url': link-local, cloud metadata, multicast and reserved addresses are not allowed."
+        : "Invalid value for 'base_url': loopback and private addresses are only allowed on a local deployment (ALLOW_PRIVATE_UPSTREAMS=true).",
+    param: 'base_url',
+  })
 }

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini'
 import { listUsageLogs, usageReport, type UsageFilter, type UsageGroup } from '../db/usage-report'
 import { startOfNextUtcDay, startOfUtcDay } from '../lib/time'
-import { OpenAIError } from '../errors'
+import { GatewayError } from '../errors'
 import type { Admin } from './context'
 import { toCsv } from './csv'
 import { decodeCursor, page, PageQuery } from './query'
@@ -91,7 +91,12 @@ const filterOf = (q: z.infer<typeof Filters>): UsageFilter => ({
 function window(q: z.infer<typeof Filters>, now: number) {
   const from = q.from?.getTime() ?? startOfUtcDay(now).getTime() - (DEFAULT_DAYS - 1) * DAY_MS
   const to = q.to?.getTime() ?? startOfNextUtcDay(now)
-  if (to <= from) throw new OpenAIError('invalid_request_error', "'to' must be later than 'from'.", 'to')
+  if (to <= from)
+    throw new GatewayError({
+      code: 'invalid_request_error',
+      message: "'to' must be later than 'from'.",
+      param: 'to',
+    })
   return { from, to }
 }
 

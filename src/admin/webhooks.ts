@@ -10,7 +10,7 @@ import {
   type WebhookChanges,
   type WebhookRow,
 } from '../db/webhooks'
-import { OpenAIError } from '../errors'
+import { GatewayError } from '../errors'
 import { KEY_HELP, keyringFor } from '../secrets/keyring'
 import { sealFor, webhookSecret } from '../secrets/seal'
 import { webhookUrlProblem } from '../webhooks/address'
@@ -63,7 +63,12 @@ function serializeDelivery(row: DeliveryRow) {
 
 function checkUrl(admin: Admin, url: string | undefined) {
   const problem = url === undefined ? null : webhookUrlProblem(url, admin.deps.config.ALLOW_PRIVATE_UPSTREAMS)
-  if (problem) throw new OpenAIError('invalid_request_error', `Invalid value for 'url': ${problem}`, 'url')
+  if (problem)
+    throw new GatewayError({
+      code: 'invalid_request_error',
+      message: `Invalid value for 'url': ${problem}`,
+      param: 'url',
+    })
 }
 
 // The secret's columns: sealed under SECRETS_KEY, bound to this webhook's id. Without a usable
@@ -72,13 +77,18 @@ async function sealedSecret(admin: Admin, webhookId: string, secret: string) {
   const ring = await keyringFor(admin.deps.config)
   if (!ring.current) {
     const why = ring.problem ?? `SECRETS_KEY is not set. ${KEY_HELP}`
-    throw new OpenAIError('invalid_request_error', `Webhook secrets cannot be stored: ${why}`, 'secret')
+    throw new GatewayError({
+      code: 'invalid_request_error',
+      message: `Webhook secrets cannot be stored: ${why}`,
+      param: 'secret',
+    })
   }
   const sealed = await sealFor(ring.current, webhookSecret(webhookId), secret)
   return { secret: sealed.ciphertext, kekVersion: sealed.kekVersion, secretHint: secret.slice(-4) }
 }
 
-const refuse = (_e: WriteError) => new OpenAIError('conflict', 'The webhook could not be written; retry.')
+const refuse = (_e: WriteError) =>
+  new GatewayError({ code: 'conflict', message: 'The webhook could not be written; retry.' })
 
 async function mustFind(admin: Admin, id: string): Promise<WebhookRow> {
   const row = await findWebhook(admin.deps.db, rowId(id, 'webhook'))

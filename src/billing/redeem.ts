@@ -2,7 +2,7 @@ import type { KeyRecord } from '../db/keys'
 import { findProject } from '../db/projects'
 import { redeemCode } from '../db/redemption-codes'
 import type { Deps } from '../deps'
-import { OpenAIError } from '../errors'
+import { GatewayError } from '../errors'
 import { sha256Hex } from '../lib/ids'
 import { log } from '../lib/log'
 import { usdToPico } from '../lib/money'
@@ -22,12 +22,11 @@ async function refuseIfThrottled(deps: Deps, keyId: string): Promise<void> {
   const { remaining, reset } = await failuresLeft(deps.redis, REDEEM_FAILURES, keyId, Date.now())
   if (remaining > 0) return
   const retryMs = Math.max(1_000, reset - Date.now())
-  throw new OpenAIError(
-    'rate_limit_exceeded',
-    'Too many codes that could not be redeemed; try again later.',
-    null,
-    { 'retry-after': String(Math.ceil(retryMs / 1000)) },
-  )
+  throw new GatewayError({
+    code: 'rate_limit_exceeded',
+    message: 'Too many codes that could not be redeemed; try again later.',
+    headers: { 'retry-after': String(Math.ceil(retryMs / 1000)) },
+  })
 }
 
 export type Redemption = { amountPico: bigint; balance: Balance | null }
@@ -50,7 +49,7 @@ export async function redeem(
   if (!redeemed) {
     await countFailure(deps.redis, REDEEM_FAILURES, key.id, Date.now())
     log('info', 'redemption refused', { request_id: requestId, key_id: key.id })
-    throw new OpenAIError('invalid_code', INVALID, 'code')
+    throw new GatewayError({ code: 'invalid_code', message: INVALID, param: 'code' })
   }
   // The project just turned prepaid: every isolate's cached key must learn it.
   if (!redeemed.wasPrepaid) await bumpConfigVersion(deps).catch(() => {})

@@ -2,7 +2,7 @@ import type { UsageWindow } from '../../drizzle/schema'
 import type { KeyRecord } from '../db/keys'
 import { chargeSpend, dailyCharges, generationOf } from '../db/self-service'
 import type { Deps } from '../deps'
-import { OpenAIError } from '../errors'
+import { GatewayError } from '../errors'
 import { picoToUsdString, usdToPico } from '../lib/money'
 import { keys } from '../redis/keys'
 import { readBalance } from './balance'
@@ -123,7 +123,11 @@ function parseDay(value: string | undefined, name: string, fallback: string): nu
   const text = value ?? fallback
   const ms = DAY.test(text) ? Date.parse(`${text}T00:00:00Z`) : NaN
   if (Number.isNaN(ms) || new Date(ms).toISOString().slice(0, 10) !== text)
-    throw new OpenAIError('invalid_request_error', `Invalid value for '${name}': use YYYY-MM-DD.`, name)
+    throw new GatewayError({
+      code: 'invalid_request_error',
+      message: `Invalid value for '${name}': use YYYY-MM-DD.`,
+      param: name,
+    })
   return ms
 }
 
@@ -138,11 +142,11 @@ export async function usage(deps: Deps, key: KeyRecord, query: { start_date?: st
     new Date(Date.parse(`${today}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10),
   )
   if (to <= from || (to - from) / 86_400_000 > MAX_DAYS)
-    throw new OpenAIError(
-      'invalid_request_error',
-      `end_date must be after start_date and at most ${MAX_DAYS} days later.`,
-      'end_date',
-    )
+    throw new GatewayError({
+      code: 'invalid_request_error',
+      message: `end_date must be after start_date and at most ${MAX_DAYS} days later.`,
+      param: 'end_date',
+    })
   const { scope } = await limitOf(deps, key)
   const ymd = (ms: number) => new Date(ms).toISOString().slice(0, 10)
   const rows = await dailyCharges(deps.db, scope, ymd(from), ymd(to))
@@ -163,11 +167,11 @@ export async function usage(deps: Deps, key: KeyRecord, query: { start_date?: st
 export async function generation(deps: Deps, key: KeyRecord, requestId: string | undefined) {
   const row = requestId ? await generationOf(deps.db, requestId, key.id) : undefined
   if (!row)
-    throw new OpenAIError(
-      'not_found',
-      `No generation with id '${String(requestId ?? '').slice(0, 200)}' for this key.`,
-      'id',
-    )
+    throw new GatewayError({
+      code: 'not_found',
+      message: `No generation with id '${String(requestId ?? '').slice(0, 200)}' for this key.`,
+      param: 'id',
+    })
   return {
     data: {
       id: row.requestId,

@@ -1,7 +1,7 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../context'
 import type { Deps } from '../deps'
-import { OpenAIError } from '../errors'
+import { GatewayError } from '../errors'
 import { log } from '../lib/log'
 import { requestIncrements } from '../metrics/counters'
 import { circuitOutcomes } from '../upstream/circuit'
@@ -58,7 +58,13 @@ export function account(route: Route) {
       await next()
       meter.responded(
         c.res.status,
-        c.error instanceof OpenAIError ? c.error.code : c.error ? 'internal_error' : undefined,
+        c.error instanceof GatewayError
+          ? c.error.upstream
+            ? 'upstream_client_error'
+            : c.error.code
+          : c.error
+            ? 'internal_error'
+            : undefined,
       )
       const { startedAt, upstreamMs } = meter.view
       const gatewayMs = Math.max(0, deps.now() - startedAt - upstreamMs)

@@ -4,7 +4,7 @@ import type { AppEnv } from '../context'
 import { priceFor } from '../db/catalog'
 import type { KeyRecord, KeyRow } from '../db/keys'
 import type { Deps } from '../deps'
-import { OpenAIError, quoted } from '../errors'
+import { GatewayError, quoted } from '../errors'
 import { hasMapping, pickTargets } from '../upstream/targets'
 import { resolveKey } from './authenticate'
 import { fromStore } from './stores'
@@ -27,11 +27,11 @@ export async function resolveRoute(
     key = (await resolveKey(deps, requestId, key.keyHash, current)).key
   }
   if (!keyAllows(key, model)) {
-    throw new OpenAIError(
-      'model_not_allowed',
-      `This API key is not allowed to use the model ${quoted(model)}.`,
-      'model',
-    )
+    throw new GatewayError({
+      code: 'model_not_allowed',
+      message: `This API key is not allowed to use the model ${quoted(model)}.`,
+      param: 'model',
+    })
   }
   let entry = await fromStore('postgres', requestId, () => getCatalog(deps, version))
   // Picked once per catalog: picking takes a turn from each provider's key pool.
@@ -46,11 +46,11 @@ export async function resolveRoute(
     }
   }
   if (!hasMapping(entry.value, model)) {
-    throw new OpenAIError(
-      'model_not_found',
-      `The model ${quoted(model)} does not exist or you do not have access to it.`,
-      'model',
-    )
+    throw new GatewayError({
+      code: 'model_not_found',
+      message: `The model ${quoted(model)} does not exist or you do not have access to it.`,
+      param: 'model',
+    })
   }
   const now = deps.now()
   const priced = targets.map((target) => ({
@@ -58,10 +58,10 @@ export async function resolveRoute(
     price: priceFor(entry.value, model, target.upstreamModel, now),
   }))
   if (priced.length === 0) {
-    throw new OpenAIError(
-      'service_unavailable',
-      `No enabled provider currently serves the model ${quoted(model)}.`,
-    )
+    throw new GatewayError({
+      code: 'service_unavailable',
+      message: `No enabled provider currently serves the model ${quoted(model)}.`,
+    })
   }
   return { key, targets: priced, version: entry.version }
 }

@@ -4,7 +4,7 @@ import { configVersion, getKey, legacyKeysMayExist } from '../cache'
 import type { AppEnv } from '../context'
 import { markKeySigned, type KeyRecord } from '../db/keys'
 import type { Deps } from '../deps'
-import { OpenAIError } from '../errors'
+import { GatewayError } from '../errors'
 import { sha256Hex } from '../lib/ids'
 import { isLegacyShape, keyShape } from '../lib/key-mac'
 import { log } from '../lib/log'
@@ -41,7 +41,7 @@ export async function resolveKey(deps: Deps, requestId: string, keyHash: string,
           : null
   if (!key || reason) {
     log('info', 'api key refused', { request_id: requestId, reason, key_id: key?.id ?? null })
-    throw new OpenAIError('invalid_api_key', INVALID)
+    throw new GatewayError({ code: 'invalid_api_key', message: INVALID })
   }
   return { key, version: entry.version }
 }
@@ -90,7 +90,7 @@ async function keyHashOf(c: Context<AppEnv>, token: string): Promise<string> {
         : null
   if (refused) {
     log('info', 'api key refused', { request_id: c.get('requestId'), reason: refused })
-    throw new OpenAIError('invalid_api_key', INVALID)
+    throw new GatewayError({ code: 'invalid_api_key', message: INVALID })
   }
   const hash = await sha256Hex(token)
   if (hashes.size >= MAX_TOKENS) hashes.delete(hashes.keys().next().value as string)
@@ -122,10 +122,10 @@ export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
     (c.get('dialect') === 'gemini' ? c.req.query('key') : undefined)
   const token = presentedKey(header, c.req.header('authorization'))
   if (!token)
-    throw new OpenAIError(
-      'invalid_api_key',
-      'You did not provide an API key. Use "Authorization: Bearer lgw_…".',
-    )
+    throw new GatewayError({
+      code: 'invalid_api_key',
+      message: 'You did not provide an API key. Use "Authorization: Bearer lgw_…".',
+    })
   const { key, version } = await resolveKey(c.get('deps'), c.get('requestId'), await keyHashOf(c, token))
   if (key.legacy && !isLegacyShape(token)) noteSigned(c, key.id)
   c.set('apiKey', key satisfies KeyRecord)

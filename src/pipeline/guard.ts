@@ -3,7 +3,7 @@ import { configVersion } from '../cache'
 import type { AppEnv } from '../context'
 import type { KeyRecord, KeyRow } from '../db/keys'
 import type { ProjectRow } from '../db/projects'
-import { OpenAIError, quoted } from '../errors'
+import { GatewayError, quoted } from '../errors'
 import { log } from '../lib/log'
 import { maxCostPico, MICROS_TO_PICO, usdToMicros, usdToPico } from '../lib/money'
 import { dayTag, formatResetDuration, monthTag } from '../lib/time'
@@ -86,49 +86,47 @@ function refuse(
   const headers = { ...limitHeaders(key, refusal.limits), 'x-nexusai-limit-scope': refusal.scope.kind }
   if (refusal.by === 'window') refuseByWindow(whose, refusal, headers, ask)
   if (refusal.by === 'balance') {
-    throw new OpenAIError(
-      'insufficient_quota',
-      refusal.leftPico <= 0
-        ? `The prepaid balance of ${whose} is used up. Top it up (or redeem a code: POST /v1/redeem) to continue.`
-        : `This request's estimated charge (${usd(ask.costPico)}, from the prompt and max_tokens, or the model's maximum output when max_tokens is absent) is more than the prepaid balance of ${whose} has left (${usd(refusal.leftPico)}). Lower max_tokens, or top the balance up.`,
-      null,
-      { ...headers, 'x-should-retry': 'false' },
-    )
+    throw new GatewayError({
+      code: 'insufficient_quota',
+      message:
+        refusal.leftPico <= 0
+          ? `The prepaid balance of ${whose} is used up. Top it up (or redeem a code: POST /v1/redeem) to continue.`
+          : `This request's estimated charge (${usd(ask.costPico)}, from the prompt and max_tokens, or the model's maximum output when max_tokens is absent) is more than the prepaid balance of ${whose} has left (${usd(refusal.leftPico)}). Lower max_tokens, or top the balance up.`,
+      headers: { ...headers, 'x-should-retry': 'false' },
+    })
   }
   if (refusal.by !== 'budget') {
     const { by, limit, remaining, retryMs } = refusal
     const unit = by === 'rpm' ? 'requests' : 'tokens'
     if (by === 'tpm' && ask.tokens > limit) {
-      throw new OpenAIError(
-        'rate_limit_exceeded',
-        `Request too large: it is estimated at ${ask.tokens} tokens (prompt + max_tokens), above the limit of ${whose} of ${limit} tokens per minute. Lower max_tokens or shorten the prompt.`,
-        null,
-        { ...headers, 'x-should-retry': 'false' },
-        unit,
-      )
+      throw new GatewayError({
+        code: 'rate_limit_exceeded',
+        message: `Request too large: it is estimated at ${ask.tokens} tokens (prompt + max_tokens), above the limit of ${whose} of ${limit} tokens per minute. Lower max_tokens or shorten the prompt.`,
+        headers: { ...headers, 'x-should-retry': 'false' },
+        type: unit,
+      })
     }
-    throw new OpenAIError(
-      'rate_limit_exceeded',
-      `Rate limit reached for ${unit} per minute of ${whose}: limit ${limit}, remaining ${remaining}. Please try again in ${formatResetDuration(retryMs)}.`,
-      null,
-      {
+    throw new GatewayError({
+      code: 'rate_limit_exceeded',
+      message: `Rate limit reached for ${unit} per minute of ${whose}: limit ${limit}, remaining ${remaining}. Please try again in ${formatResetDuration(retryMs)}.`,
+      headers: {
         ...headers,
         'retry-after': String(Math.max(1, Math.ceil(retryMs / 1000))),
         'retry-after-ms': String(Math.max(0, retryMs)),
       },
-      unit,
-    )
+      type: unit,
+    })
   }
   const { window, limitPico: limit, leftPico: left } = refusal
   const resets = `It resets at the start of the next UTC ${window === 'daily' ? 'day' : 'month'}.`
-  throw new OpenAIError(
-    'insufficient_quota',
-    left <= 0
-      ? `You exceeded the ${window} budget of ${whose} (${usd(limit)}). ${resets}`
-      : `This request's estimated cost (${usd(ask.costPico)}, from the prompt and max_tokens, or the model's maximum output when max_tokens is absent) is more than what is left of the ${window} budget of ${whose} (${usd(left)} of ${usd(limit)}). Lower max_tokens, or wait: ${resets}`,
-    null,
-    { ...headers, 'x-should-retry': 'false' },
-  )
+  throw new GatewayError({
+    code: 'insufficient_quota',
+    message:
+      left <= 0
+        ? `You exceeded the ${window} budget of ${whose} (${usd(limit)}). ${resets}`
+        : `This request's estimated cost (${usd(ask.costPico)}, from the prompt and max_tokens, or the model's maximum output when max_tokens is absent) is more than what is left of the ${window} budget of ${whose} (${usd(left)} of ${usd(limit)}). Lower max_tokens, or wait: ${resets}`,
+    headers: { ...headers, 'x-should-retry': 'false' },
+  })
 }
 
 // A rolling window is full: retry when enough of it has aged out, unless this request can never fit.
@@ -141,24 +139,23 @@ function refuseByWindow(
   const { period, over, limit, retryMs } = refusal
   const what = over === 'usd' ? `spend (${usd(limit)})` : `requests (${limit})`
   if (retryMs === null)
-    throw new OpenAIError(
-      'rate_limit_exceeded',
-      over === 'usd'
-        ? `This request's estimated charge (${usd(ask.costPico)}) is more than the ${period} spend limit of ${whose} (${usd(limit)}). Lower max_tokens.`
-        : `The ${period} request limit of ${whose} is ${limit}.`,
-      null,
-      { ...headers, 'x-should-retry': 'false' },
-    )
-  throw new OpenAIError(
-    'rate_limit_exceeded',
-    `The rolling ${period} limit on ${what} of ${whose} is reached. Please try again in ${formatResetDuration(retryMs)}.`,
-    null,
-    {
+    throw new GatewayError({
+      code: 'rate_limit_exceeded',
+      message:
+        over === 'usd'
+          ? `This request's estimated charge (${usd(ask.costPico)}) is more than the ${period} spend limit of ${whose} (${usd(limit)}). Lower max_tokens.`
+          : `The ${period} request limit of ${whose} is ${limit}.`,
+      headers: { ...headers, 'x-should-retry': 'false' },
+    })
+  throw new GatewayError({
+    code: 'rate_limit_exceeded',
+    message: `The rolling ${period} limit on ${what} of ${whose} is reached. Please try again in ${formatResetDuration(retryMs)}.`,
+    headers: {
       ...headers,
       'retry-after': String(Math.max(1, Math.ceil(retryMs / 1000))),
       'retry-after-ms': String(Math.max(0, retryMs)),
     },
-  )
+  })
 }
 
 const windowsOf = (scope: Scope, list: UsageWindow[] | null | undefined): WindowInput[] =>
@@ -260,12 +257,11 @@ export function guard(route: GuardRoute) {
               continue
             }
           }
-          throw new OpenAIError(
-            'service_unavailable',
-            `No price is in effect for the model ${quoted(String(c.get('body').model))} or the upstream models it routes to, so this key's (or its project's) budget cannot be enforced. An operator must set one (PUT /admin/prices/{model}).`,
-            null,
-            { 'x-should-retry': 'false' },
-          )
+          throw new GatewayError({
+            code: 'service_unavailable',
+            message: `No price is in effect for the model ${quoted(String(c.get('body').model))} or the upstream models it routes to, so this key's (or its project's) budget cannot be enforced. An operator must set one (PUT /admin/prices/{model}).`,
+            headers: { 'x-should-retry': 'false' },
+          })
         }
         const now = deps.now()
         const input: GuardInput = {
@@ -311,10 +307,10 @@ export function guard(route: GuardRoute) {
               request_id: requestId,
               error: (error as Error).message,
             })
-            throw new OpenAIError(
-              'service_unavailable',
-              'Rate limits cannot be checked right now. Please retry shortly.',
-            )
+            throw new GatewayError({
+              code: 'service_unavailable',
+              message: 'Rate limits cannot be checked right now. Please retry shortly.',
+            })
           }
           log('warn', 'redis unavailable; admitting without limits (REDIS_FAIL_OPEN)', {
             request_id: requestId,
@@ -387,7 +383,10 @@ export function guard(route: GuardRoute) {
         c.set('targets', ordered)
         return
       }
-      throw new OpenAIError('service_unavailable', 'The gateway configuration is changing; please retry.')
+      throw new GatewayError({
+        code: 'service_unavailable',
+        message: 'The gateway configuration is changing; please retry.',
+      })
     }
     if (!early) {
       await admit()

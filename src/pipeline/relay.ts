@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import type { AppEnv } from '../context'
-import { OpenAIError, type ErrorCode, quoted } from '../errors'
+import { GatewayError, refusal, type ErrorCode, quoted } from '../errors'
 import type { AppliedPrice } from '../db/catalog'
 import { chargePico, costHeader, usdText, withUsageCost } from '../billing/charge'
 import { costOfBuckets } from '../lib/money'
@@ -33,7 +33,6 @@ export type ClientDialect = {
   inbound?: Inbound
   reply(text: string, estimatedInput: number, native: boolean): string
   encoder(estimatedInput: number, native: boolean): StreamEncoder
-  clientError(status: number, error: OpenAIErrorObject): Response
   // Tell "every upstream is overloaded" (the last one answered 503/529) apart from other failures.
   reportsOverload?: boolean
   // Its replies carry the charge as usage.cost, as Chat Completions' do (OpenRouter's convention).
@@ -41,11 +40,7 @@ export type ClientDialect = {
 }
 
 function failure(meter: Meter, error: ForwardError, dialect?: ClientDialect): Response {
-  if (error.reason === 'client_error') {
-    meter.ended({ code: 'upstream_client_error' })
-    if (dialect) return dialect.clientError(error.status, error.error)
-    return Response.json({ error: error.error }, { status: error.status })
-  }
+  if (error.reason === 'client_error') throw refusal(error.status, error.error)
   if (error.reason === 'client_gone') {
     meter.ended({ status: 499, code: 'client_disconnected' })
     return new Response(null, { status: 499 })
@@ -56,17 +51,17 @@ function failure(meter: Meter, error: ForwardError, dialect?: ClientDialect): Re
     last.reason === 'upstream_status' &&
     (last.status === 529 || last.status === 503)
   )
-    throw new OpenAIError(
-      'service_unavailable',
-      'Every upstream provider for this model is overloaded. Please retry shortly.',
-    )
+    throw new GatewayError({
+      code: 'service_unavailable',
+      message: 'Every upstream provider for this model is overloaded. Please retry shortly.',
+    })
   const code: ErrorCode = error.timedOut ? 'upstream_timeout' : 'upstream_error'
-  throw new OpenAIError(
+  throw new GatewayError({
     code,
-    error.timedOut
+    message: error.timedOut
       ? 'The upstream provider did not respond in time. Please retry.'
       : 'Every upstream provider for this model failed. Please retry shortly.',
-  )
+  })
 }
 
 // Calls the targets in order and answers with OpenAI's JSON, or with an OpenAI SSE stream translated
@@ -107,13 +102,14 @@ export async function relay(
   const { result, redact } = forwarded
   if (!result.ok && result.error.reason !== 'unserved') return failure(meter, result.error, dialect)
   if (!result.ok)
-    throw new OpenAIError(
-      'invalid_request_error',
-      route === 'responses'
-        ? `The model ${quoted(exchange.model)} is served only by providers that do not speak OpenAI's Responses API; /v1/responses is relayed to OpenAI-protocol providers only. Use /v1/chat/completions for this model.`
-        : `The model ${quoted(exchange.model)} is not served for ${route === 'chat' ? 'chat completions' : route}.`,
-      'model',
-    )
+    throw new GatewayError({
+      code: 'invalid_request_error',
+      message:
+        route === 'responses'
+          ? `The model ${quoted(exchange.model)} is served only by providers that do not speak OpenAI's Responses API; /v1/responses is relayed to OpenAI-protocol providers only. Use /v1/chat/completions for this model.`
+          : `The model ${quoted(exchange.model)} is not served for ${route === 'chat' ? 'chat completions' : route}.`,
+      param: 'model',
+    })
   const { response, target, text } = result.value
   const estimate = c.get('estimate') ?? estimateRequest(route, body)
   const { conversationId } = meter.view
@@ -127,13 +123,12 @@ export async function relay(
   if (!streaming || !response.body) {
     const decoded = provider.decodeResponse(text ?? '', exchange)
     if (!decoded.ok && decoded.clientError) {
-      meter.ended({ code: 'upstream_client_error' })
       const { error, status } = decoded.clientError
-      return Response.json({ error: { ...error, message: redact.message(error.message) } }, { status })
+      throw refusal(status, { ...error, message: redact.message(error.message) })
     }
     if (!decoded.ok) {
       meter.ended({ code: 'upstream_bad_response' })
-      throw new OpenAIError('upstream_error', redact.message(decoded.message))
+      throw new GatewayError({ code: 'upstream_error', message: redact.message(decoded.message) })
     }
     meter.answered({
       usage: decoded.usage,

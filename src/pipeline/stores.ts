@@ -1,8 +1,9 @@
 import { describeDbError } from '../db/errors'
-import { OpenAIError } from '../errors'
+import { GatewayError, StoreUnavailable } from '../errors'
 import { log } from '../lib/log'
 
-// A store call on the hot path: any failure becomes 503 service_unavailable (never a 500, never details).
+// A store call on the hot path: any failure is a StoreUnavailable, which onError answers as 503
+// service_unavailable (never a 500, never details).
 // The log names the error and its SQLSTATE only: a driver message can carry the query parameters
 // (drizzle's embeds them all, e.g. the virtual key's hash during authentication).
 export async function fromStore<T>(
@@ -13,11 +14,8 @@ export async function fromStore<T>(
   try {
     return await run()
   } catch (error) {
-    if (error instanceof OpenAIError) throw error
+    if (error instanceof GatewayError) throw error
     log('error', `${store} unavailable`, { request_id: requestId, ...describeDbError(error) })
-    throw new OpenAIError(
-      'service_unavailable',
-      'The gateway cannot reach its data store. Please retry shortly.',
-    )
+    throw new StoreUnavailable(store, error)
   }
 }

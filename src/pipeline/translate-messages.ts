@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../context'
-import { OpenAIError } from '../errors'
+import { GatewayError } from '../errors'
 import { toChatRequest } from '../protocols/anthropic/request'
 import { DEFAULT_MAX_OUTPUT_TOKENS } from '../usage/tokens'
 
@@ -16,7 +16,7 @@ export const translateMessages = createMiddleware<AppEnv>(async (c, next) => {
     chat = toChatRequest(inbound)
   } catch (error) {
     const native = c.get('targets').filter((t) => t.type === 'anthropic')
-    if (!(error instanceof OpenAIError) || native.length === 0) throw error
+    if (!(error instanceof GatewayError) || native.length === 0) throw error
     c.set('targets', native)
     chat = {
       model: inbound.model,

@@ -1,6 +1,6 @@
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../context'
-import { OpenAIError } from '../errors'
+import { GatewayError } from '../errors'
 import { toChatRequest } from '../protocols/responses/request'
 
 // A Responses request becomes the chat request the rest of the pipeline (guard, relay) works on; the
@@ -11,17 +11,18 @@ import { toChatRequest } from '../protocols/responses/request'
 export const translateResponses = createMiddleware<AppEnv>(async (c, next) => {
   const inbound = c.get('body')
   if (inbound.background === true)
-    throw new OpenAIError(
-      'invalid_request_error',
-      'background: true is not supported by this gateway: a response is billed when it completes, and a background response completes after the request ends. Use stream: true for long responses.',
-      'background',
-    )
+    throw new GatewayError({
+      code: 'invalid_request_error',
+      message:
+        'background: true is not supported by this gateway: a response is billed when it completes, and a background response completes after the request ends. Use stream: true for long responses.',
+      param: 'background',
+    })
   let chat: Record<string, unknown>
   try {
     chat = toChatRequest(inbound)
   } catch (error) {
     const native = c.get('targets').filter((t) => t.type === 'openai')
-    if (!(error instanceof OpenAIError) || native.length === 0) throw error
+    if (!(error instanceof GatewayError) || native.length === 0) throw error
     c.set('targets', native)
     chat = {
       model: inbound.model,

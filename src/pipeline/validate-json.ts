@@ -1,10 +1,13 @@
 import { createMiddleware } from 'hono/factory'
 import type * as z from 'zod/mini'
 import type { AppEnv } from '../context'
-import { OpenAIError } from '../errors'
+import { GatewayError } from '../errors'
 
-function tooLarge(limit: number): OpenAIError {
-  return new OpenAIError('request_too_large', `Request body exceeds the limit of ${limit} bytes.`)
+function tooLarge(limit: number): GatewayError {
+  return new GatewayError({
+    code: 'request_too_large',
+    message: `Request body exceeds the limit of ${limit} bytes.`,
+  })
 }
 
 // Reads the body under the size limit: refused before reading when Content-Length says so, else
@@ -58,33 +61,39 @@ export function validateJson<S extends z.ZodMiniType<Record<string, unknown>>>(s
   return createMiddleware<AppEnv>(async (c, next) => {
     const type = c.req.header('content-type')
     if (type && !/json/i.test(type)) {
-      throw new OpenAIError(
-        'invalid_request_error',
-        `Unsupported Content-Type "${type}"; send application/json.`,
-      )
+      throw new GatewayError({
+        code: 'invalid_request_error',
+        message: `Unsupported Content-Type "${type}"; send application/json.`,
+      })
     }
     let text: string
     try {
       text = await readBody(c.req.raw, c.get('deps').config.MAX_BODY_BYTES)
     } catch (error) {
-      if (error instanceof OpenAIError) throw error
+      if (error instanceof GatewayError) throw error
       // The body stream broke: the client left (499, nobody to answer) or sent less than it announced.
       if (c.req.raw.signal?.aborted) {
         c.get('meter')?.ended({ status: 499, code: 'client_disconnected' })
         return new Response(null, { status: 499 })
       }
-      throw new OpenAIError(
-        'invalid_request_error',
-        'The request body was cut short or could not be read; send the whole JSON body.',
-      )
+      throw new GatewayError({
+        code: 'invalid_request_error',
+        message: 'The request body was cut short or could not be read; send the whole JSON body.',
+      })
     }
     if (!text.trim())
-      throw new OpenAIError('invalid_request_error', 'The request body is empty; send a JSON object.')
+      throw new GatewayError({
+        code: 'invalid_request_error',
+        message: 'The request body is empty; send a JSON object.',
+      })
     let json: unknown
     try {
       json = JSON.parse(text)
     } catch {
-      throw new OpenAIError('invalid_request_error', 'We could not parse the JSON body of your request.')
+      throw new GatewayError({
+        code: 'invalid_request_error',
+        message: 'We could not parse the JSON body of your request.',
+      })
     }
     if (json && typeof json === 'object' && typeof (json as { model?: unknown }).model === 'string') {
       // Only the /v1 routes open a meter; admin routes reuse this validator without one.
@@ -95,13 +104,13 @@ export function validateJson<S extends z.ZodMiniType<Record<string, unknown>>>(s
       const issue = parsed.error.issues[0]!
       const param = paramOf(issue.path)
       const missing = issue.path.length > 0 && valueAt(json, issue.path) === undefined
-      throw new OpenAIError(
-        'invalid_request_error',
-        missing
+      throw new GatewayError({
+        code: 'invalid_request_error',
+        message: missing
           ? `Missing required parameter: '${param}'.`
           : `Invalid value for '${param || 'body'}': ${issue.message}`,
-        param || null,
-      )
+        param: param || null,
+      })
     }
     c.set('body', parsed.data)
     await next()

@@ -2,7 +2,7 @@ import { Hono, type Context, type MiddlewareHandler } from 'hono'
 import { every } from 'hono/combine'
 import { createMiddleware } from 'hono/factory'
 import type { AppEnv } from '../context'
-import { OpenAIError, quoted } from '../errors'
+import { GatewayError, quoted, refusal } from '../errors'
 import { account } from '../pipeline/account'
 import { allowModel } from '../pipeline/allow-model'
 import { guard } from '../pipeline/guard'
@@ -10,7 +10,6 @@ import { identify } from '../pipeline/identify'
 import { relay } from '../pipeline/relay'
 import { validateJson } from '../pipeline/validate-json'
 import { geminiDialect, geminiEmbedDialect } from '../protocols/gemini/dialect'
-import { geminiClientError } from '../protocols/gemini/errors'
 import { toChatRequest, toEmbeddingsRequest } from '../protocols/gemini/request'
 import {
   BatchEmbedContentsRequest,
@@ -85,8 +84,7 @@ async function countTokens(c: Context<AppEnv>): Promise<Response> {
       })
     const error = result.error
     if (error.reason === 'client_error' && error.status === 400) {
-      meter.ended({ code: 'upstream_client_error' })
-      return geminiClientError(error.status, error.error.message)
+      throw refusal(error.status, error.error)
     }
     if (error.reason === 'client_gone') {
       meter.ended({ status: 499, code: 'client_disconnected' })
@@ -157,10 +155,10 @@ export const geminiCalls = new Hono<AppEnv>().post(
     const method = c.req.param('call')!.replace(CALL, '$2')
     const chain = METHODS[method]
     if (!chain)
-      throw new OpenAIError(
-        'not_found',
-        `Unknown method ${quoted(method)}; this gateway serves ${Object.keys(METHODS).join(', ')}.`,
-      )
+      throw new GatewayError({
+        code: 'not_found',
+        message: `Unknown method ${quoted(method)}; this gateway serves ${Object.keys(METHODS).join(', ')}.`,
+      })
     await every(...chain)(c, next)
     return c.res
   },
@@ -177,10 +175,10 @@ export const geminiModels = new Hono<AppEnv>()
     const id = c.req.param('model')
     const model = data.find((m) => m.id === id)
     if (!model)
-      throw new OpenAIError(
-        'model_not_found',
-        `The model ${quoted(id)} does not exist or you do not have access to it.`,
-        'model',
-      )
+      throw new GatewayError({
+        code: 'model_not_found',
+        message: `The model ${quoted(id)} does not exist or you do not have access to it.`,
+        param: 'model',
+      })
     return c.json(model)
   })

@@ -1,5 +1,6 @@
 import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../context'
+import { refusal } from '../errors'
 import { account } from '../pipeline/account'
 import { allowModel } from '../pipeline/allow-model'
 import { guard } from '../pipeline/guard'
@@ -10,7 +11,6 @@ import { validateJson } from '../pipeline/validate-json'
 import { estimateInputTokens } from '../protocols/anthropic/count-tokens'
 import { anthropicDialect } from '../protocols/anthropic/dialect'
 import { CountTokensRequest, MessagesRequest } from '../protocols/anthropic/schema'
-import { anthropicClientError } from '../protocols/anthropic/errors'
 import { forward } from '../upstream/forward'
 import type { Inbound } from '../upstream/providers/types'
 
@@ -50,8 +50,7 @@ async function countTokens(c: Context<AppEnv>): Promise<Response> {
       })
     const error = result.error
     if (error.reason === 'client_error' && (error.status === 400 || error.status === 413)) {
-      meter.ended({ code: 'upstream_client_error' })
-      return anthropicClientError(error.status, error.error.message, c.get('requestId'))
+      throw refusal(error.status, error.error)
     }
     if (error.reason === 'client_gone') {
       meter.ended({ status: 499, code: 'client_disconnected' })
@@ -76,7 +75,7 @@ export const messages = new Hono<AppEnv>()
     translateMessages,
     identify('anthropic'),
     guard('messages'),
-    (c) => relay(c, 'chat', anthropicDialect(inboundOf(c, c.get('inbound')), c.get('requestId'))),
+    (c) => relay(c, 'chat', anthropicDialect(inboundOf(c, c.get('inbound')))),
   )
   // Rate-limited like any call, never billed.
   .post(

@@ -1,6 +1,6 @@
 import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../context'
-import { OpenAIError } from '../errors'
+import { GatewayError, refusal } from '../errors'
 import { log } from '../lib/log'
 import { account } from '../pipeline/account'
 import { allowModel } from '../pipeline/allow-model'
@@ -49,7 +49,10 @@ async function stored(c: Context<AppEnv>, method: 'GET' | 'DELETE'): Promise<Res
     (t) => t.provider === provider && PROVIDERS[t.type].routes.includes('responses'),
   )
   if (!target)
-    throw new OpenAIError('not_found', `The provider that stores response '${id}' no longer serves it.`)
+    throw new GatewayError({
+      code: 'not_found',
+      message: `The provider that stores response '${id}' no longer serves it.`,
+    })
   const forwarded = await forward(
     [target],
     { kind: 'stored_response', method, id },
@@ -65,18 +68,15 @@ async function stored(c: Context<AppEnv>, method: 'GET' | 'DELETE'): Promise<Res
     })
   }
   const error = result.error
-  if (error.reason === 'client_error') {
-    c.var.meter.ended({ code: 'upstream_client_error' })
-    return Response.json({ error: error.error }, { status: error.status })
-  }
+  if (error.reason === 'client_error') throw refusal(error.status, error.error)
   if (error.reason === 'client_gone') {
     c.var.meter.ended({ status: 499, code: 'client_disconnected' })
     return new Response(null, { status: 499 })
   }
-  throw new OpenAIError(
-    'upstream_error',
-    'The provider that stores this response did not answer. Please retry.',
-  )
+  throw new GatewayError({
+    code: 'upstream_error',
+    message: 'The provider that stores this response did not answer. Please retry.',
+  })
 }
 
 // OpenAI's Responses API (docs/providers.md §6): relayed to OpenAI-protocol providers, translated for the

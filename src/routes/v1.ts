@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../context'
-import { OpenAIError, quoted } from '../errors'
+import { GatewayError, quoted } from '../errors'
 import { account } from '../pipeline/account'
 import { allowModel } from '../pipeline/allow-model'
 import { authenticate } from '../pipeline/authenticate'
@@ -33,11 +33,11 @@ export const v1 = new Hono<AppEnv>()
     const data = await listModels(c.get('deps'), c.get('requestId'), c.get('apiKey'), c.get('configVersion'))
     const model = data.find((m) => m.id === c.req.param('model'))
     if (!model)
-      throw new OpenAIError(
-        'model_not_found',
-        `The model ${quoted(c.req.param('model'))} does not exist or you do not have access to it.`,
-        'model',
-      )
+      throw new GatewayError({
+        code: 'model_not_found',
+        message: `The model ${quoted(c.req.param('model'))} does not exist or you do not have access to it.`,
+        param: 'model',
+      })
     return c.json(model)
   })
   .post(

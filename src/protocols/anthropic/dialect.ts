@@ -1,13 +1,12 @@
-import { OpenAIError } from '../../errors'
+import { GatewayError } from '../../errors'
 import type { ClientDialect } from '../../pipeline/relay'
-import { anthropicClientError } from './errors'
 import { toAnthropicMessage } from './reply'
 import { anthropicEncoder, relayEncoder } from './stream'
 import type { Inbound } from '../../upstream/providers/types'
 
 // An Anthropic Messages client: passthrough to Anthropic targets; for any other target, replies, streams
 // and upstream refusals translated back to what the client's SDK expects.
-export function anthropicDialect(inbound: Inbound, requestId: string): ClientDialect {
+export function anthropicDialect(inbound: Inbound): ClientDialect {
   const model = String(inbound.body.model)
   return {
     native: 'anthropic',
@@ -19,10 +18,12 @@ export function anthropicDialect(inbound: Inbound, requestId: string): ClientDia
       try {
         return toAnthropicMessage(text, model, estimatedInput)
       } catch {
-        throw new OpenAIError('upstream_error', 'The upstream sent a reply that is not valid JSON.')
+        throw new GatewayError({
+          code: 'upstream_error',
+          message: 'The upstream sent a reply that is not valid JSON.',
+        })
       }
     },
     encoder: (estimatedInput, native) => (native ? relayEncoder() : anthropicEncoder(model, estimatedInput)),
-    clientError: (status, error) => anthropicClientError(status, error.message, requestId),
   }
 }

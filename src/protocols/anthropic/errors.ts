@@ -1,4 +1,5 @@
-import type { ErrorCode, OpenAIError } from '../../errors'
+import type { ErrorCode } from '../../errors'
+import type { ErrorRenderer } from '../renderers'
 
 // The gateway's errors in Anthropic's shape and status codes (docs/providers.md §3.6), so both Anthropic SDKs
 // raise their own typed errors (AuthenticationError, PermissionDeniedError, RateLimitError, …).
@@ -35,22 +36,16 @@ function anthropicErrorBody(type: string, message: string, requestId?: string, e
   }
 }
 
-export function anthropicError(error: OpenAIError, requestId: string): Response {
+// The gateway's errors, and an upstream's refusal of the request itself (400/404/413/422) with its status
+// and message.
+export const anthropicRenderer: ErrorRenderer = (error, requestId) => {
+  const headers = { ...error.headers, 'request-id': requestId }
+  if (error.upstream) {
+    const { status, error: refusal } = error.upstream
+    const type =
+      status === 404 ? 'not_found_error' : status === 413 ? 'request_too_large' : 'invalid_request_error'
+    return { status, body: anthropicErrorBody(type, refusal.message, requestId), headers }
+  }
   const { status, type } = TYPES[error.code]
-  const headers = new Headers(error.headers)
-  headers.set('request-id', requestId)
-  return Response.json(anthropicErrorBody(type, error.message, requestId, DETAILS[error.code]), {
-    status,
-    headers,
-  })
-}
-
-// An upstream's refusal of the request itself (400/404/413/422), relayed with its status and message.
-export function anthropicClientError(status: number, message: string, requestId: string): Response {
-  const type =
-    status === 404 ? 'not_found_error' : status === 413 ? 'request_too_large' : 'invalid_request_error'
-  return Response.json(anthropicErrorBody(type, message, requestId), {
-    status,
-    headers: { 'request-id': requestId },
-  })
+  return { status, body: anthropicErrorBody(type, error.message, requestId, DETAILS[error.code]), headers }
 }

@@ -1,11 +1,11 @@
-import { OpenAIError } from '../../errors'
+import { GatewayError } from '../../errors'
 import type { AnthropicMessage, Block } from './schema'
 
 // Anthropic Messages → OpenAI Chat Completions (docs/providers.md §3.4), for targets that speak OpenAI.
 type ChatMessage = Record<string, unknown>
 
 const reject = (message: string, param: string): never => {
-  throw new OpenAIError('invalid_request_error', message, param)
+  throw new GatewayError({ code: 'invalid_request_error', message, param })
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : '')

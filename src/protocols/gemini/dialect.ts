@@ -1,12 +1,11 @@
-import { OpenAIError } from '../../errors'
+import { GatewayError } from '../../errors'
 import type { ClientDialect } from '../../pipeline/relay'
 import type { Inbound } from '../../upstream/providers/types'
-import { geminiClientError } from './errors'
 import { toGeminiEmbeddings, toGeminiResponse } from './reply'
 import { geminiEncoder, relayEncoder, type Framing } from './stream'
 
 const unreadable = () =>
-  new OpenAIError('upstream_error', 'The upstream sent a reply that is not valid JSON.')
+  new GatewayError({ code: 'upstream_error', message: 'The upstream sent a reply that is not valid JSON.' })
 
 // A Gemini API client (Gemini CLI, @google/genai): passthrough to Gemini targets, thought signatures and
 // all; for any other target, replies, streams and upstream refusals translated back to Gemini's shapes.
@@ -24,7 +23,6 @@ export function geminiDialect(inbound: Inbound, model: string, framing: Framing)
     },
     encoder: (estimatedInput, native) =>
       native ? relayEncoder(framing) : geminiEncoder(framing, model, estimatedInput),
-    clientError: (status, error) => geminiClientError(status, error.message),
   }
 }
 
@@ -40,6 +38,5 @@ export function geminiEmbedDialect(single: boolean): ClientDialect {
       }
     },
     encoder: () => relayEncoder('sse'),
-    clientError: (status, error) => geminiClientError(status, error.message),
   }
 }

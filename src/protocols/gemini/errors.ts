@@ -1,4 +1,5 @@
-import type { ErrorCode, OpenAIError } from '../../errors'
+import type { ErrorCode } from '../../errors'
+import type { ErrorRenderer } from '../renderers'
 
 // The gateway's errors in Google's shape, `{"error":{"code","message","status","details"}}`, with the
 // google.rpc status names, so @google/genai raises its ApiError with the status a client branches on
@@ -58,16 +59,18 @@ function retryInfo(headers: Record<string, string>): unknown[] {
     : []
 }
 
-export function geminiError(error: OpenAIError): Response {
+// The gateway's errors, and an upstream's refusal of the request itself (400/404/413/422) with its status
+// and message.
+export const geminiRenderer: ErrorRenderer = (error) => {
+  if (error.upstream) {
+    const { status, error: refusal } = error.upstream
+    return {
+      status,
+      body: geminiErrorBody(status, statusName(status), refusal.message),
+      headers: error.headers,
+    }
+  }
   const { code, status } = STATUSES[error.code]
   const details = [errorInfo(error.code), ...retryInfo(error.headers)]
-  return Response.json(geminiErrorBody(code, status, error.message, details), {
-    status: code,
-    headers: error.headers,
-  })
-}
-
-// An upstream's refusal of the request itself (400/404/413/422), relayed with its status and message.
-export function geminiClientError(status: number, message: string): Response {
-  return Response.json(geminiErrorBody(status, statusName(status), message), { status })
+  return { status: code, body: geminiErrorBody(code, status, error.message, details), headers: error.headers }
 }

@@ -1,4 +1,4 @@
-import { OpenAIError } from '../../errors'
+import { GatewayError } from '../../errors'
 
 // Gemini generateContent → OpenAI Chat Completions, for targets that do not speak Gemini (the reverse of
 // docs/providers.md §2.2). A Gemini target gets the client's own body instead (passthrough).
@@ -6,7 +6,7 @@ type Json = Record<string, unknown>
 type ChatMessage = Json
 
 const reject = (message: string, param: string): never => {
-  throw new OpenAIError('invalid_request_error', message, param)
+  throw new GatewayError({ code: 'invalid_request_error', message, param })
 }
 
 const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v)

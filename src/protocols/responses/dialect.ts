@@ -1,4 +1,4 @@
-import { OpenAIError } from '../../errors'
+import { GatewayError } from '../../errors'
 import type { ClientDialect } from '../../pipeline/relay'
 import type { Chunk } from '../../upstream/providers/types'
 import { encodeEvent, type StreamEncoder } from '../../upstream/stream'
@@ -48,7 +48,10 @@ export function responsesDialect(created: ResponseCreated, inbound: Record<strin
         try {
           return toResponse(text, inbound, estimatedInput)
         } catch {
-          throw new OpenAIError('upstream_error', 'The upstream sent a reply that is not valid JSON.')
+          throw new GatewayError({
+            code: 'upstream_error',
+            message: 'The upstream sent a reply that is not valid JSON.',
+          })
         }
       }
       const id = idOf(text)
@@ -57,7 +60,6 @@ export function responsesDialect(created: ResponseCreated, inbound: Record<strin
     },
     encoder: (estimatedInput, native) =>
       native ? responsesEncoder(created.stream) : translatedEncoder(inbound, estimatedInput),
-    clientError: (status, error) => Response.json({ error }, { status }),
     showsCost: true,
   }
 }

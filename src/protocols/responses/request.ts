@@ -1,4 +1,4 @@
-import { OpenAIError } from '../../errors'
+import { GatewayError } from '../../errors'
 import { extraContentOf } from './signature'
 
 // OpenAI Responses → Chat Completions, for targets that do not speak Responses (anthropic, gemini), so
@@ -7,7 +7,7 @@ import { extraContentOf } from './signature'
 type Json = Record<string, unknown>
 
 const reject = (message: string, param: string): never => {
-  throw new OpenAIError('invalid_request_error', message, param)
+  throw new GatewayError({ code: 'invalid_request_error', message, param })
 }
 
 const isObject = (v: unknown): v is Json => !!v && typeof v === 'object' && !Array.isArray(v)

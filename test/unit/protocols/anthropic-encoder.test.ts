@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { anthropicClientError, anthropicError } from '../../../src/protocols/anthropic/errors'
+import { anthropicRenderer } from '../../../src/protocols/anthropic/errors'
+import type { Rendered } from '../../../src/protocols/renderers'
 import { stopReason, toAnthropicMessage } from '../../../src/protocols/anthropic/reply'
 import { anthropicEncoder } from '../../../src/protocols/anthropic/stream'
-import { OpenAIError } from '../../../src/errors'
+import { GatewayError, refusal } from '../../../src/errors'
 import chunks from '../../fixtures/openai/chat-chunks-parallel-tools.json'
 import completion from '../../fixtures/openai/chat-completion-tool-call.json'
 
@@ -10,6 +11,9 @@ import completion from '../../fixtures/openai/chat-completion-tool-call.json'
 // recorded OpenAI completion with a tool call and a recorded stream whose two parallel tool calls
 // interleave their argument fragments (as OpenAI-compatible upstreams do; Anthropic never does).
 type Json = Record<string, unknown>
+
+// A rendered error as the app sends it (onError writes it through Hono's c.json).
+const asResponse = (r: Rendered) => Response.json(r.body, { status: r.status, headers: r.headers })
 
 // The events of an encoded stream, each checked for its `event:` line (both Anthropic SDKs drop events
 // without one) and a `data` of the same type.
@@ -219,7 +223,12 @@ describe('Errors in Anthropic’s shape', () => {
     ['upstream_timeout', 504, 'timeout_error', undefined],
     ['service_unavailable', 529, 'overloaded_error', undefined],
   ] as const)('%s → %i %s', async (code, status, type, errorCode) => {
-    const res = anthropicError(new OpenAIError(code, 'Nope.', null, { 'retry-after': '3' }), 'req_1')
+    const res = asResponse(
+      anthropicRenderer(
+        new GatewayError({ code, message: 'Nope.', headers: { 'retry-after': '3' } }),
+        'req_1',
+      ),
+    )
     expect(res.status).toBe(status)
     expect(res.headers.get('request-id')).toBe('req_1')
     expect(res.headers.get('retry-after')).toBe('3')
@@ -236,7 +245,13 @@ describe('Errors in Anthropic’s shape', () => {
     [413, 'request_too_large'],
     [422, 'invalid_request_error'],
   ])('an upstream’s own %i is relayed as %s', async (status, type) => {
-    const res = anthropicClientError(status, 'Upstream rejected the request: bad', 'req_2')
+    const error = {
+      message: 'Upstream rejected the request: bad',
+      type: 'invalid_request_error',
+      param: null,
+      code: null,
+    }
+    const res = asResponse(anthropicRenderer(refusal(status, error), 'req_2'))
     expect(res.status).toBe(status)
     expect(await res.json()).toEqual({
       type: 'error',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { OpenAIError } from '../../../src/errors'
+import { GatewayError } from '../../../src/errors'
 import { estimateInputTokens } from '../../../src/protocols/anthropic/count-tokens'
 import { toChatRequest } from '../../../src/protocols/anthropic/request'
 import claudeCode from '../../fixtures/anthropic/claude-code-request.json'
@@ -274,7 +274,7 @@ describe('Anthropic Messages → OpenAI chat request', () => {
     } catch (e) {
       error = e
     }
-    expect(error).toBeInstanceOf(OpenAIError)
+    expect(error).toBeInstanceOf(GatewayError)
     expect(error).toMatchObject({ code: 'invalid_request_error', param })
   })
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest'
-import { geminiError } from '../../../src/protocols/gemini/errors'
+import { geminiRenderer } from '../../../src/protocols/gemini/errors'
 import { toChatRequest } from '../../../src/protocols/gemini/request'
 import { toGeminiResponse } from '../../../src/protocols/gemini/reply'
 import { geminiEncoder, relayEncoder } from '../../../src/protocols/gemini/stream'
-import { OpenAIError } from '../../../src/errors'
+import { GatewayError } from '../../../src/errors'
 
 // The Gemini API inbound translators, from bodies shaped like Gemini CLI's and @google/genai's.
 describe('Gemini request → chat', () => {
@@ -217,9 +217,15 @@ describe('chat → Gemini reply and stream', () => {
 
 describe('Google-shaped errors', () => {
   it('names the google.rpc status, the gateway code as the ErrorInfo reason and Retry-After as RetryInfo', async () => {
-    const res = geminiError(
-      new OpenAIError('rate_limit_exceeded', 'Slow down.', null, { 'Retry-After': '7' }),
+    const rendered = geminiRenderer(
+      new GatewayError({
+        code: 'rate_limit_exceeded',
+        message: 'Slow down.',
+        headers: { 'Retry-After': '7' },
+      }),
+      'req_1',
     )
+    const res = Response.json(rendered.body, { status: rendered.status, headers: rendered.headers })
     expect(res.status).toBe(429)
     expect(res.headers.get('retry-after')).toBe('7')
     expect(await res.json()).toEqual({
