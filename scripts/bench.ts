@@ -8,12 +8,12 @@
 //
 // Options (environment): BENCH_DURATION_MS (3000 per cell), BENCH_WARMUP_MS (500), BENCH_REPEATS (3),
 // BENCH_CONCURRENCY ("1,16,64"), BENCH_MOCK_LATENCY_MS (0), BENCH_GAP_MS (50), BENCH_CHUNKS (10),
-// BENCH_STREAMS (6), BENCH_RT_REQUESTS (20), BENCH_PAUSE_MS (100: the paced load, a lone request), BENCH_PROFILE (1),
-// BENCH_PROFILE_CONCURRENCY (16), BENCH_PROFILE_PAUSE_MS (0), BENCH_FAILOVER_REQUESTS (30), BENCH_FAR_REDIS
-// (1; 0 skips the far-Redis scenario), BENCH_SESSIONS (1; 0 skips the agent-sessions scenario; flag
-// --sessions runs it alone; --economy runs the balance-and-windows scenario alone), REDIS_URL (default: a
-// private redis-server), BENCH_POSTGRES_URL (admin URL; default the local one, else PGlite). Flag --quick:
-// 1.5 s cells, 2 repeats. `--ledger N`: the usage ledger scenario at N rows.
+// BENCH_STREAMS (6), BENCH_RT_REQUESTS (20), BENCH_PAUSE_MS (100: the paced load, a lone request),
+// BENCH_PROFILE (1), BENCH_PROFILE_CONCURRENCY (16), BENCH_PROFILE_PAUSE_MS (0), BENCH_FAILOVER_REQUESTS
+// (30), BENCH_FAR_REDIS (1; 0 skips the far-Redis scenario), BENCH_SESSIONS (1; 0 skips the agent-sessions
+// scenario; flag --sessions runs it alone; --economy runs the balance-and-windows scenario alone), REDIS_URL
+// (default: a private redis-server), BENCH_POSTGRES_URL (admin URL; default the local one, else PGlite). Flag
+// --quick: 1.5 s cells, 2 repeats. `--ledger N`: the usage ledger scenario at N rows.
 import { randomBytes } from 'node:crypto'
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { gzipSync } from 'node:zlib'

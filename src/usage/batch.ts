@@ -29,9 +29,9 @@ export type Flushed = {
 // Every request's waitUntil waits for the flush carrying its row, which keeps an isolate going idle
 // alive until then. A request waits on timers of its own: the runtime runs a continuation in the
 // request context that resolved its promise, so a flush that resolved the other requests' promises
-// would run their code in its own context (and fail to end their waitUntil). The batch's first request flushes it at the
-// deadline (any request that finds the deadline passed, or fills the batch, flushes it); the others
-// sleep until the flush should be over (the isolate's recent flush time) and then look every POLL_MS.
+// would run their code in its own context (and fail to end their waitUntil). The batch's first request
+// flushes it at the deadline (any request that finds the deadline passed, or fills the batch, flushes it);
+// the others sleep until the flush should be over (the isolate's recent flush time), then look every POLL_MS.
 const BATCH_MAX = 100
 const BATCH_MS = 400
 const FAULT_BATCH_MS = 50
