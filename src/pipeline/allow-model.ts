@@ -1,12 +1,13 @@
 import { createMiddleware } from 'hono/factory'
 import { configVersion, getCatalog } from '../cache'
 import type { AppEnv } from '../context'
-import { priceFor } from '../db/catalog'
+import { priceFor, type Catalog } from '../db/catalog'
 import type { KeyRecord, KeyRow } from '../db/keys'
 import type { Deps } from '../deps'
 import { GatewayError, quoted } from '../errors'
-import { hasMapping, pickTargets } from '../upstream/targets'
+import { hasMapping, pickTargets, type Target } from '../upstream/targets'
 import { resolveKey } from './authenticate'
+import { fresh } from './fresh'
 import { fromStore } from './stores'
 
 export function keyAllows(key: KeyRow, model: string): boolean {
@@ -33,18 +34,21 @@ export async function resolveRoute(
       param: 'model',
     })
   }
-  let entry = await fromStore('postgres', requestId, () => getCatalog(deps, version))
   // Picked once per catalog: picking takes a turn from each provider's key pool.
-  let targets = pickTargets(entry.value, model, deps.config)
-  if (targets.length === 0 && version === undefined) {
-    // The model may have been mapped, or its provider or mapping re-enabled, a moment ago: re-check
-    // against the current config version before refusing.
-    const current = await fromStore('redis', requestId, () => configVersion(deps))
-    if (current !== entry.version) {
-      entry = await fromStore('postgres', requestId, () => getCatalog(deps, current))
-      targets = pickTargets(entry.value, model, deps.config)
-    }
-  }
+  let picked: { catalog: Catalog; targets: Target[] } | undefined
+  const pick = (catalog: Catalog) =>
+    picked?.catalog === catalog
+      ? picked.targets
+      : (picked = { catalog, targets: pickTargets(catalog, model, deps.config) }).targets
+  // The model may have been mapped, or its provider or mapping re-enabled, a moment ago.
+  const entry = await fresh(
+    deps,
+    requestId,
+    (v) => getCatalog(deps, v),
+    (c) => pick(c).length === 0,
+    version,
+  )
+  const targets = pick(entry.value)
   if (!hasMapping(entry.value, model)) {
     throw new GatewayError({
       code: 'model_not_found',

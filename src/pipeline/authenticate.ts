@@ -1,6 +1,6 @@
 import type { Context } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import { configVersion, getKey, legacyKeysMayExist } from '../cache'
+import { getKey, legacyKeysMayExist } from '../cache'
 import type { AppEnv } from '../context'
 import { markKeySigned, type KeyRecord } from '../db/keys'
 import type { Deps } from '../deps'
@@ -8,6 +8,7 @@ import { GatewayError } from '../errors'
 import { sha256Hex } from '../lib/ids'
 import { isLegacyShape, keyShape } from '../lib/key-mac'
 import { log } from '../lib/log'
+import { fresh } from './fresh'
 import { fromStore } from './stores'
 
 const INVALID = 'Incorrect API key provided. You can find your API key in your nexusai admin.'
@@ -23,12 +24,13 @@ export function bearerToken(header: string | undefined): string | null {
 // version first, so a key re-enabled a moment ago is not refused from a stale cache. An unknown hash is not:
 // no row can appear for it later (raw keys are random), so the cache answers it with no store call.
 export async function resolveKey(deps: Deps, requestId: string, keyHash: string, version?: string) {
-  let entry = await fromStore('postgres', requestId, () => getKey(deps, keyHash, version))
-  if (entry.value && !usable(entry.value, deps.now()) && version === undefined) {
-    const current = await fromStore('redis', requestId, () => configVersion(deps))
-    if (current !== entry.version)
-      entry = await fromStore('postgres', requestId, () => getKey(deps, keyHash, current))
-  }
+  const entry = await fresh(
+    deps,
+    requestId,
+    (v) => getKey(deps, keyHash, v),
+    (key) => key !== null && !usable(key, deps.now()),
+    version,
+  )
   const key = entry.value
   const reason = !key
     ? 'unknown'
