@@ -41,6 +41,10 @@ export async function startDevStack(opts: { adminToken?: string } = {}): Promise
   delete env.DATABASE_URL
   if (database.backend.kind === 'postgres') env.DATABASE_URL = database.backend.url
   else env.PGLITE_DIR = database.backend.dataDir
+  // A private redis-server (nothing answers on a free port, so dev.ts starts one): the machine's Redis
+  // outlives the run, and a prepaid balance or a pin kept there under a fixed project name would carry
+  // one run's charges into the next run's fresh database.
+  env.REDIS_URL = `redis://127.0.0.1:${await freePort()}`
   // Given, so dev.ts does not write one into the checkout's .dev.vars.
   env.SECRETS_KEY = randomBytes(32).toString('base64')
   env.FORCE_COLOR = '0'
